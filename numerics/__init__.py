@@ -1,0 +1,1 @@
+"""Randomness and torch: samplers, models exactly as the papers parameterise them, optimisers."""

@@ -1,0 +1,1 @@
+"""Torch models, one module per token layout, with the papers' exact parameterisations."""

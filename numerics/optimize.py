@@ -1,0 +1,127 @@
+"""Optimisers shared by every setting: exact population-loss minimisation and sampled-data training.
+
+* :func:`minimize_population` — deterministic float64 L-BFGS (strong-Wolfe line search) on a closed-form
+  population loss, with bounded random-perturbation restarts to leave saddles.  Every attempt is recorded.
+* :func:`train_sampled` — Adam on freshly sampled mini-batches with a cosine learning-rate decay (a constant
+  rate stalls at the mini-batch noise floor).
+
+Parameters are a ``dict[str, torch.Tensor]`` so that models stay functional (``torch.func``-friendly).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+
+from theory.arguments import nonnegative_float, nonnegative_int, positive_float, positive_int
+
+Params = dict[str, torch.Tensor]
+
+
+@dataclass
+class OptResult:
+    """The outcome of an optimisation: final parameters (detached), final loss, and a trace."""
+
+    params: Params
+    loss: float
+    iterations: int
+    seconds: float
+    history: list[float] = field(default_factory=list)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _clone(params: Params) -> Params:
+    return {k: v.detach().clone() for k, v in params.items()}
+
+
+def _lbfgs(loss_fn: Callable[[Params], torch.Tensor], params: Params, max_iter: int, tol: float) -> tuple[Params, float, int, list[float]]:
+    leaves = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    opt = torch.optim.LBFGS(list(leaves.values()), lr=1.0, max_iter=max_iter, tolerance_grad=tol,
+                            tolerance_change=tol * 1e-3, history_size=50, line_search_fn="strong_wolfe")
+    history: list[float] = []
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = loss_fn(leaves)
+        loss.backward()
+        history.append(float(loss.detach()))
+        return loss
+
+    opt.step(closure)
+    with torch.no_grad():
+        final = float(loss_fn(leaves))
+    return {k: v.detach() for k, v in leaves.items()}, final, len(history), history
+
+
+def minimize_population(loss_fn: Callable[[Params], torch.Tensor], init: Params, *, target: float | None = None,
+                        gap: float = 1e-8, max_iter: int = 2000, grad_tol: float = 1e-12, restarts: int = 5,
+                        perturb_scale: float = 0.1, generator: torch.Generator | None = None) -> OptResult:
+    """Minimise an exact (closed-form) loss with float64 L-BFGS.
+
+    If ``target`` (the known minimum) is given and the loss ends more than ``gap·max(1, |target|)`` above it,
+    the best point is perturbed by ``perturb_scale·N(0, 1)`` (drawn from ``generator``) and L-BFGS restarted,
+    at most ``restarts`` times: plain L-BFGS can stop on a saddle.  Every attempt is kept in ``attempts``.
+    """
+    max_iter = positive_int("max_iter", max_iter)
+    restarts = nonnegative_int("restarts", restarts)
+    nonnegative_float("gap", gap)
+    nonnegative_float("perturb_scale", perturb_scale)
+    if not init:
+        raise ValueError("init must hold at least one parameter tensor")
+    t0 = time.perf_counter()
+    best, best_loss, iters, history = _lbfgs(loss_fn, init, max_iter, grad_tol)
+    attempts = [{"attempt": 0, "loss": best_loss, "iterations": iters}]
+    total = iters
+    for attempt in range(1, restarts + 1):
+        if target is None or best_loss - target <= gap * max(1.0, abs(target)):
+            break
+        start = {k: v + perturb_scale * torch.randn(v.shape, generator=generator, dtype=v.dtype).to(v.device)
+                 for k, v in best.items()}
+        params, loss, iters, hist = _lbfgs(loss_fn, start, max_iter, grad_tol)
+        total += iters
+        history.extend(hist)
+        attempts.append({"attempt": attempt, "loss": loss, "iterations": iters})
+        if loss < best_loss:
+            best, best_loss = params, loss
+    return OptResult(params=_clone(best), loss=best_loss, iterations=total, seconds=time.perf_counter() - t0,
+                     history=history, attempts=attempts)
+
+
+def cosine_lr(step: int, steps: int, lr: float, final_fraction: float = 1e-2) -> float:
+    """Cosine decay from ``lr`` to ``final_fraction·lr`` over ``steps``."""
+    frac = min(max(step / max(steps, 1), 0.0), 1.0)
+    return lr * (final_fraction + (1 - final_fraction) * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def train_sampled(loss_fn: Callable[[Params, Any], torch.Tensor], init: Params, sample_batch: Callable[[int], Any], *,
+                  steps: int, lr: float, final_lr_fraction: float = 1e-2, log_every: int = 50) -> OptResult:
+    """Adam on fresh mini-batches ``sample_batch(step)`` with cosine decay; returns the last parameters.
+
+    ``loss_fn(params, batch)`` must return a scalar (sum over a batch of independent models is fine: their
+    gradients do not interact, so one call trains them all at once).
+    """
+    steps = positive_int("steps", steps)
+    lr = positive_float("lr", lr)
+    t0 = time.perf_counter()
+    leaves = {k: v.detach().clone().requires_grad_(True) for k, v in init.items()}
+    opt = torch.optim.Adam(list(leaves.values()), lr=lr)
+    history: list[float] = []
+    loss = torch.tensor(float("nan"))
+    for step in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = cosine_lr(step, steps, lr, final_lr_fraction)
+        batch = sample_batch(step)
+        opt.zero_grad()
+        loss = loss_fn(leaves, batch)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"training diverged at step {step}: loss {float(loss)}; lower lr (now {lr})")
+        loss.backward()
+        opt.step()
+        if step % log_every == 0 or step == steps - 1:
+            history.append(float(loss.detach()))
+    return OptResult(params=_clone(leaves), loss=float(loss.detach()), iterations=steps,
+                     seconds=time.perf_counter() - t0, history=history)

@@ -1,0 +1,218 @@
+"""Samplers for the ``W`` families of Sander et al. (2024) and the sequences ``s_{t+1} = W s_t``.
+
+Families
+--------
+* **Commuting orthogonal** (case O): ``W = Q diag(R(θ_1), …, R(θ_k)) Qᵀ`` with one shared ``Q`` per family
+  (identity or Haar) and 2x2 rotations ``R(θ)``; ``d = 2k``.  Odd ``d`` is refused with a ``ValueError``
+  (documented choice: an extra ±1 block would add a non-rotating coordinate that none of the closed forms
+  covers).
+* **Unitary diagonal** (case U): ``W = diag(e^{iθ_1}, …, e^{iθ_d})`` (complex).
+* **Non-commuting** (case H): Haar on ``O(d)`` (QR of a Gaussian matrix with the sign of ``diag(R)`` folded
+  into ``Q``; ``det = ±1`` both occur).
+
+Angle law: ``θ = U / μ`` with ``U`` uniform on ``[0, 2π)``; ``μ = 1`` is the uniform law the theorems use,
+``μ > 1`` the concentrated laws of the positional-encoding-only experiment.
+
+Every function takes a ``numpy.random.Generator`` (keyword ``rng``); data are drawn on the CPU in float64
+and cast/moved afterwards, so one seed gives the same data in float32/float64 and on CPU/CUDA.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+
+from numerics.device import resolve_device, resolve_dtype
+from theory.arguments import (
+    even_int,
+    finite_array,
+    nonnegative_float,
+    nonnegative_int,
+    one_of,
+    orthogonal,
+    positive_float,
+    positive_int,
+)
+
+InitLaw = Literal["ones", "ones_normalized", "torus", "gaussian", "sphere"]
+INIT_LAWS: tuple[str, ...] = ("ones", "ones_normalized", "torus", "gaussian", "sphere")
+
+
+def _check_rng(rng: object) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)), got {type(rng).__name__}")
+    return rng
+
+
+def haar_orthogonal(d: int, n: int | None = None, *, rng: np.random.Generator) -> np.ndarray:
+    """Haar-distributed orthogonal matrices: shape ``(d, d)`` or ``(n, d, d)`` if ``n`` is given."""
+    d = positive_int("d", d)
+    _check_rng(rng)
+    count = 1 if n is None else positive_int("n", n)
+    g = rng.standard_normal((count, d, d))
+    q, r = np.linalg.qr(g)
+    signs = np.sign(np.diagonal(r, axis1=-2, axis2=-1))
+    signs[signs == 0] = 1.0
+    q = q * signs[:, None, :]
+    return q[0] if n is None else q
+
+
+def sample_angles(n: int, k: int, *, rng: np.random.Generator, mu: float = 1.0) -> np.ndarray:
+    """``(n, k)`` angles ``θ = U/μ``, ``U ~ Uniform[0, 2π)`` iid."""
+    n, k = positive_int("n", n), positive_int("k", k)
+    mu = positive_float("mu", mu)
+    return _check_rng(rng).uniform(0.0, 2.0 * np.pi, size=(n, k)) / mu
+
+
+def rotation_blocks(thetas: np.ndarray) -> np.ndarray:
+    """Block-diagonal ``diag(R(θ_1), …, R(θ_k))`` for angles of shape ``(..., k)``; result ``(..., 2k, 2k)``."""
+    th = finite_array("thetas", thetas)
+    if th.ndim < 1 or th.shape[-1] == 0:
+        raise ValueError(f"thetas must have a last axis of block angles, got shape {th.shape}")
+    k = th.shape[-1]
+    out = np.zeros(th.shape[:-1] + (2 * k, 2 * k))
+    c, s = np.cos(th), np.sin(th)
+    idx = np.arange(k)
+    out[..., 2 * idx, 2 * idx] = c
+    out[..., 2 * idx, 2 * idx + 1] = -s
+    out[..., 2 * idx + 1, 2 * idx] = s
+    out[..., 2 * idx + 1, 2 * idx + 1] = c
+    return out
+
+
+@dataclass(frozen=True)
+class CommutingFamily:
+    """A family of commuting orthogonal matrices ``Q diag(R(θ_m)) Qᵀ`` sharing the basis ``Q``."""
+
+    basis: np.ndarray
+    mu: float = 1.0
+
+    def __post_init__(self) -> None:
+        orthogonal("basis", self.basis, atol=1e-10)
+        even_int("d (basis size)", self.basis.shape[0])
+        positive_float("mu", self.mu)
+
+    @property
+    def d(self) -> int:
+        return int(self.basis.shape[0])
+
+    def from_angles(self, thetas: np.ndarray) -> np.ndarray:
+        """Members for given angles ``(..., d/2)``."""
+        th = finite_array("thetas", thetas)
+        if th.shape[-1] != self.d // 2:
+            raise ValueError(f"thetas must have last axis d/2 = {self.d // 2}, got shape {th.shape}")
+        return self.basis @ rotation_blocks(th) @ self.basis.T
+
+    def sample(self, n: int, *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` members ``(n, d, d)`` and their angles ``(n, d/2)``."""
+        th = sample_angles(n, self.d // 2, rng=rng, mu=self.mu)
+        return self.from_angles(th), th
+
+
+def commuting_family(d: int, *, basis: Literal["identity", "haar"] = "identity", mu: float = 1.0,
+                     rng: np.random.Generator | None = None) -> CommutingFamily:
+    """A commuting orthogonal family in ``R^d`` (``d`` even); ``basis="haar"`` draws ``Q`` with ``rng``."""
+    d = even_int("d", d)
+    one_of("basis", basis, ("identity", "haar"))
+    if basis == "identity":
+        q = np.eye(d)
+    else:
+        if rng is None:
+            raise ValueError("rng is required when basis='haar'")
+        q = haar_orthogonal(d, rng=rng)
+    return CommutingFamily(basis=q, mu=mu)
+
+
+def unitary_diagonal(n: int, d: int, *, rng: np.random.Generator, mu: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Case U: eigenvalues ``λ = e^{iθ}`` of shape ``(n, d)`` and ``W = diag(λ)`` of shape ``(n, d, d)`` (complex128)."""
+    th = sample_angles(n, d, rng=rng, mu=mu)
+    lam = np.exp(1j * th)
+    w = np.zeros((lam.shape[0], d, d), dtype=np.complex128)
+    idx = np.arange(d)
+    w[:, idx, idx] = lam
+    return lam, w
+
+
+def initial_states(n: int, d: int, law: InitLaw, *, rng: np.random.Generator | None = None,
+                   complex_valued: bool = False, block_radius: float = np.sqrt(2.0)) -> np.ndarray:
+    """``n`` initial states ``s_0`` of dimension ``d`` drawn from ``law``.
+
+    * ``"ones"``: ``s_0 = 1_d`` (deterministic; the population-loss scripts of Sander et al.).
+    * ``"ones_normalized"``: ``1_d/√d`` (deterministic; their torch scripts).
+    * ``"torus"``: complex: ``e^{iφ_k}`` iid uniform phases; real (``d`` even): each 2-D block is
+      ``r (cos φ_m, sin φ_m)`` with ``r = block_radius`` (``√2`` matches ``1_d``).
+    * ``"gaussian"``: ``N(0, I)`` (real) or ``CN(0, I)`` (complex, ``E|s|² = 1`` per coordinate).
+    * ``"sphere"``: uniform on the unit sphere of ``R^d`` (isotropic; real only).
+    """
+    n, d = positive_int("n", n), positive_int("d", d)
+    one_of("law", law, INIT_LAWS)
+    if law == "ones":
+        out = np.ones((n, d))
+    elif law == "ones_normalized":
+        out = np.ones((n, d)) / np.sqrt(d)
+    else:
+        if rng is None:
+            raise ValueError(f"rng is required for the random initial-state law {law!r}")
+        _check_rng(rng)
+        if law == "torus":
+            if complex_valued:
+                return np.exp(1j * rng.uniform(0, 2 * np.pi, size=(n, d)))
+            even_int("d", d)
+            r = positive_float("block_radius", block_radius)
+            phi = rng.uniform(0, 2 * np.pi, size=(n, d // 2))
+            out = np.empty((n, d))
+            out[:, 0::2] = r * np.cos(phi)
+            out[:, 1::2] = r * np.sin(phi)
+        elif law == "gaussian":
+            if complex_valued:
+                return (rng.standard_normal((n, d)) + 1j * rng.standard_normal((n, d))) / np.sqrt(2.0)
+            out = rng.standard_normal((n, d))
+        else:  # sphere
+            if complex_valued:
+                raise ValueError("law='sphere' is real only; use complex_valued=False")
+            g = rng.standard_normal((n, d))
+            out = g / np.linalg.norm(g, axis=1, keepdims=True)
+    return out.astype(np.complex128) if complex_valued else out
+
+
+def sequences(w: np.ndarray, s0: np.ndarray, t_max: int, *, noise_std: float = 0.0,
+              rng: np.random.Generator | None = None, check_orthogonal: bool = True) -> np.ndarray:
+    """Trajectories ``s_0, …, s_T`` of ``s_{t+1} = W s_t + σ ε_t`` for a batch; returns ``(n, T+1, d)``.
+
+    ``w`` is ``(n, d, d)`` (or ``(d, d)``, shared), ``s0`` is ``(n, d)``; ``ε_t ~ N(0, I)`` (``CN(0, I)`` if
+    complex).  ``W`` must be orthogonal/unitary unless ``check_orthogonal=False``.
+    """
+    w_arr = orthogonal("w", w) if check_orthogonal else finite_array("w", w, ndim=(2, 3))
+    s = finite_array("s0", s0, ndim=2)
+    t_max = nonnegative_int("t_max", t_max)
+    sigma = nonnegative_float("noise_std", noise_std)
+    if w_arr.ndim == 2:
+        w_arr = np.broadcast_to(w_arr, (s.shape[0],) + w_arr.shape)
+    if w_arr.ndim != 3 or w_arr.shape[0] != s.shape[0] or w_arr.shape[-1] != s.shape[1]:
+        raise ValueError(f"w of shape {np.shape(w)} and s0 of shape {s.shape} do not match: need (n, d, d) and (n, d)")
+    if sigma > 0 and rng is None:
+        raise ValueError("rng is required when noise_std > 0")
+    is_complex = np.iscomplexobj(w_arr) or np.iscomplexobj(s)
+    out = np.empty((s.shape[0], t_max + 1, s.shape[1]), dtype=np.complex128 if is_complex else np.float64)
+    out[:, 0] = s
+    for t in range(t_max):
+        nxt = np.einsum("nij,nj->ni", w_arr, out[:, t])
+        if sigma > 0:
+            eps = rng.standard_normal(nxt.shape)
+            if is_complex:
+                eps = (eps + 1j * rng.standard_normal(nxt.shape)) / np.sqrt(2.0)
+            nxt = nxt + sigma * eps
+        out[:, t + 1] = nxt
+    return out
+
+
+def to_torch(x: np.ndarray, *, dtype: str | torch.dtype = "float64", device: str | torch.device | None = "cpu") -> torch.Tensor:
+    """Cast a float64/complex128 array to ``dtype`` (complex arrays to the matching complex dtype) on ``device``."""
+    real = resolve_dtype(dtype)
+    target = real
+    if np.iscomplexobj(x):
+        target = torch.complex128 if real == torch.float64 else torch.complex64
+    return torch.as_tensor(np.ascontiguousarray(x)).to(dtype=target, device=resolve_device(device))

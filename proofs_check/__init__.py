@@ -1,0 +1,1 @@
+"""Claims, their registry, the runner, the report writer and the CLI."""

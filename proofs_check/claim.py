@@ -1,0 +1,199 @@
+"""Data types of the claim registry: a claim, its tolerance, a measurement, a run context and a result.
+
+A *claim* is one checkable statement of a paper.  It carries
+
+* ``check``: a function of a :class:`RunContext` that measures the claim and returns a :class:`Measurement`
+  whose ``error`` is a non-negative number compared with ``tolerance.bound``;
+* ``control``: a *negative control* (untrained model, wrong structure, perturbed closed form) measured the
+  same way.  It must **fail** the same tolerance, otherwise the check cannot discriminate and the claim is
+  reported as FAIL.
+
+Verdicts (see :func:`verdict_of`)::
+
+    PASS     check.error <= bound  and  control.error > bound
+    FAIL     the check missed its tolerance, or the negative control did not fail
+    ERROR    the check or the control raised
+    SKIPPED  not part of the selected profile, or needs CUDA where there is none
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import numpy as np
+
+Kind = Literal["symbolic", "identity", "monte-carlo", "trained", "measured"]
+KINDS: tuple[str, ...] = ("symbolic", "identity", "monte-carlo", "trained", "measured")
+Profile = Literal["quick", "full"]
+PROFILES: tuple[str, ...] = ("quick", "full")
+Verdict = Literal["PASS", "FAIL", "ERROR", "SKIPPED"]
+
+_ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[.\-_][a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """An upper bound on a claim's ``Measurement.error`` and where that bound comes from.
+
+    ``reason`` must say why the number is what it is (float64 round-off, k standard errors of a
+    Monte-Carlo mean, optimiser stopping rule, batch size and steps of SGD, ...).
+    """
+
+    bound: float
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.bound, (int, float)) or math.isnan(self.bound) or self.bound < 0:
+            raise ValueError(f"Tolerance.bound must be a non-negative number, got {self.bound!r}")
+        if not self.reason or not self.reason.strip():
+            raise ValueError("Tolerance.reason must say where the bound comes from")
+
+
+@dataclass
+class Measurement:
+    """What a check (or a negative control) measured.
+
+    ``error`` is the one number compared with the tolerance; ``expected`` and ``observed`` are what a reader
+    needs to see (numbers, short lists or strings; JSON-serialisable); ``compared`` says in words what was
+    compared.  ``details`` holds any further numbers; ``figures`` paths relative to the report folder.
+    """
+
+    error: float
+    expected: Any
+    observed: Any
+    compared: str
+    details: dict[str, Any] = field(default_factory=dict)
+    figures: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.error = float(self.error)
+
+
+@dataclass
+class RunContext:
+    """Everything a check may depend on: profile, seed, torch device, and where figures go.
+
+    Every random draw inside a check must come from :meth:`rng` or :meth:`generator` so that a result is
+    reproduced by the seed recorded in the report.
+    """
+
+    profile: Profile = "quick"
+    seed: int = 0
+    device: str = "cpu"
+    out_dir: Path | None = None
+    role: Literal["check", "control"] = "check"
+
+    def rng(self, stream: int = 0) -> np.random.Generator:
+        """A numpy generator for independent stream ``stream`` of this context's seed."""
+        return np.random.default_rng(np.random.SeedSequence([self.seed, stream]))
+
+    def torch_seed(self, stream: int = 0) -> int:
+        """An integer seed for a ``torch.Generator`` of stream ``stream`` (derived from the seed)."""
+        return int(np.random.SeedSequence([self.seed, stream, 7]).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+    @property
+    def quick(self) -> bool:
+        return self.profile == "quick"
+
+    def save_figure(self, fig: Any, name: str) -> str | None:
+        """Save a matplotlib figure as ``figures/<name>.png`` under the report folder; return its relative path.
+
+        Returns ``None`` (and only closes the figure) when the run writes no report.
+        """
+        import matplotlib.pyplot as plt
+
+        try:
+            if self.out_dir is None:
+                return None
+            rel = Path("figures") / f"{name}.png"
+            path = Path(self.out_dir) / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+            return rel.as_posix()
+        finally:
+            plt.close(fig)
+
+
+CheckFn = Callable[[RunContext], Measurement]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checkable statement of a paper, with its check, tolerance and negative control."""
+
+    id: str
+    paper: str
+    reference: str
+    statement: str
+    kind: Kind
+    check: CheckFn
+    tolerance: Tolerance
+    control: CheckFn
+    control_description: str
+    seed: int = 0
+    profiles: tuple[str, ...] = PROFILES
+    requires_cuda: bool = False
+    finding: str | None = None
+    rests_on: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not _ID_PATTERN.match(self.id):
+            raise ValueError(
+                f"Claim.id must be lower-case words joined by '.', '-' or '_' (e.g. 'sander.non-aug.loss-u'), got {self.id!r}"
+            )
+        for name in ("paper", "reference", "statement"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"Claim {self.id!r}: {name} must be a non-empty string")
+        if self.kind not in KINDS:
+            raise ValueError(f"Claim {self.id!r}: kind must be one of {KINDS}, got {self.kind!r}")
+        if not callable(self.check):
+            raise ValueError(f"Claim {self.id!r}: check must be callable")
+        if not isinstance(self.tolerance, Tolerance):
+            raise ValueError(f"Claim {self.id!r}: tolerance must be a Tolerance(bound, reason)")
+        if self.control is None or not callable(self.control):
+            raise ValueError(f"Claim {self.id!r}: a negative control (callable) is required")
+        if not self.control_description or not self.control_description.strip():
+            raise ValueError(f"Claim {self.id!r}: control_description must say what the negative control is")
+        bad = [p for p in self.profiles if p not in PROFILES]
+        if bad or not self.profiles:
+            raise ValueError(f"Claim {self.id!r}: profiles must be a non-empty subset of {PROFILES}, got {self.profiles!r}")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"Claim {self.id!r}: seed must be a non-negative int, got {self.seed!r}")
+
+
+def passes(measurement: Measurement, tolerance: Tolerance) -> bool:
+    """Whether a measurement is within tolerance (NaN never is)."""
+    return bool(measurement.error <= tolerance.bound)
+
+
+def control_fails(measurement: Measurement, tolerance: Tolerance) -> bool:
+    """Whether a negative control failed as it must: a number (possibly +inf) strictly above the bound."""
+    return (not math.isnan(measurement.error)) and measurement.error > tolerance.bound
+
+
+def verdict_of(check: Measurement, control: Measurement, tolerance: Tolerance) -> tuple[Verdict, str]:
+    """The verdict of a claim from its two measurements, with a plain-words reason."""
+    ok = passes(check, tolerance)
+    ctrl = control_fails(control, tolerance)
+    if ok and ctrl:
+        return "PASS", (
+            f"error {check.error:.3g} <= {tolerance.bound:.3g}; negative control failed as required "
+            f"(error {control.error:.3g} > {tolerance.bound:.3g})"
+        )
+    reasons = []
+    if not ok:
+        reasons.append(
+            f"check missed: {check.compared}: error {check.error:.3g} > tolerance {tolerance.bound:.3g} "
+            f"(by a factor {check.error / tolerance.bound if tolerance.bound > 0 else float('inf'):.3g})"
+        )
+    if not ctrl:
+        reasons.append(
+            f"negative control did not fail: error {control.error:.3g} <= tolerance {tolerance.bound:.3g}, "
+            "so the check cannot tell a right answer from a wrong one"
+        )
+    return "FAIL", "; ".join(reasons)
