@@ -1,0 +1,99 @@
+"""``proofs-check``: list the registered claims, or run them and write a report.
+
+    proofs-check list [--claims PATTERN ...] [--profile quick|full]
+    proofs-check run  [--claims PATTERN ...] [--profile quick|full] [--out DIR] [--device auto|cpu|cuda] [--seed N]
+
+``run`` exits 0 when no claim FAILs or ERRORs, 1 otherwise, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from proofs_check.claim import PROFILES
+from proofs_check.registry import load_all
+from proofs_check.report import write_report
+from proofs_check.runner import ClaimResult, run_claims
+
+_STYLE = {"PASS": "green", "FAIL": "bold red", "ERROR": "bold magenta", "SKIPPED": "yellow"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="proofs-check", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in ("run", "list"):
+        s = sub.add_parser(name, help="run claims and write a report" if name == "run" else "list registered claims")
+        s.add_argument("--claims", nargs="*", default=None, metavar="PATTERN",
+                       help="claim ids or glob patterns (e.g. 'sander.*'); default: all")
+        s.add_argument("--profile", choices=PROFILES, default="quick" if name == "run" else None,
+                       help="quick: minutes on 2 CPU cores; full: longer training")
+    run = sub.choices["run"]
+    run.add_argument("--out", type=Path, default=Path("report"), help="report folder (default: ./report)")
+    run.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, or cuda[:N]")
+    run.add_argument("--seed", type=int, default=None, help="override every claim's seed (to reproduce a failure)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in CI logs)")
+    return p
+
+
+def _cmd_list(args: argparse.Namespace, console: Console) -> int:
+    claims = load_all().select(args.claims, args.profile)
+    table = Table(title=f"{len(claims)} claims")
+    for col in ("id", "paper", "reference", "kind", "profiles"):
+        table.add_column(col)
+    for c in claims:
+        table.add_row(c.id, c.paper, c.reference, c.kind, ",".join(c.profiles))
+    console.print(table)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace, console: Console, argv: list[str]) -> int:
+    from numerics.device import resolve_device
+
+    device = str(resolve_device(args.device))
+    claims = load_all().select(args.claims, args.profile)
+    if not claims:
+        console.print(f"[red]no claim matches {args.claims} in profile {args.profile}[/red]")
+        return 2
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=args.no_progress, transient=True) as progress:
+        task = progress.add_task("claims", total=len(claims))
+
+        def on_result(r: ClaimResult) -> None:
+            progress.advance(task)
+            console.print(f"[{_STYLE[r.verdict]}]{r.verdict:7s}[/] {r.id}  ({r.seconds:.1f} s)")
+
+        report = run_claims(claims, profile=args.profile, device=device, out_dir=args.out, seed=args.seed,
+                            on_result=on_result, command="proofs-check " + shlex.join(argv))
+    paths = write_report(report, args.out)
+    c = report.counts()
+    console.print(f"PASS {c['PASS']}  FAIL {c['FAIL']}  ERROR {c['ERROR']}  SKIPPED {c['SKIPPED']}  "
+                  f"in {report.seconds:.1f} s on {report.environment['device']}")
+    for r in report.results:
+        if r.verdict in ("FAIL", "ERROR"):
+            console.print(f"[{_STYLE[r.verdict]}]{r.verdict}[/] {r.id}: {r.reason}\n    reproduce: {r.reproduce}")
+    console.print(f"report: {paths['md']}  {paths['json']}")
+    return 0 if report.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    console = Console(stderr=False, highlight=False)
+    try:
+        if args.command == "list":
+            return _cmd_list(args, console)
+        return _cmd_run(args, console, argv)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
