@@ -1,7 +1,8 @@
-"""Write a run's ``report.json`` (the record) and ``report.md`` (rendered from the same data)."""
+"""Write a run's ``report.json`` (the record), ``report.md`` and ``report.html`` (both rendered from it)."""
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from pathlib import Path
@@ -127,11 +128,54 @@ def to_markdown(report: RunReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+_CSS = ("body{font-family:sans-serif;max-width:70em;margin:auto;padding:1em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}.PASS{color:#080}.FAIL{color:#c00}"
+        ".ERROR{color:#a0a}.SKIPPED{color:#a80}img{max-width:100%}pre{background:#f6f6f6;overflow:auto}")
+
+
+def to_html(report: RunReport) -> str:
+    """A self-contained HTML page (figures linked from ``figures/``) with the same content as the Markdown."""
+    e = html.escape
+    c = report.counts()
+    parts = [f"<!doctype html><meta charset=utf-8><title>icl-verify report</title><style>{_CSS}</style>",
+             "<h1>icl-verify report</h1>",
+             f"<p>Profile <b>{e(report.profile)}</b>, device <b>{e(str(report.environment.get('device')))}</b>, "
+             f"started {e(report.started)}, {report.seconds:.1f} s. PASS {c['PASS']} · FAIL {c['FAIL']} · "
+             f"ERROR {c['ERROR']} · SKIPPED {c['SKIPPED']}.</p>",
+             "<p>" + e(", ".join(f"{k} {v}" for k, v in report.environment.items())) + "</p>",
+             "<table><tr><th>claim<th>reference<th>kind<th>verdict<th>error<th>tolerance<th>control error<th>s</tr>"]
+    for r in report.results:
+        err = f"{r.check['error']:.3g}" if r.check else "—"
+        cerr = f"{r.control['error']:.3g}" if r.control else "—"
+        parts.append(f"<tr><td><a href='#{e(r.id)}'>{e(r.id)}</a><td>{e(r.reference)}<td>{e(r.kind)}"
+                     f"<td class={r.verdict}><b>{r.verdict}</b><td>{err}<td>{r.tolerance['bound']:.3g}<td>{cerr}"
+                     f"<td>{r.seconds:.2f}</tr>")
+    parts.append("</table>")
+    findings = [r for r in report.results if r.finding]
+    if findings:
+        parts.append("<h2>Findings</h2><ul>" + "".join(
+            f"<li><code>{e(r.id)}</code> ({e(r.reference)}): {e(r.finding)}" for r in findings) + "</ul>")
+    for r in report.results:
+        parts.append(f"<h3 id='{e(r.id)}'>{e(r.id)} — <span class={r.verdict}>{r.verdict}</span></h3>"
+                     f"<p><i>{e(r.paper)}</i>, {e(r.reference)}. Seed {r.seed}.</p><p><b>Claim.</b> {e(r.statement)}</p>"
+                     f"<p><b>Verdict.</b> {e(r.reason)}</p><p><b>Tolerance.</b> {e(r.tolerance['reason'])}</p>")
+        if r.check:
+            parts.append(f"<p><b>Compared.</b> {e(r.check['compared'])}: expected <code>{e(_fmt(r.check['expected']))}"
+                         f"</code>, observed <code>{e(_fmt(r.check['observed']))}</code></p>")
+        if r.control:
+            parts.append(f"<p><b>Negative control</b> ({e(r.control_description)}): error {r.control['error']:.3g}</p>")
+        parts.extend(f"<img src='{e(f)}' alt='{e(r.id)}'>" for f in r.figures)
+        if r.traceback:
+            parts.append(f"<pre>{e(r.traceback)}</pre>")
+    return "\n".join(parts) + "\n"
+
+
 def write_report(report: RunReport, out_dir: Path) -> dict[str, Path]:
-    """Write ``report.json`` and ``report.md`` into ``out_dir`` (figures are already under ``figures/``)."""
+    """Write ``report.json``, ``report.md`` and ``report.html`` into ``out_dir`` (figures are under ``figures/``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / "report.json", "md": out_dir / "report.md"}
+    paths = {"json": out_dir / "report.json", "md": out_dir / "report.md", "html": out_dir / "report.html"}
     paths["json"].write_text(to_json(report), encoding="utf-8")
     paths["md"].write_text(to_markdown(report), encoding="utf-8")
+    paths["html"].write_text(to_html(report), encoding="utf-8")
     return paths

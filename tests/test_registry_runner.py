@@ -148,6 +148,8 @@ def test_report_json_and_markdown(tmp_path) -> None:
     assert "forgot a factor 2" in md and "UNCONFIRMED: toy" in md and "![toy.mean](figures/toy.png)" in md
     assert not report.ok
     assert to_markdown(report) == md
+    page = paths["html"].read_text()
+    assert "<img src='figures/toy.png'" in page and "forgot a factor 2" in page and "class=FAIL" in page
 
 
 def test_cli_list_and_run(tmp_path, capsys, monkeypatch) -> None:
