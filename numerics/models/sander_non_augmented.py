@@ -1,0 +1,241 @@
+"""The non-augmented model of Sander et al. (2024): diagonal multi-head linear attention times a positional matrix.
+
+Parameters (functional, ``dict[str, Tensor]``)::
+
+    {"A": (H, d), "B": (H, d), "P": (T, T)}      real, float64 or float32
+
+Head ``h`` scores a key ``s_j`` against the query ``s_q`` with ``s_q^* diag(a_h) s_j`` (Hermitian: conj on the
+query; for real data the conj is a no-op), the positional matrix multiplies the score entry-wise, and the value
+is ``diag(b_h) s_j``.  Row ``r = 0..T-2`` predicts ``s_{r+2}`` with **query ``s_r``** and keys ``s_0..s_{r+1}``::
+
+    ŝ_{r+2} = Σ_{j ≤ r+1} P[r, j] Σ_h (s_r^* diag(a_h) s_j) · (b_h ⊙ s_j)
+
+A sequence therefore has ``T + 1`` tokens ``s_0..s_T`` and the model makes ``T − 1`` predictions.
+
+Why the query is the second-to-last visible token (``s_r``, not ``s_{r+1}``): this is the indexing of the
+reference scripts (``unitary.py``/``orthogonal.py``: row ``t`` uses ``P[t, :t+2]`` and the ``p[-2]``, ``p[-1]``
+entries carry the query and the last key).  With the query at the last token ``s_c`` instead, every case-U
+output coordinate is a sum of monomials ``λ^{2j−c}``/``λ_k^j λ_l^{j−c}`` whose exponents never equal the
+target's ``c + 1`` (parity), so no parameter value predicts anything and the best predictor is 0
+(see ``docs/sander-non-augmented.md``).  The paper's own indexing is UNCONFIRMED.
+
+Loss: the squared error summed over rows and coordinates, averaged over sequences (the exact population
+version is :mod:`theory.sander.non_augmented`).
+
+The positional-encoding-only variant (``pe_only_*``) fixes ``H = 1``, ``a = b = 𝟙`` and learns ``P`` alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Literal
+
+import numpy as np
+import torch
+
+from numerics.device import resolve_device, resolve_dtype
+from numerics.optimize import OptResult, minimize_population, train_sampled
+from numerics.samplers import (
+    commuting_family,
+    haar_orthogonal,
+    initial_states,
+    sequences,
+    to_torch,
+    unitary_diagonal,
+)
+from theory.arguments import even_int, one_of, positive_float, positive_int
+from theory.sander import non_augmented as theory
+
+Params = dict[str, torch.Tensor]
+Case = Literal["unitary", "orthogonal", "haar"]
+CASES: tuple[str, ...] = ("unitary", "orthogonal", "haar")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Parameters
+# --------------------------------------------------------------------------------------------------------------
+
+
+def init_params(H: int, d: int, T: int, *, scale: float = 0.1, generator: torch.Generator | None = None,
+                dtype: str | torch.dtype = "float64", device: str | torch.device | None = "cpu") -> Params:
+    """``A, B, P`` drawn as ``scale · N(0, 1)`` (the reference scripts use ``scale = 0.1``) on the CPU, then moved."""
+    H, d, T = positive_int("H", H), positive_int("d", d), positive_int("T", T)
+    scale = positive_float("scale", scale)
+    dt, dev = resolve_dtype(dtype), resolve_device(device)
+    g = generator if generator is not None else torch.Generator().manual_seed(0)
+    draw = lambda *shape: (scale * torch.randn(*shape, generator=g, dtype=torch.float64)).to(dtype=dt, device=dev)  # noqa: E731
+    return {"A": draw(H, d), "B": draw(H, d), "P": draw(T, T)}
+
+
+def attention_product(params: Params) -> torch.Tensor:
+    """``C = Bᵀ A`` (``d×d``): the only combination of ``A, B`` the output depends on."""
+    return params["B"].transpose(-1, -2) @ params["A"]
+
+
+def _mask(T: int, device: torch.device) -> torch.Tensor:
+    return torch.as_tensor(theory.used_mask(T)[: T - 1], device=device)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Forward pass and losses
+# --------------------------------------------------------------------------------------------------------------
+
+
+def predict(params: Params, seqs: torch.Tensor) -> torch.Tensor:
+    """Predictions ``ŝ_2..ŝ_T`` of shape ``(n, T-1, d)`` for sequences ``(n, T+1, d)`` (real or complex).
+
+    Computed head by head, exactly as parameterised (not through ``C``).
+    """
+    A, B, P = params["A"], params["B"], params["P"]
+    n, T1, d = seqs.shape
+    T = T1 - 1
+    if P.shape[-1] != T or A.shape[-1] != d or B.shape != A.shape:
+        raise ValueError(f"shapes do not match: seqs {tuple(seqs.shape)} needs P ({T}, {T}) and A, B (H, {d}); "
+                         f"got A {tuple(A.shape)}, B {tuple(B.shape)}, P {tuple(P.shape)}")
+    if seqs.is_complex():
+        A, B, P = A.to(seqs.dtype), B.to(seqs.dtype), P.to(seqs.dtype)
+    q = seqs[:, : T - 1]                                    # queries s_0..s_{T-2}   (n, T-1, d)
+    keys = seqs[:, :T]                                      # keys s_0..s_{T-1}      (n, T, d)
+    scores = torch.einsum("nrl,hl,njl->nhrj", q.conj(), A, keys)        # per-head s_r^* diag(a_h) s_j
+    weights = scores * (P[: T - 1] * _mask(T, seqs.device))            # positional matrix, causal (j ≤ r+1)
+    return torch.einsum("nhrj,hk,njk->nrk", weights, B, keys)
+
+
+def sequence_losses(params: Params, seqs: torch.Tensor) -> torch.Tensor:
+    """Per-sequence squared error ``Σ_r ‖ŝ_{r+2} − s_{r+2}‖²`` (shape ``(n,)``, real)."""
+    err = predict(params, seqs) - seqs[:, 2:]
+    return (err.abs() ** 2).sum((-1, -2)) if err.is_complex() else (err ** 2).sum((-1, -2))
+
+
+def sampled_loss(params: Params, seqs: torch.Tensor) -> torch.Tensor:
+    """Mean over sequences of :func:`sequence_losses` (the sampled version of the population loss)."""
+    return sequence_losses(params, seqs).mean()
+
+
+def exact_loss(params: Params, case: Literal["unitary", "orthogonal"], *, radius_sq: float = 2.0) -> torch.Tensor:
+    """Exact population loss (closed form of :mod:`theory.sander.non_augmented`) at ``params``."""
+    one_of("case", case, ("unitary", "orthogonal"))
+    C = attention_product(params)
+    if case == "unitary":
+        return theory.loss_u_torch(C, params["P"])
+    return theory.loss_o_torch(C, params["P"], radius_sq=radius_sq)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------------------------
+
+
+def sample_sequences(case: Case, n: int, d: int, T: int, *, rng: np.random.Generator, mu: float = 1.0,
+                     dtype: str | torch.dtype = "float64", device: str | torch.device | None = "cpu",
+                     s0_law: str | None = None) -> torch.Tensor:
+    """``n`` sequences ``s_0..s_T`` (``(n, T+1, d)``) of case ``"unitary"`` (complex, torus ``s_0``),
+    ``"orthogonal"`` (rotation blocks in the canonical basis, random-phase ``s_0`` blocks of radius √2) or
+    ``"haar"`` (Haar ``W`` on O(d), ``s_0`` from ``s0_law``, default uniform on the sphere)."""
+    one_of("case", case, CASES)
+    n, d, T = positive_int("n", n), positive_int("d", d), positive_int("T", T)
+    if case == "unitary":
+        _, w = unitary_diagonal(n, d, rng=rng, mu=mu)
+        s0 = initial_states(n, d, s0_law or "torus", rng=rng, complex_valued=True)
+    elif case == "orthogonal":
+        even_int("d", d)
+        w, _ = commuting_family(d, mu=mu).sample(n, rng=rng)
+        s0 = initial_states(n, d, s0_law or "torus", rng=rng)
+    else:
+        w = haar_orthogonal(d, n, rng=rng)
+        s0 = initial_states(n, d, s0_law or "sphere", rng=rng)
+    return to_torch(sequences(w, s0, T), dtype=dtype, device=device)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Training helpers
+# --------------------------------------------------------------------------------------------------------------
+
+
+def fit_exact(case: Literal["unitary", "orthogonal"], d: int, H: int, T: int, *, seed: int, scale: float = 0.1,
+              gap: float = 1e-8, restarts: int = 8, max_iter: int = 3000, init: Params | None = None,
+              device: str | torch.device | None = "cpu") -> OptResult:
+    """Float64 L-BFGS (with perturbation restarts at saddles) on the exact population loss, from
+    ``scale·N(0,1)`` (seeded) or from ``init``; the target is the closed-form minimum."""
+    one_of("case", case, ("unitary", "orthogonal"))
+    target = theory.loss_u_minimum(d, H, T) if case == "unitary" else theory.loss_o_minimum(d, H, T)
+    g = torch.Generator().manual_seed(int(seed))
+    start = init if init is not None else init_params(H, d, T, scale=scale, generator=g, device=device)
+    return minimize_population(lambda p: exact_loss(p, case), start, target=target, gap=gap, restarts=restarts,
+                               max_iter=max_iter, generator=g)
+
+
+def fit_sampled(case: Case, d: int, H: int, T: int, *, seed: int, steps: int, batch: int, lr: float,
+                models: int = 1, scale: float = 0.1, mu: float = 1.0, dtype: str = "float64",
+                device: str | torch.device | None = "cpu", s0_law: str | None = None) -> OptResult:
+    """Adam + cosine decay on fresh sampled batches; ``models`` independent models trained at once.
+
+    With ``models > 1`` the parameters carry a leading model axis (``A: (M, H, d)``, …); each model sees its
+    own data and the summed loss keeps their gradients independent (``torch.func.vmap`` over the forward).
+    """
+    models = positive_int("models", models)
+    g = torch.Generator().manual_seed(int(seed))
+    inits = [init_params(H, d, T, scale=scale, generator=g, dtype=dtype, device=device) for _ in range(models)]
+    init = {k: torch.stack([p[k] for p in inits]) for k in inits[0]}
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
+
+    def sample(_: int) -> torch.Tensor:
+        x = sample_sequences(case, models * batch, d, T, rng=rng, mu=mu, dtype=dtype, device=device, s0_law=s0_law)
+        return x.reshape((models, batch) + tuple(x.shape[1:]))
+
+    batched = torch.func.vmap(sampled_loss)
+    out = train_sampled(lambda p, b: batched(p, b).sum(), init, sample, steps=steps, lr=lr)
+    out.loss = out.loss / models
+    return out
+
+
+def unstack(params: Params, i: int) -> Params:
+    """Model ``i`` of a stacked parameter dict (from :func:`fit_sampled` with ``models > 1``)."""
+    return {k: v[i] for k, v in params.items()}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Positional-encoding-only variant
+# --------------------------------------------------------------------------------------------------------------
+
+
+def pe_only_params(P: torch.Tensor, d: int = 1) -> Params:
+    """The full-model parameters of the PE-only model: ``H = 1``, ``a = b = 𝟙``, the given ``P``."""
+    one = torch.ones(1, positive_int("d", d), dtype=P.dtype, device=P.device)
+    return {"A": one, "B": one.clone(), "P": P}
+
+
+def pe_only_predict(P: torch.Tensor, seqs: torch.Tensor) -> torch.Tensor:
+    """PE-only predictions ``ŝ_{r+2} = Σ_{j≤r+1} P[r, j] (s_r^* s_j) s_j`` (``(n, T-1, d)``)."""
+    return predict(pe_only_params(P, seqs.shape[-1]), seqs)
+
+
+def pe_only_loss(P: torch.Tensor, seqs: torch.Tensor) -> torch.Tensor:
+    """The reference ``pe_only.py`` loss: mean over sequences × rows (× ``d``) of ``|ŝ − s|²``."""
+    err = pe_only_predict(P, seqs) - seqs[:, 2:]
+    return (err.abs() ** 2).mean() * seqs.shape[-1]
+
+
+def pe_only_sequences(n: int, T: int, mu: float, *, rng: np.random.Generator, d: int = 1,
+                      dtype: str = "float64", device: str | torch.device | None = "cpu") -> torch.Tensor:
+    """``s_t = λ^t`` with ``λ = e^{iθ/μ}``, ``θ ~ U[0, 2π)``, ``s_0 = 1`` (the reference script's data)."""
+    _, w = unitary_diagonal(n, d, rng=rng, mu=mu)
+    return to_torch(sequences(w, initial_states(n, d, "ones", complex_valued=True), T), dtype=dtype, device=device)
+
+
+def pe_only_gd(seqs: torch.Tensor, *, lr: float = 0.5, stop_below: float = 1e-3, max_steps: int = 100_000,
+               loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = pe_only_loss) -> dict[str, Any]:
+    """Full-batch gradient descent from ``P = 0`` as ``pe_only.py`` runs it (``lr = 0.5``): iterate while the
+    loss of the previous iterate is ``≥ stop_below``; the returned ``P`` is one step past the first iterate whose
+    loss is below (the script's loop order).  Returns ``{"P", "steps", "loss"}``."""
+    T = seqs.shape[1] - 1
+    P = torch.zeros(T, T, dtype=seqs.real.dtype, device=seqs.device, requires_grad=True)
+    prev = None
+    for step in range(max_steps):
+        loss = loss_fn(P, seqs)
+        if prev is not None and prev < stop_below:
+            return {"P": P.detach(), "steps": step, "loss": float(loss)}
+        prev = float(loss)
+        (grad,) = torch.autograd.grad(loss, P)
+        with torch.no_grad():
+            P -= lr * grad
+    raise RuntimeError(f"pe_only_gd did not reach loss < {stop_below} in {max_steps} steps")
