@@ -32,7 +32,7 @@ def test_case_u_closed_form_is_the_constant_term(d: int, T: int, s0: str) -> Non
     assert sp.expand(over - fro * sum(P[r, r] ** 2 for r in range(T - 1))) == 0
 
 
-@pytest.mark.parametrize("d,T", [(2, 3), (4, 3)])
+@pytest.mark.parametrize("d,T", [(2, 3), (2, 4)])   # d = 4 runs in the claim sander.non-aug.loss-o.symbolic
 def test_case_o_closed_form_is_the_constant_term(d: int, T: int) -> None:
     derived, C, P = na.loss_o_derivation(d, T)
     assert sp.expand(derived - na.loss_o_closed_sympy(C, P)) == 0
@@ -41,13 +41,13 @@ def test_case_o_closed_form_is_the_constant_term(d: int, T: int) -> None:
 
 def test_case_o_deterministic_s0_differs_only_through_key_zero() -> None:
     """With s_0 = 𝟙 (fixed phase π/4) the expectation changes, but only in terms with the key s_0 (j = 0)."""
-    fixed, C, P = na.loss_o_derivation(4, 3, random_phase=False)
+    fixed, C, P = na.loss_o_derivation(2, 3, random_phase=False)
     diff = sp.expand(fixed - na.loss_o_closed_sympy(C, P))
     assert diff != 0
     key0 = {P[r, 0] for r in range(2)}
     assert all(t.free_symbols & key0 for t in sp.Add.make_args(diff))
-    Cm, Pm = na.loss_o_minimiser(4, 3)
-    subs = {C[i, j]: Cm[i, j] for i in range(4) for j in range(4)}
+    Cm, Pm = na.loss_o_minimiser(2, 3)
+    subs = {C[i, j]: Cm[i, j] for i in range(2) for j in range(2)}
     subs.update({P[r, j]: Pm[r, j] for r in range(3) for j in range(3) if isinstance(P[r, j], sp.Symbol)})
     assert sp.nsimplify(fixed.subs(subs)) == 0
 
@@ -240,12 +240,8 @@ def test_model_exact_at_minimiser(case: str, d: int) -> None:
         C, P = na.loss_u_minimiser(d, T, alpha=alpha)
     else:
         C, P = na.loss_o_minimiser(d, T, alpha=alpha)
-    # factor C = BᵀA with H = rank heads
-    u, s, vt = np.linalg.svd(C)
-    k = int((s > 1e-12).sum())
-    A = (np.sqrt(s[:k])[:, None] * vt[:k])
-    B = (np.sqrt(s[:k])[:, None] * u[:, :k].T)
-    params = {"A": torch.tensor(A), "B": torch.tensor(B), "P": torch.tensor(P)}
+    params = model.factor_params(C, P)                     # H = rank(C) heads with BᵀA = C
+    np.testing.assert_allclose(model.attention_product(params).numpy(), C, atol=1e-12)
     seqs = model.sample_sequences(case, 50, d, T, rng=np.random.default_rng(10))
     assert float(model.sequence_losses(params, seqs).max()) < 1e-20
     assert float(model.exact_loss(params, case)) == pytest.approx(0.0, abs=1e-12)

@@ -71,6 +71,17 @@ def attention_product(params: Params) -> torch.Tensor:
     return params["B"].transpose(-1, -2) @ params["A"]
 
 
+def factor_params(C: np.ndarray, P: np.ndarray, *, dtype: str | torch.dtype = "float64",
+                  device: str | torch.device | None = "cpu") -> Params:
+    """Parameters with ``BᵀA = C`` and ``H = rank(C)`` heads (balanced SVD factors), and the given ``P``."""
+    u, s, vt = np.linalg.svd(np.asarray(C, dtype=float))
+    k = max(1, int((s > 1e-12 * max(s[0], 1e-300)).sum()))
+    root = np.sqrt(s[:k])[:, None]
+    dt, dev = resolve_dtype(dtype), resolve_device(device)
+    as_t = lambda x: torch.as_tensor(np.ascontiguousarray(x)).to(dtype=dt, device=dev)  # noqa: E731
+    return {"A": as_t(root * vt[:k]), "B": as_t(root * u[:, :k].T), "P": as_t(P)}
+
+
 def _mask(T: int, device: torch.device) -> torch.Tensor:
     return torch.as_tensor(theory.used_mask(T)[: T - 1], device=device)
 
@@ -146,6 +157,54 @@ def sample_sequences(case: Case, n: int, d: int, T: int, *, rng: np.random.Gener
     return to_torch(sequences(w, s0, T), dtype=dtype, device=device)
 
 
+def quadrature_sequences(case: Literal["unitary", "orthogonal"], d: int, T: int, *, dtype: str | torch.dtype = "float64",
+                         device: str | torch.device | None = "cpu", radius_sq: float = 2.0) -> torch.Tensor:
+    """Sequences on an equispaced product grid whose plain mean is the *exact* population expectation.
+
+    The squared error is a trigonometric polynomial of degree at most ``6T`` in every angle ``θ`` and at most
+    6 in every ``s_0`` phase ``φ``; an ``M``-point equispaced rule integrates ``e^{ikθ}`` exactly for ``|k| < M``,
+    so ``M_θ = 6T + 1`` and ``M_φ = 7`` make the mean exact.  Case U uses ``s_0 = 𝟙`` (its loss is the same as
+    for uniform phases, see ``theory.sander.non_augmented.loss_u_derivation``): ``M_θ^d`` sequences.  Case O
+    uses random-phase blocks of squared radius ``radius_sq``: ``(M_θ M_φ)^{d/2}`` sequences.
+    """
+    one_of("case", case, ("unitary", "orthogonal"))
+    d, T = positive_int("d", d), positive_int("T", T)
+    m_theta = 6 * T + 1
+    grid = 2 * np.pi * np.arange(m_theta) / m_theta
+    if case == "unitary":
+        if m_theta ** d > 2_000_000:
+            raise ValueError(f"quadrature grid of {m_theta}^{d} points is too large; lower d or T")
+        th = np.stack(np.meshgrid(*([grid] * d), indexing="ij"), -1).reshape(-1, d)
+        w = np.zeros((th.shape[0], d, d), dtype=np.complex128)
+        w[:, np.arange(d), np.arange(d)] = np.exp(1j * th)
+        s0 = np.ones((th.shape[0], d), dtype=np.complex128)
+    else:
+        even_int("d", d)
+        m_phi = 7
+        phis = 2 * np.pi * np.arange(m_phi) / m_phi
+        k = d // 2
+        if (m_theta * m_phi) ** k > 2_000_000:
+            raise ValueError(f"quadrature grid of ({m_theta}·{m_phi})^{k} points is too large; lower d or T")
+        axes = [grid] * k + [phis] * k
+        pts = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 2 * k)
+        th, ph = pts[:, :k], pts[:, k:]
+        w = commuting_family(d).from_angles(th)
+        r = np.sqrt(positive_float("radius_sq", radius_sq))
+        s0 = np.empty((pts.shape[0], d))
+        s0[:, 0::2] = r * np.cos(ph)
+        s0[:, 1::2] = r * np.sin(ph)
+    return to_torch(sequences(w, s0, T), dtype=dtype, device=device)
+
+
+def quadrature_loss(params: Params, case: Literal["unitary", "orthogonal"], *, radius_sq: float = 2.0) -> float:
+    """The exact population loss of the torch model by :func:`quadrature_sequences` (no closed form used)."""
+    T = params["P"].shape[-1]
+    d = params["A"].shape[-1]
+    seqs = quadrature_sequences(case, d, T, dtype=params["A"].dtype, device=params["A"].device, radius_sq=radius_sq)
+    with torch.no_grad():
+        return float(sequence_losses(params, seqs).mean())
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Training helpers
 # --------------------------------------------------------------------------------------------------------------
@@ -205,8 +264,20 @@ def pe_only_params(P: torch.Tensor, d: int = 1) -> Params:
 
 
 def pe_only_predict(P: torch.Tensor, seqs: torch.Tensor) -> torch.Tensor:
-    """PE-only predictions ``ŝ_{r+2} = Σ_{j≤r+1} P[r, j] (s_r^* s_j) s_j`` (``(n, T-1, d)``)."""
-    return predict(pe_only_params(P, seqs.shape[-1]), seqs)
+    """PE-only predictions ``ŝ_{r+2} = Σ_{j≤r+1} P[r, j] (s_r^* s_j) s_j`` (``(n, T-1, d)``).
+
+    Equal to :func:`predict` with :func:`pe_only_params` (one head, ``a = b = 𝟙``), contracted in the order
+    ``Σ_l conj(s_{r,l}) Σ_j P[r, j] s_{j,l} s_{j,k}`` (one matrix product over ``j``; cheap for the ``d = 1``,
+    ``T = 30`` experiment).
+    """
+    T = seqs.shape[1] - 1
+    if P.shape[-1] != T:
+        raise ValueError(f"shapes do not match: seqs {tuple(seqs.shape)} needs P ({T}, {T}), got {tuple(P.shape)}")
+    keys = seqs[:, :T]
+    pairs = keys.unsqueeze(-1) * keys.unsqueeze(-2)                      # (n, T, d, d): s_{j,l} s_{j,k}
+    weights = (P[: T - 1] * _mask(T, seqs.device)).to(seqs.dtype)       # (T-1, T)
+    mixed = torch.einsum("rj,njlk->nrlk", weights, pairs)
+    return torch.einsum("nrl,nrlk->nrk", seqs[:, : T - 1].conj(), mixed)
 
 
 def pe_only_loss(P: torch.Tensor, seqs: torch.Tensor) -> torch.Tensor:
@@ -233,8 +304,8 @@ def pe_only_gd(seqs: torch.Tensor, *, lr: float = 0.5, stop_below: float = 1e-3,
     for step in range(max_steps):
         loss = loss_fn(P, seqs)
         if prev is not None and prev < stop_below:
-            return {"P": P.detach(), "steps": step, "loss": float(loss)}
-        prev = float(loss)
+            return {"P": P.detach(), "steps": step, "loss": float(loss.detach())}
+        prev = float(loss.detach())
         (grad,) = torch.autograd.grad(loss, P)
         with torch.no_grad():
             P -= lr * grad

@@ -7,6 +7,7 @@ Indexing (query ``s_r``, keys ``s_0..s_{r+1}``, target ``s_{r+2}``) and derivati
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from proofs_check.registry import register
 from theory.sander import non_augmented as theory
 
 PAPER = "Sander et al. 2024 (arXiv:2402.05787)"
-SECTION = "Section 4 (non-augmented tokens) [UNCONFIRMED numbering]"
+SECTION = "Non-augmented tokens section (section/theorem numbers UNCONFIRMED)"
 
 U_UNIFORM = "UNCONFIRMED: the paper's angle law is θ iid uniform on [0, 2π) (the closed forms need it)"
 S0_UNIT = "UNCONFIRMED: |s_{0,k}| = 1 (s_0 = 1 or uniform phases), as the reference scripts' '+d' constant implies"
@@ -237,4 +238,463 @@ register(Claim(
         "(no noise floor); 120 Adam steps, batch 64, lr 0.1 with cosine decay reach ~1e-6 relative here, and 1e-3 "
         "leaves room for seeds and float round-off while staying 1000× below the zero predictor")),
     seed=31, rests_on=(U_UNIFORM, INDEXING),
+))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 2. case O: exact loss (symbolic, quadrature, MC), minima, head count, PE ratio
+# --------------------------------------------------------------------------------------------------------------
+
+O_PHASE = ("UNCONFIRMED: s_0 blocks have squared radius 2 and uniform random phases (with the fixed s_0 = 𝟙 the "
+           "loss differs in the terms with key s_0; both agree at the minimiser)")
+
+
+def _sym_o(formula: Any) -> Measurement:
+    worst, rows = 0, []
+    for d, T in ((2, 3), (4, 3)):
+        derived, C, P = theory.loss_o_derivation(d, T)
+        res = sp.expand(derived - formula(C, P))
+        n_terms = 0 if res == 0 else len(sp.Add.make_args(res))
+        worst = max(worst, n_terms)
+        rows.append({"d": d, "T": T, "residual_terms": n_terms})
+    return Measurement(error=worst, expected=0, observed=worst,
+                       compared="non-zero terms of expand(constant term in (λ, u) of the model's squared error − "
+                                "formula), worst over (d, T) ∈ {(2, 3), (4, 3)}",
+                       details={"cases": rows})
+
+
+register(Claim(
+    id="sander.non-aug.loss-o.symbolic", paper=PAPER, reference=f"{SECTION}: population loss, orthogonal case",
+    statement=("Case O (2×2 rotation blocks, θ and s_0 phases uniform, block radius² 2): the row loss is "
+               "2[g_J (Σp)² + 2 g_X p_q Σp + g_I ‖p‖² + g_Q p_q²] − p_c Σ_k S_k + d with the block sums of C "
+               "given in theory.sander.non_augmented (linear term ½ Σ_m 𝟙ᵀC^(mm)𝟙, not tr C)."),
+    kind="symbolic", check=lambda ctx: _sym_o(theory.loss_o_closed_sympy),
+    control=lambda ctx: _sym_o(theory.loss_o_reference_sympy),
+    control_description="the reference script orthogonal.py's closed form",
+    tolerance=Tolerance(0.0, "exact symbolic identity: the expanded difference must be the zero polynomial"),
+    seed=0, rests_on=(O_PHASE, INDEXING, NO_NORM),
+))
+
+
+def _quadrature(ctx: RunContext, formula: Any, kind: str) -> Measurement:
+    rows = []
+    for i, (d, H, T) in enumerate(((2, 1, 3), (4, 3, 3), (4, 2, 4))):
+        g = torch.Generator().manual_seed(ctx.torch_seed(i))
+        params = model.init_params(H, d, T, scale=0.6, generator=g, device=ctx.device)
+        exact = model.quadrature_loss(params, "orthogonal")
+        C, P = _np(model.attention_product(params)), _np(params["P"])
+        val = float(formula(C, P))
+        rows.append({"d": d, "H": H, "T": T, "quadrature": exact, "formula": val, "rel": abs(val - exact) / exact})
+    return Measurement(error=max(r["rel"] for r in rows), expected=[round(r["quadrature"], 6) for r in rows],
+                       observed=[round(r["formula"], 6) for r in rows],
+                       compared=f"relative difference between the {kind} and the exact expectation of the torch model "
+                                "(equispaced product quadrature, exact for trigonometric polynomials)",
+                       details={"points": rows})
+
+
+register(Claim(
+    id="sander.non-aug.loss-o.quadrature", paper=PAPER, reference=f"{SECTION}: population loss, orthogonal case",
+    statement="The case-O closed form equals the torch model's exact expectation (equispaced quadrature).",
+    kind="identity", check=lambda ctx: _quadrature(ctx, theory.loss_o, "closed form"),
+    control=lambda ctx: _quadrature(ctx, theory.loss_o_reference, "orthogonal.py formula"),
+    control_description="the orthogonal.py closed form at the same random points",
+    tolerance=Tolerance(1e-10, "float64 round-off of a sum over ≤ 4·10⁴ grid points (the quadrature is exact)"),
+    seed=41, rests_on=(O_PHASE, INDEXING),
+))
+
+
+def _mc_o(ctx: RunContext, formula: Any) -> Measurement:
+    n = 20_000 if ctx.quick else 400_000
+    rows = []
+    for i, (d, H, T) in enumerate(((4, 4, 4), (6, 6, 4))):
+        params = _random_point(ctx.rng(200 + i), H, d, T)
+        mc, se = _mc_losses(ctx, "orthogonal", params, n, T, stream=10 + i)
+        C, P = _np(model.attention_product(params)), _np(params["P"])
+        val = float(formula(C, P))
+        rows.append({"d": d, "H": H, "T": T, "n": n, "mc": mc, "se": se, "formula": val, "z": (val - mc) / se})
+    return Measurement(error=max(abs(r["z"]) for r in rows), expected=[round(r["formula"], 4) for r in rows],
+                       observed=[f"{r['mc']:.4f} ± {r['se']:.4f}" for r in rows],
+                       compared="|formula − MC mean| / standard error, worst over two random (C, P) (d = 4, 6)",
+                       details={"draws": rows, "sampler": "commuting_family (identity basis) + torus s_0, radius √2"})
+
+
+register(Claim(
+    id="sander.non-aug.loss-o.mc", paper=PAPER, reference=f"{SECTION}: population loss, orthogonal case",
+    statement="The case-O closed form equals the Monte-Carlo mean of the torch model's squared error.",
+    kind="monte-carlo", check=lambda ctx: _mc_o(ctx, theory.loss_o),
+    control=lambda ctx: _mc_o(ctx, theory.loss_o_reference),
+    control_description="the orthogonal.py closed form against the same MC means",
+    tolerance=Tolerance(MC_Z, MC_REASON), seed=43, rests_on=(O_PHASE, INDEXING),
+))
+
+
+def _trained_o(ctx: RunContext, *, untrained: bool) -> Measurement:
+    settings = [(4, 2, 5), (4, 3, 5), (4, 1, 5), (6, 2, 5)]
+    if not ctx.quick:
+        settings += [(6, 3, 6), (6, 1, 6), (8, 4, 6), (8, 3, 6), (8, 5, 6)]
+    seeds = 2 if ctx.quick else 3
+    rows, worst = [], 0.0
+    for d, H, T in settings:
+        for k in range(seeds):
+            s = ctx.torch_seed(10 * d + H) + k
+            if untrained:
+                params = model.init_params(H, d, T, generator=torch.Generator().manual_seed(s))
+                loss, attempts = float(model.exact_loss(params, "orthogonal")), 0
+            else:
+                res = model.fit_exact("orthogonal", d, H, T, seed=s, gap=GAP)
+                params, loss, attempts = res.params, res.loss, len(res.attempts)
+            target = theory.loss_o_minimum(d, H, T)
+            gap = (loss - target) / max(1.0, target)
+            err = abs(gap) / GAP
+            inv: dict[str, float] = {}
+            if 2 * H >= d:
+                C, P = _np(model.attention_product(params)), _np(params["P"])
+                AB = _np(params["A"] @ params["B"].T) if 2 * H == d else None
+                inv = theory.structure_o(C, P, H=H, AB=AB)
+                err = max(err, theory.max_deviation(inv) / INV)
+            worst = max(worst, err)
+            rows.append({"d": d, "H": H, "T": T, "seed": s, "loss": loss, "target": target, "gap": gap,
+                         "attempts": attempts, **inv})
+    return Measurement(error=worst,
+                       expected="loss = (T−1)·max(d−2H, 0); for H ≥ d/2: C = α·blockdiag(𝟙𝟙ᵀ), αP[r,r+1] = 1, "
+                                "αP[r,r] = −½, rank d/2, and at H = d/2 eig(ABᵀ) = 2α",
+                       observed=[f"d={r['d']} H={r['H']}: loss {r['loss']:.6g} (target {r['target']:g})" for r in rows],
+                       compared="normalised max of |loss gap| (both ways: H < d/2 must stop at (T−1)(d−2H), not "
+                                "below) and the invariant deviations for H ≥ d/2; every seed",
+                       details={"runs": rows})
+
+
+register(Claim(
+    id="sander.non-aug.min-o.trained", paper=PAPER, reference=f"{SECTION}: global minima, orthogonal case",
+    statement=("Case O: the minimum over A, B ∈ R^{H×d}, P is (T−1)·max(d−2H, 0): zero needs H ≥ d/2 heads. A "
+               "zero-loss point has C = α·blockdiag(𝟙𝟙ᵀ) (rank d/2), α·P[r,r+1] = 1, α·P[r,r] = −½ (ratio −2), "
+               "all other used P entries 0, and at H = d/2, ABᵀ = 2αI_H (every eigenvalue of ABᵀ equals 2α; the "
+               "statement is invariant under A → GA, B → G^{-T}B)."),
+    kind="trained", check=lambda ctx: _trained_o(ctx, untrained=False),
+    control=lambda ctx: _trained_o(ctx, untrained=True),
+    control_description="the untrained 0.1·N(0,1) initialisation measured the same way",
+    tolerance=Tolerance(1.0, NORMALISED_REASON), seed=45, rests_on=(O_PHASE, INDEXING),
+    finding=("The head-count threshold for case O is H ≥ d/2 and below it the minimum is (T−1)(d−2H) — found by "
+             "L-BFGS with restarts at every seed; a proof of the lower bound for H < d/2 is not given here."),
+))
+
+
+def _zero_point(ctx: RunContext, C: np.ndarray, P: np.ndarray, what: str) -> Measurement:
+    """Exact (quadrature) loss of the torch model at ``(C, P)``, with ``C`` factored into ``H = rank`` heads."""
+    params = model.factor_params(C, P, device=ctx.device)
+    exact = model.quadrature_loss(params, "orthogonal")
+    return Measurement(error=exact, expected=0.0, observed=exact, compared=f"exact (quadrature) loss of {what}",
+                       details={"heads": params["A"].shape[0], "closed_form": float(theory.loss_o(C, P))})
+
+
+def _best_identity_point(d: int, T: int, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    C = alpha * np.eye(d)
+    P = np.zeros((T, T))
+    for r in range(T - 1):
+        P[r, : r + 2] = theory.best_p_row_o(C, r + 2, r)[0]
+    return C, P
+
+
+register(Claim(
+    id="sander.non-aug.zero-o.identity", paper=PAPER, reference=f"{SECTION}: global minima, orthogonal case",
+    statement="C = α·blockdiag(𝟙𝟙ᵀ), α·P[r,r+1] = 1, α·P[r,r] = −½ gives exactly zero loss (d = 4, T = 4).",
+    kind="identity",
+    check=lambda ctx: _zero_point(ctx, *theory.loss_o_minimiser(4, 4, alpha=-1.289), "the block minimiser"),
+    control=lambda ctx: _zero_point(ctx, *_best_identity_point(4, 4, -1.289), "C = αI with the best P rows"),
+    control_description="C = αI (block-diagonal identity) with the loss-minimising P rows",
+    tolerance=Tolerance(1e-10, "float64 round-off of the exact quadrature mean"), seed=0,
+    rests_on=(O_PHASE, INDEXING),
+))
+
+
+def _pe_ratio(ctx: RunContext, ratios: tuple[float, ...]) -> Measurement:
+    sol = theory.pe_ratio_from_cayley_hamilton()
+    ch = theory.cayley_hamilton_rotation()
+    C, P0 = theory.loss_o_minimiser(4, 5, alpha=1.0)
+    losses = {}
+    for ratio in ratios:
+        P = P0.copy()
+        r = np.arange(4)
+        P[r, r] = P[r, r + 1] / ratio
+        losses[ratio] = float(theory.loss_o(C, P))
+    symbolic_ok = ch == sp.zeros(2, 2) and sol["ratio"] == -2
+    err = min(losses.values()) if ratios != (-2.0,) else (losses[-2.0] + (0.0 if symbolic_ok else 1.0))
+    return Measurement(error=err, expected=0.0, observed={str(k): v for k, v in losses.items()},
+                       compared="exact loss at C = blockdiag(𝟙𝟙ᵀ), P[r,r+1] = 1, P[r,r] = P[r,r+1]/ratio (min over ratios);"
+                                " the check also requires R² − 2cosθ R + I = 0 and the solved ratio −2 (sympy)",
+                       details={"solved": {k: str(v) for k, v in sol.items()}, "cayley_hamilton_zero": ch == sp.zeros(2, 2)})
+
+
+register(Claim(
+    id="sander.non-aug.pe-ratio.symbolic", paper=PAPER, reference=f"{SECTION}: positional encoding, orthogonal case",
+    statement=("The positional encoding captures a trigonometric relation: s_{c+1} = 2cosθ s_c − s_q (Cayley–Hamilton, "
+               "R(θ)² − 2cosθ R(θ) + I = 0) forces P[r,r+1]/P[r,r] = −2."),
+    kind="symbolic", check=lambda ctx: _pe_ratio(ctx, (-2.0,)), control=lambda ctx: _pe_ratio(ctx, (-1.0, 2.0)),
+    control_description="the ratios −1 and +2 (smaller of their two exact losses)",
+    tolerance=Tolerance(1e-12, "exact: zero loss up to float64 round-off"), seed=0, rests_on=(O_PHASE, INDEXING),
+))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 3. findings about the reference code's loss formulas
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _overcount(ctx: RunContext, *, assumed_overcount: bool) -> Measurement:
+    d, H, T = 4, 4, 4
+    n = 20_000 if ctx.quick else 400_000
+    params = _random_point(ctx.rng(300), H, d, T)
+    mc, se = _mc_losses(ctx, "unitary", params, n, T, stream=30)
+    C, P = _np(model.attention_product(params)), _np(params["P"])
+    ref = float(theory.loss_u_reference(C, P))
+    predicted = float((C ** 2).sum() * sum(P[r, r] ** 2 for r in range(T - 1)))
+    diff = ref - mc
+    assumed = predicted if assumed_overcount else 0.0
+    return Measurement(error=abs(diff - assumed) / se, expected=round(assumed, 4), observed=f"{diff:.4f} ± {se:.4f}",
+                       compared="(unitary.py formula − MC mean) against the stated over-count Σ_r P[r,r]²‖C‖_F², in SE",
+                       details={"d": d, "T": T, "n": n, "mc": mc, "se": se, "unitary_py": ref,
+                                "ours": float(theory.loss_u(C, P)), "overcount": predicted})
+
+
+register(Claim(
+    id="sander.non-aug.finding.unitary-py", paper=PAPER, reference=f"{SECTION}; reference code unitary.py",
+    statement="The reference script unitary.py's loss exceeds the true population loss by Σ_r P[r,r]²‖C‖_F².",
+    kind="monte-carlo", check=lambda ctx: _overcount(ctx, assumed_overcount=True),
+    control=lambda ctx: _overcount(ctx, assumed_overcount=False),
+    control_description="the hypothesis that unitary.py's formula is exact (over-count 0)",
+    tolerance=Tolerance(MC_Z, MC_REASON), seed=51, rests_on=(U_UNIFORM, INDEXING),
+    finding=("unitary.py (michaelsdr/ical) uses ‖C‖_F²‖p‖² where the expectation has ‖C‖_F² Σ_{j≠q} p_j²: it "
+             "over-counts p_q²‖C‖_F² per row. Its minimisers are unchanged (p_q = 0 there)."),
+))
+
+
+def _orthogonal_py(ctx: RunContext, *, at_minimiser: bool) -> Measurement:
+    rows = []
+    if at_minimiser:
+        points = [theory.loss_o_minimiser(d, T, alpha=a) for d, T, a in ((4, 5, 1.0), (6, 6, -1.289), (10, 20, 0.7))]
+    else:
+        rng = ctx.rng(0)
+        points = [(0.5 * rng.standard_normal((d, d)), 0.5 * rng.standard_normal((T, T))) for d, T in ((4, 5), (6, 6), (10, 20))]
+    for C, P in points:
+        exact, code = float(theory.loss_o(C, P)), float(theory.loss_o_reference(C, P))
+        rows.append({"d": C.shape[0], "T": P.shape[0], "exact": exact, "orthogonal_py": code, "gap": code - exact})
+    rel = [abs(r["gap"]) / max(1.0, abs(r["exact"])) for r in rows]
+    return Measurement(error=max(rel), expected=[round(r["exact"], 6) for r in rows],
+                       observed=[round(r["orthogonal_py"], 6) for r in rows],
+                       compared="|orthogonal.py formula − exact loss| / max(1, exact), worst over three points (d = 4, 6, 10)",
+                       details={"points": rows})
+
+
+register(Claim(
+    id="sander.non-aug.finding.orthogonal-py", paper=PAPER, reference=f"{SECTION}; reference code orthogonal.py",
+    statement="The reference script orthogonal.py's closed form equals the exact loss at the zero-loss minimiser.",
+    kind="identity", check=lambda ctx: _orthogonal_py(ctx, at_minimiser=True),
+    control=lambda ctx: _orthogonal_py(ctx, at_minimiser=False),
+    control_description="the same comparison at random (C, P): the formula is not the expectation there",
+    tolerance=Tolerance(1e-12, "float64 round-off of two closed forms"), seed=53, rests_on=(O_PHASE,),
+    finding=("orthogonal.py (michaelsdr/ical) is not the population loss away from its minimiser: its linear term is "
+             "−2 tr(C) p_c where the expectation has −½ Σ_m 𝟙ᵀC^(mm)𝟙 · 2 p_c, and its quadratic terms differ; at "
+             "random (C, P) (entries 0.5·N(0,1)) it is off by 1–20 % (see the control's details), and at the authors' own stored final point "
+             "(d=10, H=8, T=20) it reports 3.5e-6 where the exact loss is 9.0e-5. Both agree (0) at the minimiser, "
+             "so gradient descent still finds the right structure."),
+))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 4. Fig. 3 reproduction (d = 10, T = 20): invariants of our L-BFGS runs and of the reference code's stored runs
+# --------------------------------------------------------------------------------------------------------------
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "sander_reference"
+STORED_INV = 1e-2
+FIG3 = {"unitary": (10, 10, 20), "orthogonal": (10, 8, 20)}
+
+
+def _stored(case: str) -> dict[str, np.ndarray]:
+    return {k: np.load(DATA / f"tensors_{k}_{case}.npy").astype(np.float64) for k in ("A", "B", "P")}
+
+
+def _structure(case: str, params: dict[str, np.ndarray], H: int) -> dict[str, float]:
+    C = params["B"].T @ params["A"]
+    AB = params["A"] @ params["B"].T
+    fn = theory.structure_u if case == "unitary" else theory.structure_o
+    return fn(C, params["P"], H=H, AB=AB)
+
+
+def _fig3_figure(ctx: RunContext, case: str, ours: dict[str, np.ndarray], stored: dict[str, np.ndarray], alpha: float) -> str | None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d, H, T = FIG3[case]
+    if case == "unitary":
+        C_th, P_th = theory.loss_u_minimiser(d, T, alpha=alpha)
+    else:
+        C_th, P_th = theory.loss_o_minimiser(d, T, alpha=alpha)
+    keep = ~np.triu(np.ones((T, T), dtype=bool), k=2)      # the reference plot masks j > r+1
+
+    def panels(p: dict[str, np.ndarray] | None, C: np.ndarray, P: np.ndarray) -> list[np.ndarray | None]:
+        return [None if p is None else p["A"], None if p is None else p["B"], C, np.where(keep, P, 0.0)[:-1, :-1]]
+
+    def signed(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        # (A, P) → (sign α·A, sign α·P) is the symmetry (C, P) → (γC, P/γ) with γ = ±1: shows every run with α > 0
+        s = 1.0 if np.trace(p["B"].T @ p["A"]) >= 0 else -1.0
+        return {"A": s * p["A"], "B": p["B"], "P": s * p["P"]}
+
+    ours, stored = signed(ours), signed(stored)
+    rows = [("this run (L-BFGS, float64)", panels(ours, ours["B"].T @ ours["A"], ours["P"])),
+            ("reference code, stored", panels(stored, stored["B"].T @ stored["A"], stored["P"])),
+            (f"theory (|α| = {abs(alpha):.3f})", panels(None, np.sign(alpha) * C_th, np.sign(alpha) * P_th))]
+    fig, axes = plt.subplots(3, 4, figsize=(10, 7.5))
+    for i, (label, mats) in enumerate(rows):
+        for j, (title, mat) in enumerate(zip(("A", "B", "BᵀA", "P (j ≤ r+1)"), mats)):
+            ax = axes[i, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if mat is None:
+                ax.text(0.5, 0.5, "not identifiable\n(A→GA, B→G⁻ᵀB)", ha="center", va="center", fontsize=8)
+            else:
+                ax.imshow(mat, cmap="cividis", interpolation="nearest")
+            if i == 0:
+                ax.set_title(title)
+            if j == 0:
+                ax.set_ylabel(label, fontsize=8)
+    fig.suptitle(f"Fig. 3 ({case}): d = {d}, H = {H}, T = {T}; signs normalised to α > 0 via (C, P) → (−C, −P)")
+    return ctx.save_figure(fig, f"sander-non-aug-fig3-{case}")
+
+
+def _fig3(ctx: RunContext, *, untrained: bool) -> Measurement:
+    seeds = 5
+    rows: list[dict[str, Any]] = []
+    stored_rows: dict[str, dict[str, float]] = {}
+    figures: list[str] = []
+    check_err, control_err = 0.0, float("inf")
+    for case, (d, H, T) in FIG3.items():
+        stored = _stored(case)
+        inv_stored = _structure(case, stored, H)
+        loss_stored = float((theory.loss_u if case == "unitary" else theory.loss_o)(stored["B"].T @ stored["A"], stored["P"]))
+        stored_rows[case] = {"exact_loss": loss_stored, **inv_stored}
+        check_err = max(check_err, theory.max_deviation(inv_stored) / STORED_INV)
+        target = theory.loss_u_minimum(d, H, T) if case == "unitary" else theory.loss_o_minimum(d, H, T)
+        for k in range(seeds):
+            s = ctx.torch_seed(k)
+            t0 = time.perf_counter()
+            if untrained:
+                params = model.init_params(H, d, T, generator=torch.Generator().manual_seed(s))
+                loss, attempts = float(model.exact_loss(params, case)), 0
+                to_gap = float("nan")
+            else:
+                res = model.fit_exact(case, d, H, T, seed=s, gap=GAP)
+                params, loss, attempts = res.params, res.loss, len(res.attempts)
+                hit = [i for i, v in enumerate(res.history) if v - target <= GAP * max(1.0, target)]
+                # loss evaluations cost about the same, so the time to the gap is pro rata
+                to_gap = (time.perf_counter() - t0) * (hit[0] + 1) / len(res.history) if hit else float("inf")
+            seconds = time.perf_counter() - t0
+            p = {kk: _np(v) for kk, v in params.items()}
+            inv = _structure(case, p, H)
+            gap = (loss - target) / max(1.0, target)
+            normalised = {kk: v / INV for kk, v in inv.items() if kk.endswith("_dev")}
+            normalised["loss_gap"] = abs(gap) / GAP
+            check_err = max(check_err, max(normalised.values()))
+            control_err = min(control_err, min(normalised.values()))
+            rows.append({"case": case, "seed": s, "loss": loss, "gap": gap, "seconds": seconds,
+                         "seconds_to_gap_1e-8": to_gap, "attempts": attempts, "under_10_s": to_gap < 10.0, **inv})
+            if k == 0 and not untrained:
+                fig = _fig3_figure(ctx, case, p, stored, inv["alpha"])
+                if fig:
+                    figures.append(fig)
+    err = control_err if untrained else check_err
+    ortho = [r for r in rows if r["case"] == "orthogonal"]
+    return Measurement(
+        error=err,
+        expected="gap ≤ 1e-8 and invariants ≤ 1e-4 (ours); invariants ≤ 1e-2 (stored float32 GD runs); "
+                 "unitary αP[r,r+1] = 1; orthogonal αP[r,r+1] = 1, αP[r,r] = −½",
+        observed=[f"{r['case']} seed {r['seed']}: gap {r['gap']:.1e}, {r['seconds']:.2f} s, α = {r['alpha']:.3f}" for r in rows],
+        compared=("normalised max over every seed of loss gap / 1e-8 and invariant deviation / 1e-4, and over the stored "
+                  "reference runs of invariant deviation / 1e-2" if not untrained else
+                  "smallest normalised invariant deviation or loss gap over every seed and every invariant "
+                  "(the control fails only if every invariant fails)"),
+        details={"runs": rows, "stored_reference": stored_rows,
+                 "orthogonal_seconds": [r["seconds"] for r in ortho],
+                 "orthogonal_seconds_to_gap": [r["seconds_to_gap_1e-8"] for r in ortho],
+                 "orthogonal_all_under_10_s": all(r["under_10_s"] for r in ortho),
+                 "stored_alpha_times_P": {c: {"alpha": v["alpha"]} for c, v in stored_rows.items()}},
+        figures=figures)
+
+
+register(Claim(
+    id="sander.non-aug.fig3.trained", paper=PAPER, reference="Fig. 3 (reference code unitary.py / orthogonal.py)",
+    statement=("Fig. 3: gradient-based training on the population loss (d = 10, T = 20; unitary H = 10, orthogonal "
+               "H = 8) ends at C = α·I resp. α·blockdiag(𝟙𝟙ᵀ) with α·P[r,r+1] = 1 (and α·P[r,r] = −½), as the "
+               "reference code's stored runs (α = −1.202 and −1.289) also show."),
+    kind="trained", check=lambda ctx: _fig3(ctx, untrained=False), control=lambda ctx: _fig3(ctx, untrained=True),
+    control_description="the untrained 0.1·N(0,1) initialisations (must fail every invariant)",
+    tolerance=Tolerance(1.0, NORMALISED_REASON + f"; the stored runs are float32 plain GD (final exact loss 9e-5 for "
+                        f"the orthogonal case), so their invariants are held to √(1e-4) = {STORED_INV:g}"),
+    seed=61, profiles=("full",), rests_on=(U_UNIFORM, O_PHASE, INDEXING),
+))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 6. non-commuting Haar W (measured, qualitative)
+# --------------------------------------------------------------------------------------------------------------
+
+HAAR_BOUND = 0.9
+
+
+def _haar(ctx: RunContext, *, untrained: bool) -> Measurement:
+    d, H, T, models = 4, 4, 8, 3
+    steps, batch, lr = 400, 256, 0.03
+    seed = ctx.torch_seed(0)
+    if untrained:
+        g = torch.Generator().manual_seed(seed)
+        params = [model.init_params(H, d, T, generator=g) for _ in range(models)]
+    else:
+        res = model.fit_sampled("haar", d, H, T, seed=seed, steps=steps, batch=batch, lr=lr, models=models,
+                                device=ctx.device)
+        params = [{k: v.cpu() for k, v in model.unstack(res.params, i).items()} for i in range(models)]
+    rng = ctx.rng(5)
+    seqs = model.sample_sequences("haar", 40_000, d, T, rng=rng)
+    zero = float((seqs[:, 2:] ** 2).sum((-1, -2)).mean())
+    rows = []
+    for p in params:
+        with torch.no_grad():
+            loss = float(model.sequence_losses({k: v.double() for k, v in p.items()}, seqs).mean())
+        C, P = _np(model.attention_product(p)), _np(p["P"])
+        AB = _np(p["A"] @ p["B"].T)
+        off = lambda M: float(np.linalg.norm(M - np.diag(np.diag(M))) / np.linalg.norm(M))  # noqa: E731
+        sv = np.linalg.svd(C, compute_uv=False)
+        alpha = float(np.trace(C) / d)
+        r = np.arange(T - 1)
+        used = P[theory.used_mask(T)]
+        band = (P[r, r + 1] ** 2).sum() + (P[r, r] ** 2).sum() + (P[r[1:], r[1:] - 1] ** 2).sum()
+        rows.append({"loss_ratio": loss / zero, "offdiag_C": off(C), "offdiag_ABt": off(AB),
+                     "C_singular_values_normalised": (sv / sv[0]).round(4).tolist(),
+                     "ABt_eigenvalues": [complex(x) for x in np.round(np.linalg.eigvals(AB), 4)],
+                     "alpha_P_super_mean": float(np.mean(alpha * P[r, r + 1])),
+                     "alpha_P_diag_mean": float(np.mean(alpha * P[r, r])),
+                     "alpha_P_sub_mean": float(np.mean(alpha * P[r[1:], r[1:] - 1])),
+                     "P_band_energy_fraction": float(band / (used ** 2).sum())})
+    for row in rows:
+        row["ABt_eigenvalues"] = [str(x) for x in row["ABt_eigenvalues"]]
+    return Measurement(error=max(r["loss_ratio"] for r in rows), expected=f"MC loss / zero-predictor loss ≤ {HAAR_BOUND}",
+                       observed=[round(r["loss_ratio"], 3) for r in rows],
+                       compared="MC loss (40 000 fresh sequences) of each of 3 Adam-trained models / loss of the zero predictor",
+                       details={"d": d, "H": H, "T": T, "steps": steps, "batch": batch, "lr": lr, "s0": "uniform on the sphere",
+                                "zero_predictor_loss": zero, "models": rows})
+
+
+register(Claim(
+    id="sander.non-aug.haar.measured", paper=PAPER, reference="Section 5 / Fig. 7 (non-commuting W) [UNCONFIRMED targets]",
+    statement=("Non-commuting Haar W (d = 4, H = 4, T = 8, isotropic s_0): the diagonal model trained with Adam predicts "
+               "better than the zero predictor; the learned C, ABᵀ and P band structure are reported, not asserted."),
+    kind="measured", check=lambda ctx: _haar(ctx, untrained=False), control=lambda ctx: _haar(ctx, untrained=True),
+    control_description="the untrained 0.1·N(0,1) initialisations",
+    tolerance=Tolerance(HAAR_BOUND, "qualitative: a learned predictor must beat the zero predictor by 10 %; the paper "
+                        "gives no quantitative target for this model (the trained models here reach ~0.73)"),
+    seed=71, profiles=("full",), rests_on=("UNCONFIRMED: what the paper's Fig. 7 measures and on which model",),
+    finding=("With Haar W our diagonal model does not learn head orthogonality: C = BᵀA becomes ≈ α·𝟙𝟙ᵀ (rank one, "
+             "one effective head scoring with the plain inner product ⟨s_q, s_j⟩), and α·P keeps the superdiagonal ≈ 1 "
+             "plus a negative subdiagonal band; the loss stays at ~0.73 of the zero predictor. The paper's Fig. 7 uses "
+             "another model (64 heads, softmax positional factor, LayerNorm), so this is not a contradiction."),
 ))
