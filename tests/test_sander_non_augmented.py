@@ -285,7 +285,7 @@ def test_property_case_u_minimum(d: int, extra: int, T: int, seed: int) -> None:
 def test_property_case_o_minimum(half: int, extra: int, T: int, seed: int) -> None:
     d = 2 * half
     H = max(1, half + extra)
-    res = model.fit_exact("orthogonal", d, H, T, seed=seed % 2**31)
+    res = model.fit_exact("orthogonal", d, H, T, seed=seed % 2**31, max_iter=1500)
     target = na.loss_o_minimum(d, H, T)
     assert res.loss - target <= 1e-8 * max(1.0, target), res.attempts
     assert res.loss >= target - 1e-9

@@ -66,39 +66,61 @@ def _mc_losses(ctx: RunContext, case: str, params: dict[str, torch.Tensor], n: i
     return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size))
 
 
+def _symbolic_residual(derive: Any, formula: Any, cases: list[dict[str, Any]], compared: str) -> Measurement:
+    """Worst number of non-zero terms of ``expand(derived − formula)`` over ``cases`` (kwargs of ``derive``)."""
+    worst, rows = 0, []
+    for case in cases:
+        derived, C, P = derive(**case)
+        res = sp.expand(derived - formula(C, P))
+        n_terms = 0 if res == 0 else len(sp.Add.make_args(res))
+        worst = max(worst, n_terms)
+        rows.append({**case, "residual_terms": n_terms})
+    return Measurement(error=worst, expected=0, observed=worst, compared=compared, details={"cases": rows})
+
+
+def _mc_vs_formula(ctx: RunContext, case: str, formula: Any, settings: tuple[tuple[int, int, int], ...],
+                   stream: int, sampler: str) -> Measurement:
+    """|formula − MC mean| / SE at random points (one per ``(d, H, T)`` setting), worst over the settings."""
+    n = 20_000 if ctx.quick else 400_000
+    rows = []
+    for i, (d, H, T) in enumerate(settings):
+        params = _random_point(ctx.rng(stream + 100 + i), H, d, T)
+        mc, se = _mc_losses(ctx, case, params, n, T, stream=stream + i)
+        C, P = _np(model.attention_product(params)), _np(params["P"])
+        val = float(formula(C, P))
+        rows.append({"d": d, "H": H, "T": T, "n": n, "mc": mc, "se": se, "formula": val, "z": (val - mc) / se})
+    dims = ", ".join(str(r["d"]) for r in rows)
+    return Measurement(error=max(abs(r["z"]) for r in rows), expected=[round(r["formula"], 4) for r in rows],
+                       observed=[f"{r['mc']:.4f} ± {r['se']:.4f}" for r in rows],
+                       compared=f"|formula − MC mean| / standard error, worst over {len(rows)} random (C, P) (d = {dims})",
+                       details={"draws": rows, "dtype": "float64", "sampler": sampler})
+
+
+def _fit_or_init(case: str, d: int, H: int, T: int, seed: int, *, untrained: bool) -> tuple[dict[str, torch.Tensor], float, int, list[float]]:
+    """L-BFGS on the exact loss (check) or the untrained ``0.1·N(0,1)`` start (control): params, loss, attempts, history."""
+    if untrained:
+        params = model.init_params(H, d, T, generator=torch.Generator().manual_seed(seed))
+        return params, float(model.exact_loss(params, case)), 0, []
+    res = model.fit_exact(case, d, H, T, seed=seed, gap=GAP)
+    return res.params, res.loss, len(res.attempts), res.history
+
+
 # --------------------------------------------------------------------------------------------------------------
 # 1a. case U: symbolic derivation of the population loss
 # --------------------------------------------------------------------------------------------------------------
 
-_SYM_SIZES_U = ((2, 3), (3, 3), (2, 4), (3, 4))
-
-
-def _residual_terms(formula: Any) -> tuple[int, list[dict[str, Any]]]:
-    worst = 0
-    rows = []
-    for d, T in _SYM_SIZES_U:
-        for s0 in ("torus", "ones"):
-            derived, C, P = theory.loss_u_derivation(d, T, s0=s0)
-            res = sp.expand(derived - formula(C, P))
-            n_terms = 0 if res == 0 else len(sp.Add.make_args(res))
-            worst = max(worst, n_terms)
-            rows.append({"d": d, "T": T, "s0": s0, "residual_terms": n_terms})
-    return worst, rows
+_SYM_U = [{"d": d, "T": T, "s0": s0} for d, T in ((2, 3), (3, 3), (2, 4), (3, 4)) for s0 in ("torus", "ones")]
 
 
 def _check_sym_u(ctx: RunContext) -> Measurement:
-    worst, rows = _residual_terms(theory.loss_u_closed_sympy)
-    return Measurement(error=worst, expected=0, observed=worst,
-                       compared="number of non-zero terms of expand(constant term of the model's squared error − "
-                                "closed form), worst over (d, T) ∈ {2,3}×{3,4} and s_0 ∈ {torus, ones}",
-                       details={"cases": rows})
+    return _symbolic_residual(theory.loss_u_derivation, theory.loss_u_closed_sympy, _SYM_U,
+                              "number of non-zero terms of expand(constant term of the model's squared error − "
+                              "closed form), worst over (d, T) ∈ {2,3}×{3,4} and s_0 ∈ {torus, ones}")
 
 
 def _control_sym_u(ctx: RunContext) -> Measurement:
-    worst, rows = _residual_terms(theory.loss_u_reference_sympy)
-    return Measurement(error=worst, expected=0, observed=worst,
-                       compared="the same residual for the unitary.py formula (‖C‖_F²‖p‖² + …)",
-                       details={"cases": rows})
+    return _symbolic_residual(theory.loss_u_derivation, theory.loss_u_reference_sympy, _SYM_U,
+                              "the same residual for the unitary.py formula (‖C‖_F²‖p‖² + …)")
 
 
 register(Claim(
@@ -120,19 +142,7 @@ _MC_U = ((2, 2, 4), (3, 3, 4), (4, 4, 4))      # (d, H, T)
 
 
 def _mc_u(ctx: RunContext, formula: Any) -> Measurement:
-    n = 20_000 if ctx.quick else 400_000
-    rows = []
-    for i, (d, H, T) in enumerate(_MC_U):
-        params = _random_point(ctx.rng(100 + i), H, d, T)
-        mc, se = _mc_losses(ctx, "unitary", params, n, T, stream=i)
-        C, P = _np(model.attention_product(params)), _np(params["P"])
-        closed = float(formula(C, P))
-        rows.append({"d": d, "H": H, "T": T, "n": n, "mc": mc, "se": se, "formula": closed, "z": (closed - mc) / se})
-    z = max(abs(r["z"]) for r in rows)
-    return Measurement(error=z, expected=[round(r["formula"], 4) for r in rows],
-                       observed=[f"{r['mc']:.4f} ± {r['se']:.4f}" for r in rows],
-                       compared="|formula − MC mean| / standard error, worst over three random (C, P) (d = 2, 3, 4)",
-                       details={"draws": rows, "dtype": "float64", "sampler": "unitary_diagonal + torus s_0"})
+    return _mc_vs_formula(ctx, "unitary", formula, _MC_U, stream=0, sampler="unitary_diagonal + torus s_0")
 
 
 register(Claim(
@@ -163,12 +173,7 @@ def _trained_u(ctx: RunContext, *, untrained: bool) -> Measurement:
     for d, H, T in settings:
         for seed in range(3):
             s = ctx.torch_seed(10 * d + H) + seed
-            if untrained:
-                params = model.init_params(H, d, T, generator=torch.Generator().manual_seed(s))
-                loss, attempts = float(model.exact_loss(params, "unitary")), 0
-            else:
-                res = model.fit_exact("unitary", d, H, T, seed=s, gap=GAP)
-                params, loss, attempts = res.params, res.loss, len(res.attempts)
+            params, loss, attempts, _ = _fit_or_init("unitary", d, H, T, s, untrained=untrained)
             target = theory.loss_u_minimum(d, H, T)
             gap = (loss - target) / max(1.0, abs(target))
             C, P = _np(model.attention_product(params)), _np(params["P"])
@@ -250,17 +255,9 @@ O_PHASE = ("UNCONFIRMED: s_0 blocks have squared radius 2 and uniform random pha
 
 
 def _sym_o(formula: Any) -> Measurement:
-    worst, rows = 0, []
-    for d, T in ((2, 3), (4, 3)):
-        derived, C, P = theory.loss_o_derivation(d, T)
-        res = sp.expand(derived - formula(C, P))
-        n_terms = 0 if res == 0 else len(sp.Add.make_args(res))
-        worst = max(worst, n_terms)
-        rows.append({"d": d, "T": T, "residual_terms": n_terms})
-    return Measurement(error=worst, expected=0, observed=worst,
-                       compared="non-zero terms of expand(constant term in (λ, u) of the model's squared error − "
-                                "formula), worst over (d, T) ∈ {(2, 3), (4, 3)}",
-                       details={"cases": rows})
+    return _symbolic_residual(theory.loss_o_derivation, formula, [{"d": 2, "T": 3}, {"d": 4, "T": 3}],
+                              "non-zero terms of expand(constant term in (λ, u) of the model's squared error − "
+                              "formula), worst over (d, T) ∈ {(2, 3), (4, 3)}")
 
 
 register(Claim(
@@ -304,18 +301,8 @@ register(Claim(
 
 
 def _mc_o(ctx: RunContext, formula: Any) -> Measurement:
-    n = 20_000 if ctx.quick else 400_000
-    rows = []
-    for i, (d, H, T) in enumerate(((4, 4, 4), (6, 6, 4))):
-        params = _random_point(ctx.rng(200 + i), H, d, T)
-        mc, se = _mc_losses(ctx, "orthogonal", params, n, T, stream=10 + i)
-        C, P = _np(model.attention_product(params)), _np(params["P"])
-        val = float(formula(C, P))
-        rows.append({"d": d, "H": H, "T": T, "n": n, "mc": mc, "se": se, "formula": val, "z": (val - mc) / se})
-    return Measurement(error=max(abs(r["z"]) for r in rows), expected=[round(r["formula"], 4) for r in rows],
-                       observed=[f"{r['mc']:.4f} ± {r['se']:.4f}" for r in rows],
-                       compared="|formula − MC mean| / standard error, worst over two random (C, P) (d = 4, 6)",
-                       details={"draws": rows, "sampler": "commuting_family (identity basis) + torus s_0, radius √2"})
+    return _mc_vs_formula(ctx, "orthogonal", formula, ((4, 4, 4), (6, 6, 4)), stream=10,
+                          sampler="commuting_family (identity basis) + torus s_0, radius √2")
 
 
 register(Claim(
@@ -337,12 +324,7 @@ def _trained_o(ctx: RunContext, *, untrained: bool) -> Measurement:
     for d, H, T in settings:
         for k in range(seeds):
             s = ctx.torch_seed(10 * d + H) + k
-            if untrained:
-                params = model.init_params(H, d, T, generator=torch.Generator().manual_seed(s))
-                loss, attempts = float(model.exact_loss(params, "orthogonal")), 0
-            else:
-                res = model.fit_exact("orthogonal", d, H, T, seed=s, gap=GAP)
-                params, loss, attempts = res.params, res.loss, len(res.attempts)
+            params, loss, attempts, _ = _fit_or_init("orthogonal", d, H, T, s, untrained=untrained)
             target = theory.loss_o_minimum(d, H, T)
             gap = (loss - target) / max(1.0, target)
             err = abs(gap) / GAP
@@ -374,8 +356,9 @@ register(Claim(
     control=lambda ctx: _trained_o(ctx, untrained=True),
     control_description="the untrained 0.1·N(0,1) initialisation measured the same way",
     tolerance=Tolerance(1.0, NORMALISED_REASON), seed=45, rests_on=(O_PHASE, INDEXING),
-    finding=("The head-count threshold for case O is H ≥ d/2 and below it the minimum is (T−1)(d−2H) — found by "
-             "L-BFGS with restarts at every seed; a proof of the lower bound for H < d/2 is not given here."),
+    finding=("Below d/2 heads the case-O minimum (T−1)(d−2H) is found numerically (L-BFGS, perturbation restarts and "
+             "fresh starts), not proved here; the landscape then has spurious local minima (d = 4, H = 1, T = 3: "
+             "5.28 and 5.93 above the global 4, one start in 20), so a single local run can stop above it."),
 ))
 
 
@@ -579,17 +562,11 @@ def _fig3(ctx: RunContext, *, untrained: bool) -> Measurement:
         for k in range(seeds):
             s = ctx.torch_seed(k)
             t0 = time.perf_counter()
-            if untrained:
-                params = model.init_params(H, d, T, generator=torch.Generator().manual_seed(s))
-                loss, attempts = float(model.exact_loss(params, case)), 0
-                to_gap = float("nan")
-            else:
-                res = model.fit_exact(case, d, H, T, seed=s, gap=GAP)
-                params, loss, attempts = res.params, res.loss, len(res.attempts)
-                hit = [i for i, v in enumerate(res.history) if v - target <= GAP * max(1.0, target)]
-                # loss evaluations cost about the same, so the time to the gap is pro rata
-                to_gap = (time.perf_counter() - t0) * (hit[0] + 1) / len(res.history) if hit else float("inf")
+            params, loss, attempts, history = _fit_or_init(case, d, H, T, s, untrained=untrained)
             seconds = time.perf_counter() - t0
+            hit = [i for i, v in enumerate(history) if v - target <= GAP * max(1.0, target)]
+            # loss evaluations cost about the same, so the time to the gap is pro rata
+            to_gap = seconds * (hit[0] + 1) / len(history) if hit else float("nan" if untrained else "inf")
             p = {kk: _np(v) for kk, v in params.items()}
             inv = _structure(case, p, H)
             gap = (loss - target) / max(1.0, target)

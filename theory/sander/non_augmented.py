@@ -90,17 +90,29 @@ def _check_CP(C: Any, P: Any) -> tuple[np.ndarray, np.ndarray]:
     return C.astype(float), P.astype(float)
 
 
+def _row_stats(P: Any) -> dict[str, Any]:
+    """Row statistics for a numpy array or a torch tensor ``P`` (the formulas below serve both)."""
+    T = P.shape[-1]
+    m: Any = used_mask(T)[: T - 1]
+    r: Any = np.arange(T - 1)
+    if not isinstance(P, np.ndarray):
+        import torch
+
+        m, r = torch.as_tensor(m, device=P.device), torch.as_tensor(r, device=P.device)
+    rows = P[..., : T - 1, :] * m
+    return {"sq": (rows ** 2).sum(-1), "sum": rows.sum(-1), "q": P[..., r, r], "c": P[..., r, r + 1]}
+
+
 def row_statistics(P: Any) -> dict[str, np.ndarray]:
     """Per-row statistics of ``p = P[r, 0..r+1]`` for ``r = 0..T-2``: each ``(..., T-1)``.
 
     ``sq`` = ‖p‖², ``sum`` = Σ_j p_j, ``q`` = p_q = P[r, r], ``c`` = p_c = P[r, r+1].
     """
-    P = finite_array("P", P)
-    T = P.shape[-1]
-    m = used_mask(T)[: T - 1]
-    rows = P[..., : T - 1, :] * m
-    r = np.arange(T - 1)
-    return {"sq": (rows ** 2).sum(-1), "sum": rows.sum(-1), "q": P[..., r, r], "c": P[..., r, r + 1]}
+    return _row_stats(finite_array("P", P).astype(float))
+
+
+def _total(rows: Any, per_row: bool) -> Any:
+    return rows if per_row else rows.sum(-1)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -108,16 +120,20 @@ def row_statistics(P: Any) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def _u_rows(C: Any, P: Any, *, reference: bool) -> Any:
+    """Case-U row losses for numpy or torch inputs; ``reference`` uses ``unitary.py``'s ``‖C‖_F²‖p‖²``."""
+    st = _row_stats(P)
+    fro = (C ** 2).sum((-1, -2))[..., None]
+    col = (C.sum(-1) ** 2).sum(-1)[..., None]             # ‖C𝟙‖²
+    tr = C.diagonal(0, -2, -1).sum(-1)[..., None]
+    sq = st["sq"] if reference else st["sq"] - st["q"] ** 2
+    return fro * sq + col * st["q"] ** 2 - 2 * tr * st["c"] + C.shape[-1]
+
+
 def loss_u(C: Any, P: Any, *, per_row: bool = False) -> np.ndarray:
     """Exact population loss, case U: ``Σ_r ℓ_r(C, P[r, :r+2])`` (or the ``(..., T-1)`` rows if ``per_row``)."""
     C, P = _check_CP(C, P)
-    d = C.shape[-1]
-    st = row_statistics(P)
-    fro = (C ** 2).sum((-1, -2))[..., None]
-    col = (C.sum(-1) ** 2).sum(-1)[..., None]          # ‖C𝟙‖²
-    tr = np.trace(C, axis1=-2, axis2=-1)[..., None]
-    rows = fro * (st["sq"] - st["q"] ** 2) + col * st["q"] ** 2 - 2 * tr * st["c"] + d
-    return rows if per_row else rows.sum(-1)
+    return _total(_u_rows(C, P, reference=False), per_row)
 
 
 def loss_u_reference(C: Any, P: Any, *, per_row: bool = False) -> np.ndarray:
@@ -126,45 +142,17 @@ def loss_u_reference(C: Any, P: Any, *, per_row: bool = False) -> np.ndarray:
     It exceeds :func:`loss_u` by exactly ``Σ_r P[r, r]² ‖C‖_F²`` (the ``j = q`` term is counted twice).
     """
     C, P = _check_CP(C, P)
-    d = C.shape[-1]
-    st = row_statistics(P)
-    fro = (C ** 2).sum((-1, -2))[..., None]
-    col = (C.sum(-1) ** 2).sum(-1)[..., None]
-    tr = np.trace(C, axis1=-2, axis2=-1)[..., None]
-    rows = fro * st["sq"] + col * st["q"] ** 2 - 2 * tr * st["c"] + d
-    return rows if per_row else rows.sum(-1)
-
-
-def _torch_rows(P: Any) -> dict[str, Any]:
-    import torch
-
-    T = P.shape[-1]
-    m = torch.as_tensor(used_mask(T)[: T - 1], device=P.device)
-    rows = P[..., : T - 1, :] * m
-    r = torch.arange(T - 1, device=P.device)
-    return {"sq": (rows ** 2).sum(-1), "sum": rows.sum(-1), "q": P[..., r, r], "c": P[..., r, r + 1]}
+    return _total(_u_rows(C, P, reference=True), per_row)
 
 
 def loss_u_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
     """Torch twin of :func:`loss_u` (differentiable; ``C (..., d, d)``, ``P (..., T, T)``)."""
-    d = C.shape[-1]
-    st = _torch_rows(P)
-    fro = (C ** 2).sum((-1, -2))[..., None]
-    col = (C.sum(-1) ** 2).sum(-1)[..., None]
-    tr = C.diagonal(dim1=-2, dim2=-1).sum(-1)[..., None]
-    rows = fro * (st["sq"] - st["q"] ** 2) + col * st["q"] ** 2 - 2 * tr * st["c"] + d
-    return rows if per_row else rows.sum(-1)
+    return _total(_u_rows(C, P, reference=False), per_row)
 
 
 def loss_u_reference_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
     """Torch twin of :func:`loss_u_reference`."""
-    d = C.shape[-1]
-    st = _torch_rows(P)
-    fro = (C ** 2).sum((-1, -2))[..., None]
-    col = (C.sum(-1) ** 2).sum(-1)[..., None]
-    tr = C.diagonal(dim1=-2, dim2=-1).sum(-1)[..., None]
-    rows = fro * st["sq"] + col * st["q"] ** 2 - 2 * tr * st["c"] + d
-    return rows if per_row else rows.sum(-1)
+    return _total(_u_rows(C, P, reference=True), per_row)
 
 
 def loss_u_row_optimum(C: Any) -> np.ndarray:
@@ -206,32 +194,18 @@ def loss_u_minimiser(d: int, T: int, *, alpha: float = 1.0, H: int | None = None
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _block_parts(C: np.ndarray) -> dict[str, np.ndarray]:
-    d = C.shape[-1]
-    even_int("d", d)
+def _o_coefficients(C: Any) -> dict[str, Any]:
+    """``g_J, g_X, g_I, g_Q`` and ``b = Σ_k S_k`` for a numpy array or a torch tensor ``C`` (``(..., d, d)``)."""
+    d = even_int("d", C.shape[-1])
     k = np.arange(d)
-    partner = k ^ 1
-    diag = C[..., k, k]
-    off = C[..., k, partner]
-    pairs = C.reshape(C.shape[:-1] + (d // 2, 2))
+    diag, off = C[..., k, k], C[..., k, k ^ 1]            # own entry and its block partner
+    pairs = C.reshape(tuple(C.shape[:-1]) + (d // 2, 2))
     s_all = pairs.sum(-1)                                 # (…, d, d/2): C[k,2m] + C[k,2m+1]
     d_all = pairs[..., 0] - pairs[..., 1]
-    S = diag + off
-    Dt = diag - off
-    own_d = d_all[..., k, k // 2]
+    S, Dt = diag + off, diag - off
     O = C.sum(-1) - S
     Q = (s_all ** 2).sum(-1) - S ** 2
-    R = (d_all ** 2).sum(-1) - own_d ** 2
-    return {"S": S, "Dt": Dt, "O": O, "Q": Q, "R": R}
-
-
-def loss_o_coefficients(C: Any) -> dict[str, np.ndarray]:
-    """The four quadratic coefficients ``g_J, g_X, g_I, g_Q`` and the linear ``b = Σ_k S_k`` of case O."""
-    C = finite_array("C", C)
-    if C.ndim < 2 or C.shape[-1] != C.shape[-2]:
-        raise ValueError(f"C must be (..., d, d), got shape {C.shape}")
-    b = _block_parts(C.astype(float))
-    S, Dt, O, Q, R = b["S"], b["Dt"], b["O"], b["Q"], b["R"]
+    R = (d_all ** 2).sum(-1) - d_all[..., k, k // 2] ** 2
     return {
         "gJ": ((S + Dt) ** 2).sum(-1) / 8,
         "gX": ((S ** 2 + S * Dt) / 8 + O * (S + Dt) / 4).sum(-1),
@@ -241,16 +215,30 @@ def loss_o_coefficients(C: Any) -> dict[str, np.ndarray]:
     }
 
 
+def loss_o_coefficients(C: Any) -> dict[str, np.ndarray]:
+    """The four quadratic coefficients ``g_J, g_X, g_I, g_Q`` and the linear ``b = Σ_k S_k`` of case O."""
+    C = finite_array("C", C)
+    if C.ndim < 2 or C.shape[-1] != C.shape[-2]:
+        raise ValueError(f"C must be (..., d, d), got shape {C.shape}")
+    return _o_coefficients(C.astype(float))
+
+
+def _o_rows(C: Any, P: Any, rho: float) -> Any:
+    g = {k: v[..., None] for k, v in _o_coefficients(C).items()}
+    st = _row_stats(P)
+    quad = g["gJ"] * st["sum"] ** 2 + 2 * g["gX"] * st["q"] * st["sum"] + g["gI"] * st["sq"] + g["gQ"] * st["q"] ** 2
+    return rho ** 3 / 4 * quad - rho ** 2 / 4 * st["c"] * g["b"] + C.shape[-1] * rho / 2
+
+
 def loss_o(C: Any, P: Any, *, radius_sq: float = 2.0, per_row: bool = False) -> np.ndarray:
     """Exact population loss, case O (random-phase ``s_0`` blocks of squared radius ``radius_sq``)."""
     C, P = _check_CP(C, P)
-    rho = positive_float("radius_sq", radius_sq)
-    d = even_int("d", C.shape[-1])
-    g = {k: v[..., None] for k, v in loss_o_coefficients(C).items()}
-    st = row_statistics(P)
-    quad = g["gJ"] * st["sum"] ** 2 + 2 * g["gX"] * st["q"] * st["sum"] + g["gI"] * st["sq"] + g["gQ"] * st["q"] ** 2
-    rows = rho ** 3 / 4 * quad - rho ** 2 / 4 * st["c"] * g["b"] + d * rho / 2
-    return rows if per_row else rows.sum(-1)
+    return _total(_o_rows(C, P, positive_float("radius_sq", radius_sq)), per_row)
+
+
+def loss_o_torch(C: Any, P: Any, *, radius_sq: float = 2.0, per_row: bool = False) -> Any:
+    """Torch twin of :func:`loss_o` (differentiable)."""
+    return _total(_o_rows(C, P, positive_float("radius_sq", radius_sq)), per_row)
 
 
 def loss_o_row_gram(C: Any, n_keys: int, q: int, *, radius_sq: float = 2.0) -> tuple[np.ndarray, np.ndarray, float]:
@@ -279,51 +267,20 @@ def best_p_row_o(C: Any, n_keys: int, q: int, *, radius_sq: float = 2.0) -> tupl
     return p, float(p @ G @ p - 2 * b @ p + const)
 
 
-def loss_o_torch(C: Any, P: Any, *, radius_sq: float = 2.0, per_row: bool = False) -> Any:
-    """Torch twin of :func:`loss_o` (differentiable)."""
-    import torch
-
-    d = C.shape[-1]
-    even_int("d", d)
-    k = torch.arange(d, device=C.device)
-    partner = k ^ 1
-    diag = C[..., k, k]
-    off = C[..., k, partner]
-    pairs = C.reshape(C.shape[:-1] + (d // 2, 2))
-    s_all = pairs.sum(-1)
-    d_all = pairs[..., 0] - pairs[..., 1]
-    S, Dt = diag + off, diag - off
-    O = C.sum(-1) - S
-    Q = (s_all ** 2).sum(-1) - S ** 2
-    R = (d_all ** 2).sum(-1) - d_all[..., k, k // 2] ** 2
-    gJ = ((S + Dt) ** 2).sum(-1)[..., None] / 8
-    gX = ((S ** 2 + S * Dt) / 8 + O * (S + Dt) / 4).sum(-1)[..., None]
-    gI = ((S ** 2 + Dt ** 2) / 8 + (Q + R) / 4).sum(-1)[..., None]
-    gQ = ((O * S + O ** 2 - Q) / 2 + Q / 4).sum(-1)[..., None]
-    bS = S.sum(-1)[..., None]
-    st = _torch_rows(P)
-    rho = float(radius_sq)
-    quad = gJ * st["sum"] ** 2 + 2 * gX * st["q"] * st["sum"] + gI * st["sq"] + gQ * st["q"] ** 2
-    rows = rho ** 3 / 4 * quad - rho ** 2 / 4 * st["c"] * bS + d * rho / 2
-    return rows if per_row else rows.sum(-1)
-
-
-def _reference_o_terms(C: Any, xp: str) -> tuple[Any, ...]:
-    if xp == "numpy":
-        diag = lambda x, k: np.diagonal(x, offset=k, axis1=-2, axis2=-1)  # noqa: E731
-        tr = np.trace(C, axis1=-2, axis2=-1)
-        CtC = np.swapaxes(C, -1, -2) @ C
-    else:
-        diag = lambda x, k: x.diagonal(offset=k, dim1=-2, dim2=-1)  # noqa: E731
-        tr = C.diagonal(dim1=-2, dim2=-1).sum(-1)
-        CtC = C.transpose(-1, -2) @ C
+def _reference_o_rows(C: Any, P: Any) -> Any:
+    """``orthogonal.py``'s row losses for numpy or torch inputs (its terms t1..t5, transcribed)."""
+    even_int("d", C.shape[-1])
     rs = C.sum(-1)
-    t1 = CtC.sum((-1, -2))
-    t2 = (C ** 2).sum((-1, -2))
-    t3 = (rs[..., ::2] * diag(C, 1)[..., ::2] + rs[..., 1::2] * diag(C, -1)[..., ::2]).sum(-1)
-    t4 = (diag(C ** 2, 1)[..., ::2]).sum(-1) + (diag(C ** 2, -1)[..., ::2]).sum(-1)
-    t5 = -2 * tr
-    return t1, t2, t3, t4, t5
+    t1 = (rs ** 2).sum(-1)[..., None]                                   # (CᵀC).sum() = 𝟙ᵀCᵀC𝟙
+    t2 = (C ** 2).sum((-1, -2))[..., None]
+    t3 = (rs[..., ::2] * C.diagonal(1, -2, -1)[..., ::2] + rs[..., 1::2] * C.diagonal(-1, -2, -1)[..., ::2]).sum(-1)[..., None]
+    t4 = ((C ** 2).diagonal(1, -2, -1)[..., ::2].sum(-1) + (C ** 2).diagonal(-1, -2, -1)[..., ::2].sum(-1))[..., None]
+    t5 = -2 * C.diagonal(0, -2, -1).sum(-1)[..., None]
+    st = _row_stats(P)
+    sum_nq = st["sum"] - st["q"]
+    sq_nq = st["sq"] - st["q"] ** 2
+    return (st["q"] ** 2 * t1 + sq_nq * t2 + 2 * t3 * (st["q"] * st["sum"] - st["q"] ** 2)
+            + (sum_nq ** 2 - sq_nq) * t4 + t5 * st["c"] + C.shape[-1])
 
 
 def loss_o_reference(C: Any, P: Any, *, per_row: bool = False) -> np.ndarray:
@@ -334,26 +291,12 @@ def loss_o_reference(C: Any, P: Any, *, per_row: bool = False) -> np.ndarray:
     Equal to :func:`loss_o` (``ρ = 2``) at the minimiser, not elsewhere.
     """
     C, P = _check_CP(C, P)
-    d = even_int("d", C.shape[-1])
-    t1, t2, t3, t4, t5 = (t[..., None] for t in _reference_o_terms(C, "numpy"))
-    st = row_statistics(P)
-    sum_nq = st["sum"] - st["q"]
-    sq_nq = st["sq"] - st["q"] ** 2
-    rows = (st["q"] ** 2 * t1 + sq_nq * t2 + 2 * t3 * (st["q"] * st["sum"] - st["q"] ** 2)
-            + (sum_nq ** 2 - sq_nq) * t4 + t5 * st["c"] + d)
-    return rows if per_row else rows.sum(-1)
+    return _total(_reference_o_rows(C, P), per_row)
 
 
 def loss_o_reference_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
     """Torch twin of :func:`loss_o_reference`."""
-    d = C.shape[-1]
-    t1, t2, t3, t4, t5 = (t[..., None] for t in _reference_o_terms(C, "torch"))
-    st = _torch_rows(P)
-    sum_nq = st["sum"] - st["q"]
-    sq_nq = st["sq"] - st["q"] ** 2
-    rows = (st["q"] ** 2 * t1 + sq_nq * t2 + 2 * t3 * (st["q"] * st["sum"] - st["q"] ** 2)
-            + (sum_nq ** 2 - sq_nq) * t4 + t5 * st["c"] + d)
-    return rows if per_row else rows.sum(-1)
+    return _total(_reference_o_rows(C, P), per_row)
 
 
 def loss_o_minimum(d: int, H: int, T: int) -> float:
@@ -476,7 +419,7 @@ def structure_o(C: Any, P: Any, *, H: int, AB: Any | None = None, radius_sq: flo
         "diag_dev": float(np.max(np.abs(alpha * P[r, r] + 1.0 / rho))),
         "ratio_dev": float(np.max(np.abs(np.nan_to_num(ratio, nan=np.inf) + 2.0))),
         "other_dev": float(np.max(np.abs(alpha * _used_except(P, (0, 1))), initial=0.0)),
-        "rank_dev": float(sv[d // 2] / sv[0]) if d // 2 < d else 0.0,
+        "rank_dev": float(sv[d // 2] / sv[0]),
         "spread_dev": float(np.max(np.abs(sv[: d // 2] / sv[0] - 1.0))),
     }
     if AB is not None and 2 * H == d:
