@@ -183,7 +183,7 @@ def _trained_u(ctx: RunContext, *, untrained: bool) -> Measurement:
             worst = max(worst, err)
             rows.append({"d": d, "H": H, "T": T, "seed": s, "loss": loss, "target": target, "gap": gap,
                          "attempts": attempts, **{k: v for k, v in inv.items()}})
-    return Measurement(error=worst, expected="loss = (T−1)·max(d−H, 0); C = αΠ, αP[r,r+1] = 1, other αP = 0, eig(ABᵀ) = α",
+    return Measurement(error=worst, expected="loss = (T−1)·max(d−H, 0); C = αΠ, αP[r,r+1] = 1, other αP = 0 (P[r,r] up to ‖C𝟙‖), eig(ABᵀ) = α",
                        observed=[f"d={r['d']} H={r['H']}: gap {r['gap']:.1e}, max dev {theory.max_deviation(r):.1e}" for r in rows],
                        compared="normalised max of loss gap and invariant deviations, every seed (3 per setting)",
                        details={"runs": rows})
@@ -192,8 +192,9 @@ def _trained_u(ctx: RunContext, *, untrained: bool) -> Measurement:
 register(Claim(
     id="sander.non-aug.min-u.trained", paper=PAPER, reference=f"{SECTION}: global minima, unitary case",
     statement=("Case U: the minimum of the loss over A, B ∈ R^{H×d} and P is (T−1)·max(d−H, 0); at a minimiser "
-               "C = BᵀA = αΠ (Π = I when H ≥ d), α·P[r,r+1] = 1 and the other used P entries vanish; at H = d, "
-               "ABᵀ = αI (head orthogonality)."),
+               "C = BᵀA = αΠ (Π an orthogonal projection of rank min(H, d), Π = I when H ≥ d), α·P[r,r+1] = 1, the "
+               "used P entries with j ∉ {r, r+1} vanish and so does ‖C𝟙‖·P[r,r] (P[r,r] is free only when "
+               "Π𝟙 = 0, possible for H < d); at H = d, ABᵀ = αI (head orthogonality)."),
     kind="trained", check=lambda ctx: _trained_u(ctx, untrained=False),
     control=lambda ctx: _trained_u(ctx, untrained=True),
     control_description="the untrained 0.1·N(0,1) initialisation measured the same way",

@@ -176,7 +176,10 @@ def loss_u_minimum(d: int, H: int, T: int) -> float:
 
 def loss_u_minimiser(d: int, T: int, *, alpha: float = 1.0, H: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A global minimiser ``(C, P)``: ``C = α Π`` (``Π`` = projection on the first ``min(H, d)`` coordinates,
-    ``Π = I`` when ``H ≥ d``), ``P[r, r+1] = 1/α``, all other entries 0."""
+    ``Π = I`` when ``H ≥ d``), ``P[r, r+1] = 1/α``, all other entries 0.
+
+    For ``H < d`` the minimisers are ``C = αΠ`` for any rank-``H`` orthogonal projection ``Π``; if ``Π𝟙 = 0`` the
+    query weights ``P[r, r]`` are free (they enter only through ``‖C𝟙‖² P[r, r]²``)."""
     d, T = positive_int("d", d), positive_int("T", T)
     if alpha == 0 or not np.isfinite(alpha):
         raise ValueError(f"alpha must be a non-zero finite number, got {alpha!r}")
@@ -353,7 +356,10 @@ def structure_u(C: Any, P: Any, *, H: int, AB: Any | None = None) -> dict[str, f
 
     * ``shape_dev`` — ``‖C/‖C‖_F − sign(tr C) Π_k/√k‖_F``;
     * ``super_dev`` — ``max_r |α P[r, r+1] − 1|`` with ``α = tr(C)/k``;
-    * ``other_dev`` — ``max |α P[r, j]|`` over the other used entries;
+    * ``other_dev`` — ``max |α P[r, j]|`` over the used entries with ``j ∉ {r, r+1}``;
+    * ``query_dev`` — ``max_r |α P[r, r]| · ‖C𝟙‖/‖C‖_F``: the query weight enters the loss only through
+      ``‖C𝟙‖² p_q²``, so it must vanish unless ``C𝟙 = 0`` (possible for ``H < d``, where ``Π`` may be
+      orthogonal to ``𝟙`` and ``P[r, r]`` is then free);
     * ``spectrum_dev`` (only with ``AB = A Bᵀ`` and ``H = d``) — ``max |eig(ABᵀ)/α − 1|``.
     """
     C = finite_array("C", C, ndim=2).astype(float)
@@ -372,7 +378,8 @@ def structure_u(C: Any, P: Any, *, H: int, AB: Any | None = None) -> dict[str, f
         "alpha": alpha,
         "shape_dev": float(np.linalg.norm(C / fro - sign * (U @ U.T) / np.sqrt(k))),
         "super_dev": float(np.max(np.abs(alpha * P[r, r + 1] - 1.0))),
-        "other_dev": float(np.max(np.abs(alpha * _used_except(P, (1,))), initial=0.0)),
+        "other_dev": float(np.max(np.abs(alpha * _used_except(P, (0, 1))), initial=0.0)),
+        "query_dev": float(np.max(np.abs(alpha * P[r, r])) * np.linalg.norm(C.sum(-1)) / fro),
     }
     if AB is not None and H == d:
         ev = np.linalg.eigvals(finite_array("AB", AB, ndim=2))
