@@ -574,7 +574,9 @@ def _fig3(ctx: RunContext, *, untrained: bool) -> Measurement:
             normalised = {kk: v / INV for kk, v in inv.items() if kk.endswith("_dev")}
             normalised["loss_gap"] = abs(gap) / GAP
             check_err = max(check_err, max(normalised.values()))
-            control_err = min(control_err, min(normalised.values()))
+            # "fails every invariant": the entries that must vanish (other_dev, query_dev) are trivially small at any
+            # point near the zero predictor (α·P ≈ 0 at a 0.1-scale start), so they cannot discriminate there
+            control_err = min(control_err, min(v for kk, v in normalised.items() if kk not in ("other_dev", "query_dev")))
             rows.append({"case": case, "seed": s, "loss": loss, "gap": gap, "seconds": seconds,
                          "seconds_to_gap_1e-8": to_gap, "attempts": attempts, "under_10_s": to_gap < 10.0, **inv})
             if k == 0 and not untrained:
@@ -590,8 +592,9 @@ def _fig3(ctx: RunContext, *, untrained: bool) -> Measurement:
         observed=[f"{r['case']} seed {r['seed']}: gap {r['gap']:.1e}, {r['seconds']:.2f} s, α = {r['alpha']:.3f}" for r in rows],
         compared=("normalised max over every seed of loss gap / 1e-8 and invariant deviation / 1e-4, and over the stored "
                   "reference runs of invariant deviation / 1e-2" if not untrained else
-                  "smallest normalised invariant deviation or loss gap over every seed and every invariant "
-                  "(the control fails only if every invariant fails)"),
+                  "smallest normalised deviation over every seed of the loss gap and every structural invariant "
+                  "(shape of C, αP[r,r+1], αP[r,r], ratio, rank, spectrum; the must-vanish entries are left out, "
+                  "being ≈ 0 at any point near the zero predictor): the control fails only if every one fails"),
         details={"runs": rows, "stored_reference": stored_rows,
                  "orthogonal_seconds": [r["seconds"] for r in ortho],
                  "orthogonal_seconds_to_gap": [r["seconds_to_gap_1e-8"] for r in ortho],
