@@ -1,0 +1,537 @@
+"""Claims of Sander et al. (2024, arXiv:2402.05787) for augmented tokens: the in-context mapping is one GD step.
+
+Derivations of every closed form: ``docs/sander-augmented.md``.  The paper's body was not available when this
+was written: theorem/section numbers and the paper's normalisation and ``s_0`` law are UNCONFIRMED; the token
+layout ``(0_d, s_t, s_{t-1})`` is the authors' code's.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+import torch
+
+from numerics import samplers
+from numerics.models import sander_augmented as model
+from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
+from proofs_check.registry import register
+from theory.sander import augmented as th
+
+PAPER = "Sander et al. 2024 (arXiv:2402.05787)"
+U_UNCONFIRMED = ("UNCONFIRMED: the paper's s_0 law and normalisation (this suite: phase-invariant s_0, no 1/t)",)
+Z_BOUND = Tolerance(5.0, "5 standard errors of each Monte-Carlo mean (two-sided false alarm 5.7e-7 per "
+                         "comparison under the normal approximation; below 1e-4 for the whole grid by the union "
+                         "bound; optimistic for Gaussian s_0, whose statistics have heavy tails)")
+
+# ---------------------------------------------------------------------------------------------------------
+# Shared helpers
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _case_u_states(n: int, d: int, t_max: int, rng: np.random.Generator, *, s0_law: str = "torus",
+                   mu: float = 1.0) -> np.ndarray:
+    _, w = samplers.unitary_diagonal(n, d, rng=rng, mu=mu)
+    s0 = samplers.initial_states(n, d, s0_law, rng=rng, complex_valued=True)  # type: ignore[arg-type]
+    return samplers.sequences(w, s0, t_max, check_orthogonal=False)
+
+
+def _case_o_states(n: int, d: int, t_max: int, rng: np.random.Generator, *, s0_law: str = "torus",
+                   mu: float = 1.0, basis: np.ndarray | None = None) -> np.ndarray:
+    fam = samplers.CommutingFamily(basis=np.eye(d) if basis is None else basis, mu=mu)
+    w, _ = fam.sample(n, rng=rng)
+    s0 = samplers.initial_states(n, d, s0_law, rng=rng, block_radius=1.0)  # type: ignore[arg-type]
+    return samplers.sequences(w, s0 @ fam.basis.T, t_max, check_orthogonal=False)
+
+
+def gd_statistics(states: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per sequence: ``‖S_t s_t‖²``, ``Re⟨s_{t+1}, S_t s_t⟩`` and ``‖s_{t+1}‖²`` (the MC samples of a_t, b_t, c)."""
+    v = th.one_step_prediction(states[:, : t + 1], 1.0)
+    nxt = states[:, t + 1]
+    return (np.sum(np.abs(v) ** 2, axis=1), np.real(np.sum(np.conj(nxt) * v, axis=1)),
+            np.sum(np.abs(nxt) ** 2, axis=1))
+
+
+def z_score(samples: np.ndarray, expected: float) -> float:
+    """``|mean − expected| / (std/√n)``.
+
+    Samples that are constant up to float64 round-off (e.g. torus ``s_0`` at ``t = 1``, where
+    ``η_1* ‖S_1 s_1‖² = Re⟨s_2, S_1 s_1⟩`` holds sample by sample) are compared at round-off: 0 or ``inf``.
+    """
+    se = float(np.std(samples, ddof=1) / np.sqrt(samples.size))
+    gap = abs(float(np.mean(samples)) - expected)
+    scale = max(1.0, float(np.mean(np.abs(samples))), abs(expected))
+    if se <= 1e-9 * scale:  # (numerically) deterministic samples: compare at float64 round-off instead
+        return 0.0 if gap <= 1e-9 * scale else float("inf")
+    return gap / se
+
+
+# ---------------------------------------------------------------------------------------------------------
+# S-A1: the forward pass with block parameters is one GD step on the inner objective
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _identity_measure(ctx: RunContext, *, swapped: bool) -> Measurement:
+    d, t = 2, 2
+    states = th.symbolic_sequence(d, t, complex_valued=True)
+    v_s, m_s = sp.symbols("v m")
+    big_v = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"V{i}{j}"))
+    big_m = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"M{i}{j}"))
+    tokens = th.augmented_tokens_sym(states)
+    s_ctx = th.context_matrix_sym(states)
+    residuals = []
+    for vv, mm, target in ((v_s * sp.eye(d), m_s * sp.eye(d), th.one_step_prediction_sym(states, v_s * m_s)),
+                           (big_v, big_m, big_v * s_ctx * big_m * states[-1])):
+        w_v, w_kq = th.block_parameters_sym(vv, mm)
+        if swapped:  # value reads slot 3 (s_{i-1}), key reads slot 2 (s_i)
+            w_v, w_kq = sp.zeros(3 * d, 3 * d), sp.zeros(3 * d, 3 * d)
+            w_v[0:d, 2 * d:3 * d] = vv
+            w_kq[d:2 * d, d:2 * d] = mm
+        out = th.attention_output_sym(tokens, w_v, w_kq)
+        residuals.append(sp.expand(out[0:d, 0] - target))
+        residuals.append(sp.expand(out[d:3 * d, 0] - tokens[-1][d:3 * d, 0]))
+    grad = th.inner_gradient_at_zero_sym(states, complex_valued=True)
+    residuals.append(sp.expand(grad + s_ctx))
+    sym_nonzero = sum(int(any(e != 0 for e in r)) for r in residuals)
+    # float64: the torch model against the numpy one-step map on random sequences (complex U and real Haar)
+    rng = ctx.rng(1)
+    rel = []
+    for is_complex in (True, False):
+        dd, tt, n = 4, 12, 64
+        if is_complex:
+            st = _case_u_states(n, dd, tt, rng, s0_law="gaussian")
+        else:
+            st = samplers.sequences(samplers.haar_orthogonal(dd, n, rng=rng), rng.standard_normal((n, dd)), tt)
+        eta = 0.3
+        x = samplers.to_torch(st)
+        eye = torch.eye(dd, dtype=x.dtype)
+        if swapped:
+            params = {"W_KQ": torch.zeros(3 * dd, 3 * dd, dtype=x.dtype), "W_V": torch.zeros(3 * dd, 3 * dd, dtype=x.dtype)}
+            params["W_V"][0:dd, 2 * dd:] = eye
+            params["W_KQ"][dd:2 * dd, dd:2 * dd] = eta * eye
+        else:
+            params = model.embed_blocks(eye, eta * eye)
+        pred = model.predict(params, x).numpy()
+        gd = np.stack([th.one_step_prediction(st[:, : k + 1], eta) for k in range(tt)], axis=1)
+        rel.append(float(np.max(np.abs(pred - gd)) / np.max(np.abs(gd))))
+    err = max(float(sym_nonzero), *rel)
+    return Measurement(
+        error=err, expected=0.0, observed={"symbolic residuals not identically 0": sym_nonzero, "float64 rel": rel},
+        compared=("slot 1 of the attention output vs η S_t s_t (sympy, d=2, t=2, generic complex states; "
+                  "V=vI,M=mI and general V,M), slots 2-3 vs e_t, ∇L_t(0) vs −S_t; then the torch model vs "
+                  "the numpy one-step map (float64, d=4, T=12, complex U and real Haar)"),
+        details={"symbolic_residual_count": sym_nonzero, "float64_relative_errors": rel})
+
+
+register(Claim(
+    id="sander.aug.one-step-identity", paper=PAPER,
+    reference="Section 3 (augmented tokens), in-context mapping = one GD step (proposition number UNCONFIRMED)",
+    statement=("With W_V = V on (slot 2 → slot 1) and W_KQ = M on (key slot 3, query slot 2), the layer predicts "
+               "V S_t M s_t; with V = vI, M = mI this is Ŵ s_t for Ŵ = 0 − vm ∇L_t(0) = vm S_t, one GD step "
+               "on L_t(Ŵ) = ½Σ‖s_i − Ŵ s_{i−1}‖² (real gradient of the complex objective)."),
+    kind="identity", check=lambda ctx: _identity_measure(ctx, swapped=False),
+    control=lambda ctx: _identity_measure(ctx, swapped=True),
+    control_description="value and key slots swapped (value reads s_{i−1}, key reads s_i): Σ s_{i−1} s_i^* s_t is not GD",
+    tolerance=Tolerance(1e-10, "exact in sympy (count of non-zero residuals must be 0); float64 round-off of "
+                               "length-12 sums of products of unit-scale entries ~1e-14, bound 1e-10"),
+    seed=20240201))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# S-A2 (+ S-A5 moments): symbolic moments by constant-term extraction vs the closed forms
+# ---------------------------------------------------------------------------------------------------------
+
+_SYM_CASES = (("U", 2, 1), ("U", 2, 3), ("U", 3, 2), ("U", 3, 3), ("O", 2, 3), ("O", 4, 2), ("O", 4, 3))
+
+
+def _symbolic_moments_measure(ctx: RunContext, *, swap_cases: bool) -> Measurement:
+    bad, rows = 0, []
+    for case, d, t in _SYM_CASES:
+        got = th.symbolic_moments(case, d, t)  # type: ignore[arg-type]
+        formula_case = ("O" if case == "U" else "U") if swap_cases else case
+        want = [e.subs({th.D_: d, th.T_: t}) for e in th.moment_exprs(formula_case)]  # type: ignore[arg-type]
+        diffs = [sp.simplify(g - w) for g, w in zip(got, want)]
+        bad += sum(int(df != 0) for df in diffs)
+        rows.append({"case": case, "d": d, "t": t, "a_t": str(got[0]), "b_t": str(got[1]), "c": str(got[2])})
+    return Measurement(error=float(bad), expected=0, observed=bad,
+                       compared="(a_t, b_t, E‖s_{t+1}‖²) from explicit sequences (constant terms) vs the closed forms "
+                                "in (d, t, m2, m4, m6); count of differing entries",
+                       details={"symbolic": rows})
+
+
+register(Claim(
+    id="sander.aug.moments.symbolic", paper=PAPER, reference="constants of the one-step optimum (derived; docs/sander-augmented.md)",
+    statement=("Case U: a_t = E‖S_t s_t‖² = d m6 t² + d(d−1) m2 m4 t, b_t = d m4 t, c = d m2. Case O: a_t = p t "
+               "(ρ6 (t+1)/4 + (p−1) ρ2ρ4/2), b_t = p ρ4 t/2, c = p ρ2 (p = d/2, ρ = moments of the squared block radius)."),
+    kind="symbolic", check=lambda ctx: _symbolic_moments_measure(ctx, swap_cases=False),
+    control=lambda ctx: _symbolic_moments_measure(ctx, swap_cases=True),
+    control_description="the other case's constants (complex U vs real O, the d ↔ d/2 pitfall)",
+    tolerance=Tolerance(0.0, "exact symbolic equality: no entry may differ"), seed=11, rests_on=U_UNCONFIRMED))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# S-A2 / S-A5: Monte-Carlo moments; S-A3 / S-A5: the optimal step is stationary and its loss is the closed form
+# ---------------------------------------------------------------------------------------------------------
+
+_LAWS_U = {"torus": th.TORUS, "gaussian": th.COMPLEX_GAUSSIAN}
+_LAWS_O = {"torus": th.fixed_radius(1.0), "gaussian": th.REAL_GAUSSIAN_BLOCKS}
+
+
+def _grid(ctx: RunContext, case: str) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    if case == "U":
+        return ((2, 3, 5), (1, 2, 4, 8), 20_000) if ctx.quick else ((2, 3, 4, 5, 6), (1, 2, 4, 6, 8, 10), 200_000)
+    return ((2, 4, 6), (1, 3, 5), 20_000) if ctx.quick else ((2, 4, 6, 8), (1, 2, 3, 5, 8, 10), 200_000)
+
+
+def _draw(case: str, n: int, d: int, t_max: int, rng: np.random.Generator, law: str, mu: float) -> np.ndarray:
+    if case == "U":
+        return _case_u_states(n, d, t_max, rng, s0_law=law, mu=mu)
+    return _case_o_states(n, d, t_max, rng, s0_law=law, mu=mu)
+
+
+def _mc_measure(ctx: RunContext, case: str, *, what: str, mu: float = 1.0, eta_factor: float = 1.0) -> Measurement:
+    dims, ts, n = _grid(ctx, case)
+    laws = _LAWS_U if case == "U" else _LAWS_O
+    rng = ctx.rng(2)
+    worst, rows = 0.0, []
+    for law_name, law in laws.items():
+        for d in dims:
+            st = _draw(case, n, d, max(ts) + 1, rng, law_name, mu)
+            x_sum = y_sum = c_sum = 0.0
+            for t in ts:
+                x, y, c = gd_statistics(st, t)
+                a, b, c_exp = th.moments(case, d, t, law)  # type: ignore[arg-type]
+                if what == "moments":
+                    zs = {"a": z_score(x, a), "b": z_score(y, b), "c": z_score(c, c_exp)}
+                else:
+                    eta = eta_factor * th.optimal_step(case, d, t, law)  # type: ignore[arg-type]
+                    best = th.optimal_loss(case, d, t, law)  # type: ignore[arg-type]
+                    zs = {"stationarity": z_score(eta * x - y, 0.0),
+                          "loss": z_score(eta**2 * x - 2 * eta * y + c, best)}
+                    x_sum, y_sum, c_sum = x_sum + x, y_sum + y, c_sum + c
+                rows.append({"law": law_name, "d": d, "t": t, **{k: round(v, 3) for k, v in zs.items()}})
+                worst = max(worst, *zs.values())
+            if what == "optimum":  # one step shared by the positions ts
+                eta_s, loss_s = th.shared_optimum(case, d, ts, law)  # type: ignore[arg-type]
+                eta_s *= eta_factor
+                zs = {"shared_stationarity": z_score(eta_s * x_sum - y_sum, 0.0),
+                      "shared_loss": z_score(eta_s**2 * x_sum - 2 * eta_s * y_sum + c_sum, loss_s)}
+                rows.append({"law": law_name, "d": d, "t": "shared", **{k: round(v, 3) for k, v in zs.items()}})
+                worst = max(worst, *zs.values())
+    return Measurement(error=worst, expected="|z| ≤ 5 everywhere", observed=round(worst, 3),
+                       compared=(f"case {case}: largest |z| of the MC means vs the closed forms over d ∈ {dims}, "
+                                 f"t ∈ {ts}, s_0 laws {list(laws)}, N = {n} sequences each"),
+                       details={"rows": rows, "mu": mu, "eta_factor": eta_factor})
+
+
+for _case, _ref, _stmt_m in (
+        ("U", "Section 3, commuting unitary W (case U)",
+         "a_t = d(m6 t² + (d−1) m2 m4 t), b_t = d m4 t, c = d m2 for θ iid uniform and phase-invariant s_0 (torus: m=1; CN(0,I): m4=2, m6=6)"),
+        ("O", "Section 3, commuting orthogonal W (case O, 2x2 rotation blocks)",
+         "a_t = p t(ρ6(t+1)/4 + (p−1)ρ2ρ4/2), b_t = pρ4 t/2, c = pρ2 (p = d/2; fixed block radius r: η_t* = 2/(r²(t+d−1)))")):
+    register(Claim(
+        id=f"sander.aug.moments-{_case.lower()}.mc", paper=PAPER, reference=_ref, statement=_stmt_m,
+        kind="monte-carlo", check=lambda ctx, c=_case: _mc_measure(ctx, c, what="moments"),
+        control=lambda ctx, c=_case: _mc_measure(ctx, c, what="moments", mu=4.0),
+        control_description="angles θ ~ U[0, π/2) (μ = 4) instead of U[0, 2π): the closed forms must miss",
+        tolerance=Z_BOUND, seed=31 if _case == "U" else 37, rests_on=U_UNCONFIRMED))
+    register(Claim(
+        id=f"sander.aug.optimum-{_case.lower()}.mc", paper=PAPER, reference=_ref + "; optimal one-step size",
+        statement=("η_t* = b_t/a_t is a stationary point of the MC loss E‖η S_t s_t − s_{t+1}‖² and the loss there "
+                   "is c − b_t²/a_t (case U torus: d(d−1)/(t+d−1); case O radius r: r²(d/2)(d−1)/(t+d−1)); one η "
+                   "shared over positions: η* = Σb_t/Σa_t with loss Σc − (Σb_t)²/Σa_t."),
+        kind="monte-carlo", check=lambda ctx, c=_case: _mc_measure(ctx, c, what="optimum"),
+        control=lambda ctx, c=_case: _mc_measure(ctx, c, what="optimum", eta_factor=1.2),
+        control_description="the step perturbed by +20 % (1.2 η*): neither stationary nor at the optimal loss",
+        tolerance=Z_BOUND, seed=41 if _case == "U" else 43, rests_on=U_UNCONFIRMED))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# S-A4: general V, M on the exact population loss → VM scalar, loss at the scalar optimum
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _general_vm_measure(ctx: RunContext, *, s0: str) -> Measurement:
+    configs: list[tuple[int, tuple[int, ...], th.RadialMoments, str]]
+    if s0 == "ones":
+        configs = [(3, (4,), th.TORUS, "ones")]
+    else:
+        configs = [(3, (4,), th.TORUS, "torus"), (3, (4,), th.COMPLEX_GAUSSIAN, "gaussian"),
+                   (3, (1, 2, 3, 4, 5), th.TORUS, "torus")]
+        if not ctx.quick:
+            configs += [(5, (10,), th.TORUS, "torus"), (4, (1, 2, 3, 4, 5, 6), th.COMPLEX_GAUSSIAN, "gaussian")]
+    gen = torch.Generator().manual_seed(ctx.torch_seed(3))
+    worst, rows = 0.0, []
+    for d, pos, law, name in configs:
+        tensors = th.restricted_tensors_u(d, pos, s0="ones" if s0 == "ones" else "phase_invariant", law=law)
+        eta, best = th.shared_optimum("U", d, pos, law)
+        v, m, res = model.train_restricted_population(tensors, generator=gen, target=None if s0 == "ones" else best,
+                                                      device=ctx.device)
+        vm = v @ m
+        dist = th.distance_to_identity(vm)
+        gap = abs(res.loss - best) / best
+        step = abs(np.trace(vm) / d - eta) / eta
+        worst = max(worst, dist, gap, step)
+        rows.append({"d": d, "positions": list(pos), "s0": name, "loss": res.loss, "scalar optimum": best,
+                     "dist_to_identity(VM)": dist, "tr(VM)/d": complex(np.trace(vm) / d).real, "eta*": eta,
+                     "lbfgs_attempts": res.attempts})
+    return Measurement(error=worst, expected="VM = η* I and loss = scalar optimum", observed=rows,
+                       compared=("max over configurations of ‖VM − (tr VM/d)I‖_F/‖VM‖_F, |tr(VM)/d − η*|/η* and "
+                                 "|loss − scalar optimum|/optimum after L-BFGS on the exact case-U population loss"),
+                       details={"rows": rows})
+
+
+register(Claim(
+    id="sander.aug.general-vm.exact", paper=PAPER,
+    reference="Section 3: optimality of one GD step within the block family (theorem number UNCONFIRMED)",
+    statement=("Over general complex V, M (ŝ = V S_t M s_t), the exact case-U population loss with phase-invariant "
+               "s_0 is minimised at VM = η* I with the one-step loss (per position and with one V, M shared over positions)."),
+    kind="trained", check=lambda ctx: _general_vm_measure(ctx, s0="phase_invariant"),
+    control=lambda ctx: _general_vm_measure(ctx, s0="ones"),
+    control_description=("deterministic s_0 = 1_d (d=3, t=4): the general optimum is not scalar (loss ≈ 0.864 < "
+                         "scalar 1.000, VM has off-diagonal entries)"),
+    tolerance=Tolerance(1e-5, "exact float64 population loss, L-BFGS to gradient 1e-12 with saddle restarts: "
+                              "loss gaps ~1e-14, parameter errors ~1e-7"),
+    seed=53, rests_on=U_UNCONFIRMED,
+    finding=("Deterministic s_0 = 1_d (as in the authors' population scripts) breaks the one-GD-step optimality "
+             "in case U: general V, M reach 0.864 (d=3, t=4) against 1.000 for any scalar VM, with "
+             "‖VM − (tr VM/d)I‖/‖VM‖ ≈ 0.22. The one-step form needs a phase-invariant s_0 law.")))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Trained full model (full 3d x 3d W_KQ, W_V) on sampled case-U sequences
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _pool(sample: Callable[[int, np.random.Generator], np.ndarray], n: int, rng: np.random.Generator,
+          device: str) -> torch.Tensor:
+    return samplers.to_torch(sample(n, rng), device=device)
+
+
+def _train_full(ctx: RunContext, sample: Callable[[int, np.random.Generator], np.ndarray], d: int, *,
+                complex_valued: bool, steps: int, batch: int = 256, lr: float = 0.02) -> tuple[model.Params, float]:
+    rng = ctx.rng(4)
+    pool = _pool(sample, 2**14, rng, ctx.device)
+    gi = torch.Generator().manual_seed(ctx.torch_seed(5))
+    gen = torch.Generator().manual_seed(ctx.torch_seed(6))
+
+    def batch_of(_: int) -> torch.Tensor:
+        return pool[torch.randint(0, pool.shape[0], (batch,), generator=gi).to(pool.device)]
+
+    res = model.train_full_sampled(d, batch_of, steps=steps, lr=lr, generator=gen, complex_valued=complex_valued,
+                                   device=ctx.device)
+    return res.params, res.seconds
+
+
+def _heatmap_figure(ctx: RunContext, params: model.Params, predicted: model.Params, name: str) -> list[str]:
+    """|W_KQ|, |W_V| (balanced under the symmetry (cW_V, W_KQ/c)) and Re(VM), trained vs one GD step.
+
+    Moduli are shown because a complex model sits at an arbitrary diagonal-unitary gauge (docs, "gauge").
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def panels(p: model.Params) -> list[tuple[np.ndarray, str]]:
+        w_v, w_kq = p["W_V"].detach().cpu().numpy(), p["W_KQ"].detach().cpu().numpy()
+        c = np.sqrt(np.linalg.norm(w_kq) / np.linalg.norm(w_v))
+        return [(np.abs(w_kq / c), "|W_KQ| (rows: key slots, cols: query slots)"), (np.abs(w_v * c), "|W_V|"),
+                (np.real(model.block_products(p).vm), "Re(VM)")]
+
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7), constrained_layout=True)
+    rows = (("trained", panels(params)), ("one GD step", panels(predicted)))
+    for col in range(3):
+        lim = max(np.abs(rows[0][1][col][0]).max(), np.abs(rows[1][1][col][0]).max())
+        for row, (label, pan) in enumerate(rows):
+            mat, title = pan[col]
+            im = axes[row, col].imshow(mat, cmap="RdBu_r", vmin=-lim, vmax=lim)
+            axes[row, col].set_title(f"{label}: {title}", fontsize=8)
+            fig.colorbar(im, ax=axes[row, col], fraction=0.046)
+    fig.suptitle("Augmented tokens: trained full layer vs one-GD-step parameters", fontsize=9)
+    path = ctx.save_figure(fig, name)
+    return [path] if path else []
+
+
+def _full_u_setup(ctx: RunContext) -> tuple[int, int, int]:
+    return (3, 6, 600) if ctx.quick else (4, 10, 3000)
+
+
+def _full_trained_measure(ctx: RunContext, *, untrained: bool) -> Measurement:
+    d, horizon, steps = _full_u_setup(ctx)
+
+    def sample(n: int, rng: np.random.Generator) -> np.ndarray:
+        return _case_u_states(n, d, horizon, rng, s0_law="torus")
+
+    if untrained:
+        gen = torch.Generator().manual_seed(ctx.torch_seed(6))
+        params, seconds = model.init_full(d, scale=0.05, generator=gen, complex_valued=True, device=ctx.device), 0.0
+    else:
+        params, seconds = _train_full(ctx, sample, d, complex_valued=True, steps=steps)
+    eta, best = th.shared_optimum("U", d, range(horizon), th.TORUS)
+    prods = model.block_products(params)
+    held = samplers.to_torch(sample(20_000, ctx.rng(7)), device=ctx.device)
+    eye = torch.eye(d, dtype=held.dtype, device=held.device)
+    gd_params = model.embed_blocks(eye, eta * eye)
+    # The loss is invariant under V → V D, M → D^* M for diagonal unitary D (docs, "gauge"): compare with one GD
+    # step in the trained model's gauge, D = phases of diag(V), and report the raw (gauge-dependent) gap too.
+    v_diag = params["W_V"][:d, d:2 * d].diagonal()
+    phases = torch.where(v_diag.abs() > 0, v_diag / v_diag.abs(), torch.ones_like(v_diag))
+    gauge = torch.diag(phases).to(held.dtype)
+    gauged_params = model.embed_blocks(gauge, eta * gauge.conj().T)
+    with torch.no_grad():
+        pred, gd_pred = model.predict(params, held), model.predict(gd_params, held)
+        gauged_pred = model.predict(gauged_params, held)
+        per_seq = ((pred - held[:, 1:]).abs() ** 2).sum(dim=(-2, -1)) - ((gd_pred - held[:, 1:]).abs() ** 2).sum(dim=(-2, -1))
+
+        def rel_gap(a: torch.Tensor, b: torch.Tensor) -> float:
+            return float(((a - b)[:, 1:].abs() ** 2).sum().sqrt() / (b[:, 1:].abs() ** 2).sum().sqrt())
+
+        mismatch, raw_mismatch = rel_gap(pred, gauged_pred), rel_gap(pred, gd_pred)
+    excess = float(per_seq.mean()) / best
+    vm_scale = complex(np.trace(prods.vm) / d)
+    step_err = abs(vm_scale - eta) / eta
+    dist = th.distance_to_identity(prods.vm) if np.linalg.norm(prods.vm) > 0 else float("inf")
+    err = max(dist, prods.off_ratio, step_err, abs(excess), mismatch)
+    figures = [] if untrained else _heatmap_figure(ctx, params, gd_params, "sander_aug_trained_vs_gd")
+    return Measurement(
+        error=err, expected={"VM": f"{eta:.5f}·I", "loss": best},
+        observed={"dist_to_identity(VM)": dist, "off_block_ratio": prods.off_ratio, "tr(VM)/d": vm_scale.real,
+                  "excess_loss_vs_gd (relative, held-out paired)": excess,
+                  "prediction_gap_to_gd_in_trained_gauge": mismatch, "prediction_gap_to_gd_raw": raw_mismatch},
+        compared=(f"full 3d×3d W_KQ, W_V trained with Adam on case-U torus sequences (d={d}, T={horizon}, {steps} "
+                  "steps, batch 256): max of VM's distance to identity, off-block product ratio, |tr(VM)/d − η*|/η*, "
+                  "paired held-out excess loss over one GD step (relative), relative prediction gap to one GD step "
+                  "η* D S_t D^* s_t in the trained gauge D = phases of diag(V)"),
+        details={"train_seconds": seconds, "eta_star": eta, "predicted_loss": best}, figures=figures)
+
+
+register(Claim(
+    id="sander.aug.trained-full.u", paper=PAPER,
+    reference="Section 3 and Fig. 5 analogue (figure content UNCONFIRMED): trained model = one GD step",
+    statement=("A one-layer linear attention with full 3d×3d W_KQ, W_V trained on case-U sequences reaches the "
+               "block structure (only V ⊗ M on value slot 2, key slot 3, query slot 2), VM = η* I with the shared "
+               "optimal step, the predicted minimum loss, and predicts one GD step on held-out sequences."),
+    kind="trained", check=lambda ctx: _full_trained_measure(ctx, untrained=False),
+    control=lambda ctx: _full_trained_measure(ctx, untrained=True),
+    control_description="the untrained (initial) model",
+    tolerance=Tolerance(0.1, "Adam on batches of 256 with cosine decay (600 steps quick, 3000 full): the "
+                             "minibatch noise floor leaves ~1e-2 relative parameter noise (1–4 % measured); 10 % "
+                             "separates it from the untrained model's O(1)"),
+    seed=61, rests_on=U_UNCONFIRMED))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# S-A6 / S-X1 (measured): non-commuting Haar W
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _haar_measure(ctx: RunContext, *, s0_law: str) -> Measurement:
+    d, horizon, steps = (3, 6, 600) if ctx.quick else (5, 10, 4000)
+
+    def sample(n: int, rng: np.random.Generator) -> np.ndarray:
+        w = samplers.haar_orthogonal(d, n, rng=rng)
+        return samplers.sequences(w, samplers.initial_states(n, d, s0_law, rng=rng), horizon)  # type: ignore[arg-type]
+
+    params, seconds = _train_full(ctx, sample, d, complex_valued=False, steps=steps)
+    prods = model.block_products(params)
+    held_np = sample(20_000, ctx.rng(8))
+    # the best scalar one-step predictor, shared over positions, estimated on the held-out sequences
+    xs = ys = 0.0
+    for t in range(1, horizon):
+        x, y, _ = gd_statistics(held_np, t)
+        xs, ys = xs + x, ys + y
+    eta = float(np.mean(ys) / np.mean(xs))
+    held = samplers.to_torch(held_np, device=ctx.device)
+    eye = torch.eye(d, dtype=held.dtype, device=held.device)
+    with torch.no_grad():
+        trained_loss = float(model.sequence_loss(params, held))
+        gd_loss = float(model.sequence_loss(model.embed_blocks(eye, eta * eye), held))
+    dist = th.distance_to_identity(prods.vm)
+    return Measurement(
+        error=dist, expected="VM ∝ I (distance to identity small)",
+        observed={"dist_to_identity(VM)": dist, "off_block_ratio": prods.off_ratio, "trained_loss": trained_loss,
+                  "best_scalar_one_step_loss": gd_loss},
+        compared=(f"Haar W, s_0 law {s0_law!r}, d={d}, T={horizon}: distance to identity of the trained VM "
+                  "(value slot 2 → 1 times key slot 3 × query slot 2)"),
+        details={"off_block_ratio": prods.off_ratio, "tr(VM)/d": float(np.trace(prods.vm) / d),
+                 "best_scalar_step_mc": eta, "trained_loss": trained_loss, "one_step_gd_loss": gd_loss,
+                 "train_seconds": seconds})
+
+
+register(Claim(
+    id="sander.aug.haar.measured", paper=PAPER,
+    reference="Section 5 experiments, non-commuting W (Fig. 5; plotted content UNCONFIRMED)",
+    statement=("Paper (qualitative): the one-GD-step structure found for commuting W persists for non-commuting "
+               "(Haar) W. Measured here: the trained VM block is a multiple of I when s_0 is isotropic; the other "
+               "value/key-query products and the loss relative to the best scalar one-step predictor are reported."),
+    kind="measured", check=lambda ctx: _haar_measure(ctx, s0_law="sphere"),
+    control=lambda ctx: _haar_measure(ctx, s0_law="ones_normalized"),
+    control_description="the authors' fixed s_0 = 1_d/√d, which breaks the O(d) symmetry (s_0-aligned off-diagonals in VM)",
+    tolerance=Tolerance(0.05, "Adam noise floor at batch 256 (0.5 % measured for the commuting case); the "
+                              "fixed-s_0 structure sits at ≈ 0.2"),
+    seed=71, rests_on=("UNCONFIRMED: the paper's Fig. 5 content and s_0 law",),
+    finding=("The reference augmented.py trains on one fixed s_0 = 1_d/√d for every sequence: with it the trained "
+             "VM is not a multiple of I (s_0-aligned off-diagonals), so that experiment cannot show the "
+             "isotropic one-GD-step structure; with isotropic s_0 it does (VM ∝ I), although other value/key-query "
+             "products stay non-zero for non-commuting W.")))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Measured: is one GD step a minimum of the FULL model in case O?  (the block structure is an assumption)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _full_from_gd_measure(ctx: RunContext, case: str) -> Measurement:
+    d, horizon, steps, batch = 4, 6, 1000, 256
+    law = th.fixed_radius(1.0) if case == "O" else th.TORUS
+
+    def sample(n: int, rng: np.random.Generator) -> np.ndarray:
+        if case == "O":
+            return _case_o_states(n, d, horizon, rng)
+        return _case_u_states(n, d, horizon, rng)
+
+    rng = ctx.rng(9)
+    pool = _pool(sample, 2**14, rng, ctx.device)
+    held = _pool(sample, 40_000, ctx.rng(10), ctx.device)
+    eta, best = th.shared_optimum(case, d, range(horizon), law)  # type: ignore[arg-type]
+    eye = torch.eye(d, dtype=pool.dtype, device=pool.device)
+    gd = model.embed_blocks(eye, eta * eye)
+    gen = torch.Generator().manual_seed(ctx.torch_seed(11))
+    gi = torch.Generator().manual_seed(ctx.torch_seed(12))
+    init = {k: v + (0.02 * torch.randn(v.shape, generator=gen, dtype=torch.float64)).to(v.dtype).to(v.device)
+            for k, v in gd.items()}
+
+    def batch_of(_: int) -> torch.Tensor:
+        return pool[torch.randint(0, pool.shape[0], (batch,), generator=gi).to(pool.device)]
+
+    res = model.train_full_sampled(d, batch_of, steps=steps, lr=0.005, generator=gen, init=init)
+    with torch.no_grad():
+        trained, gd_loss = float(model.sequence_loss(res.params, held)), float(model.sequence_loss(gd, held))
+    ratio = trained / gd_loss
+    return Measurement(
+        error=ratio, expected="< 0.99 (the full model improves on one GD step)", observed=ratio,
+        compared=(f"case {case}, d={d}, T={horizon}: held-out loss of the full model trained ({steps} Adam steps) "
+                  "from one GD step (+ noise 0.02) divided by the loss of one GD step on the same sequences"),
+        details={"trained_loss": trained, "one_step_gd_loss": gd_loss, "closed_form_gd_loss": best,
+                 "product_norms": model.product_norms(res.params), "train_seconds": res.seconds})
+
+
+register(Claim(
+    id="sander.aug.full-model-o.measured", paper=PAPER,
+    reference="Section 3 (the one-GD-step result assumes block-structured parameters)",
+    statement=("Measured: for commuting real rotations (case O) one GD step is NOT a minimum of the full 3d×3d "
+               "linear-attention layer: trained from the one-step-GD point it lowers the loss by > 1 %, using the "
+               "product V(slot 2) ⊗ M(key slot 2, query slot 3), i.e. Σ_i s_i s_i^T M s_{t−1}; in case U (complex) "
+               "the same procedure stays at one GD step."),
+    kind="measured", check=lambda ctx: _full_from_gd_measure(ctx, "O"),
+    control=lambda ctx: _full_from_gd_measure(ctx, "U"),
+    control_description="case U (complex diagonal W), where one GD step is the full model's optimum (λ-degree argument)",
+    tolerance=Tolerance(0.99, "paired held-out loss ratio on 40,000 sequences (MC error ~1e-3) after Adam noise "
+                              "(case U stays within 0.1 % of 1): a 1 % gain is a real improvement"),
+    seed=83, profiles=("full",), rests_on=U_UNCONFIRMED,
+    finding=("The one-GD-step optimum needs the block-structure assumption in case O: the unrestricted one-layer "
+             "model beats one GD step by ≈ 3 % (d=4, T=6, block radius 1: 7.26 vs 7.50; N(0,I) start: 15.94 vs "
+             "16.39) through the query's s_{t−1} slot. In case U it cannot (every other slot product has a "
+             "different total λ-degree than the target).")))

@@ -1,0 +1,510 @@
+"""Sander et al. (2024, arXiv:2402.05787), augmented tokens: the in-context mapping is one gradient step.
+
+Setting (paper Section 3, "augmented tokens"; section/equation numbers UNCONFIRMED — the paper body was not
+available, the layout is taken from the authors' code ``augmented.py``): ``s_{t+1} = W s_t``, tokens
+``e_t = (0_d, s_t, s_{t-1}) ∈ C^{3d}`` with ``s_{-1} = 0``, and one causal linear-attention layer without
+normalisation (the choice of this suite; see ``docs/sander-augmented.md``)::
+
+    f(e_{0:t}) = e_t + Σ_{i=0}^{t} (W_V e_i)(e_i^* W_KQ e_t),     ŝ_{t+1} = f(e_{0:t})[slot 1].
+
+Block family: ``W_V`` is zero except a block ``V`` (slot 2 → slot 1) and ``W_KQ`` zero except a block ``M``
+(key slot 3 × query slot 2).  Then ``ŝ_{t+1} = V S_t M s_t`` with ``S_t = Σ_{i=1}^t s_i s_{i-1}^*``.
+
+Inner objective ``L_t(Ŵ) = ½ Σ_{i=1}^t ‖s_i − Ŵ s_{i-1}‖²``; its (real) gradient at 0 is ``−S_t``, so one GD
+step from 0 with step ``η`` gives ``Ŵ = η S_t`` and, with ``V = vI``, ``M = mI``, ``ŝ_{t+1} = Ŵ s_t``, ``η = vm``.
+
+Closed forms (derived in ``docs/sander-augmented.md``; constants are ours, not the paper's):
+
+* Case U (``W = diag(e^{iθ_k})``, θ iid uniform, ``s_0`` coordinates iid phase-invariant with
+  ``m_{2n} = E|s_{0k}|^{2n}``): ``a_t = E‖S_t s_t‖² = d m6 t² + d(d−1) m2 m4 t``, ``b_t = Re E⟨s_{t+1}, S_t s_t⟩
+  = d m4 t``, ``c = E‖s_{t+1}‖² = d m2``.
+* Case O (``W = blockdiag R(θ_m)``, ``d = 2p``, ``s_0`` blocks ``r_m (cos φ_m, sin φ_m)`` with φ uniform and
+  ``ρ_{2n} = E r^{2n}``): ``a_t = p t (ρ6 (t+1)/4 + (p−1) ρ2 ρ4 / 2)``, ``b_t = p ρ4 t / 2``, ``c = p ρ2``.
+* Per position: ``η_t* = b_t/a_t``, optimal loss ``c − b_t²/a_t``; one step shared over positions
+  ``t ∈ positions``: ``η* = Σ b_t / Σ a_t``, loss ``Σ c − (Σ b_t)²/Σ a_t``.
+
+``restricted_tensors_u`` gives the exact population loss of general ``V, M`` in case U (phase-invariant or
+deterministic ``s_0 = 1_d``) by exact moment enumeration.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal, Sequence
+
+import numpy as np
+import sympy as sp
+
+from theory.arguments import finite_array, nonnegative_int, one_of, positive_float, positive_int
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+# ---------------------------------------------------------------------------------------------------------
+# Laws of s_0 through their radial moments
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RadialMoments:
+    """``(E x, E x², E x³)`` of ``x = |s_{0k}|²`` (case U) or ``x = r_m²`` (case O, squared block radius)."""
+
+    m2: float
+    m4: float
+    m6: float
+
+    def __post_init__(self) -> None:
+        for name in ("m2", "m4", "m6"):
+            positive_float(name, getattr(self, name))
+        if self.m4 < self.m2**2 - 1e-12 or self.m6 * self.m2 < self.m4**2 - 1e-12:
+            raise ValueError(f"moments ({self.m2}, {self.m4}, {self.m6}) violate Cauchy-Schwarz: not a law")
+
+    def moment(self, n: int) -> float:
+        """``E x^n`` for ``n ∈ {0, 1, 2, 3}``."""
+        return (1.0, self.m2, self.m4, self.m6)[nonnegative_int("n", n)]
+
+
+#: |s_0k| = 1 (uniform phases on the torus) — also the deterministic ``s_0 = 1_d`` radii.
+TORUS = RadialMoments(1.0, 1.0, 1.0)
+#: ``s_0 ~ CN(0, I)``: ``|s|²`` is Exp(1).
+COMPLEX_GAUSSIAN = RadialMoments(1.0, 2.0, 6.0)
+#: Case O, ``s_0 ~ N(0, I_d)``: each block's ``r²`` is χ²₂ (Exp with mean 2).
+REAL_GAUSSIAN_BLOCKS = RadialMoments(2.0, 8.0, 48.0)
+
+
+def fixed_radius(r: float) -> RadialMoments:
+    """Case O, every block of radius ``r`` (``r = √2`` matches ``s_0 = 1_d``)."""
+    r2 = positive_float("r", r) ** 2
+    return RadialMoments(r2, r2**2, r2**3)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Closed forms: sympy expressions and lambdified numpy twins
+# ---------------------------------------------------------------------------------------------------------
+
+D_, T_ = sp.symbols("d t", positive=True)
+M2, M4, M6 = sp.symbols("m2 m4 m6", positive=True)
+
+
+def moment_exprs(case: Literal["U", "O"]) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """``(a_t, b_t, c)`` as sympy expressions in ``d, t, m2, m4, m6`` (see module docstring)."""
+    one_of("case", case, ("U", "O"))
+    if case == "U":
+        return D_ * M6 * T_**2 + D_ * (D_ - 1) * M2 * M4 * T_, D_ * M4 * T_, D_ * M2
+    p = D_ / 2
+    return p * T_ * (M6 * (T_ + 1) / 4 + (p - 1) * M2 * M4 / 2), p * M4 * T_ / 2, p * M2
+
+
+def optimal_step_expr(case: Literal["U", "O"]) -> sp.Expr:
+    a, b, _ = moment_exprs(case)
+    return sp.simplify(b / a)
+
+
+def optimal_loss_expr(case: Literal["U", "O"]) -> sp.Expr:
+    a, b, c = moment_exprs(case)
+    return sp.simplify(c - b**2 / a)
+
+
+@lru_cache(maxsize=None)
+def _moment_funcs(case: str):  # noqa: ANN202 - cached lambdified twins
+    return sp.lambdify((D_, T_, M2, M4, M6), list(moment_exprs(case)), "numpy")  # type: ignore[arg-type]
+
+
+def _check_case_d(case: str, d: int) -> int:
+    one_of("case", case, ("U", "O"))
+    d = positive_int("d", d)
+    if case == "O" and d % 2:
+        raise ValueError(f"d must be even in case O (2x2 rotation blocks), got {d}")
+    return d
+
+
+def moments(case: Literal["U", "O"], d: int, t: int, law: RadialMoments) -> tuple[float, float, float]:
+    """Numeric ``(a_t, b_t, c)`` for position ``t ≥ 1``."""
+    d = _check_case_d(case, d)
+    t = positive_int("t", t)
+    a, b, c = _moment_funcs(case)(d, t, law.m2, law.m4, law.m6)
+    return float(a), float(b), float(c)
+
+
+def optimal_step(case: Literal["U", "O"], d: int, t: int, law: RadialMoments) -> float:
+    """``η_t* = b_t / a_t`` (case U: ``m4/(m6 t + (d−1) m2 m4)``; case O, radius r: ``2/(r²(t+d−1))``)."""
+    a, b, _ = moments(case, d, t, law)
+    return b / a
+
+
+def loss_at_step(case: Literal["U", "O"], d: int, t: int, law: RadialMoments, eta: float) -> float:
+    """Population loss ``E‖η S_t s_t − s_{t+1}‖² = η² a_t − 2η b_t + c`` of one GD step with step ``η``."""
+    a, b, c = moments(case, d, t, law)
+    return eta**2 * a - 2 * eta * b + c
+
+
+def optimal_loss(case: Literal["U", "O"], d: int, t: int, law: RadialMoments) -> float:
+    """``c − b_t²/a_t`` (torus: ``d(d−1)/(t+d−1)``; case O radius r: ``r² (d/2)(d−1)/(t+d−1)``)."""
+    a, b, c = moments(case, d, t, law)
+    return c - b**2 / a
+
+
+def shared_optimum(case: Literal["U", "O"], d: int, positions: Sequence[int],
+                   law: RadialMoments) -> tuple[float, float]:
+    """One step ``η`` shared by the positions (no normalisation): ``(η*, loss)`` of ``Σ_t E‖η S_t s_t − s_{t+1}‖²``.
+
+    Position ``t = 0`` (``S_0 = 0``) contributes ``c`` whatever ``η``.  Torus case U, positions 1..T−1:
+    ``η* = 3/(2T + 3d − 4)``.
+    """
+    pos = [nonnegative_int("positions[i]", p) for p in positions]
+    if not pos:
+        raise ValueError("positions must not be empty")
+    d = _check_case_d(case, d)
+    sa = sb = sc = 0.0
+    for t in pos:
+        if t == 0:
+            sc += float(_moment_funcs(case)(d, 1, law.m2, law.m4, law.m6)[2])
+            continue
+        a, b, c = moments(case, d, t, law)
+        sa, sb, sc = sa + a, sb + b, sc + c
+    if sa == 0:
+        return 0.0, sc
+    return sb / sa, sc - sb**2 / sa
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Symbolic moments by constant-term extraction of Laurent polynomials (independent of the closed forms)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _constant_term(expr: sp.Expr, phases: Sequence[sp.Symbol]) -> sp.Expr:
+    """Average over independent uniform phases: keep the monomials where every phase has exponent 0."""
+    out = sp.Integer(0)
+    phase_set = set(phases)
+    for term in sp.Add.make_args(sp.expand(expr)):
+        powers = term.as_powers_dict()
+        if all(powers.get(ph, 0) == 0 for ph in phase_set):
+            out += term
+    return out
+
+
+def _radial_average(expr: sp.Expr, radii: Sequence[sp.Symbol]) -> sp.Expr:
+    """Replace ``∏ ρ_k^{2n_k}`` by ``∏ m_{2n_k}`` (independent radii)."""
+    table = {0: sp.Integer(1), 2: M2, 4: M4, 6: M6}
+    out = sp.Integer(0)
+    for term in sp.Add.make_args(sp.expand(expr)):
+        powers = term.as_powers_dict()
+        factor = sp.Integer(1)
+        for rho in radii:
+            e = int(powers.get(rho, 0))
+            if e not in table:
+                raise ValueError(f"unexpected radial power {rho}**{e}")
+            factor *= table[e]
+        out += term.subs({rho: 1 for rho in radii}) * factor
+    return sp.expand(out)
+
+
+def symbolic_moments(case: Literal["U", "O"], d: int, t: int, *, phase_invariant_s0: bool = True) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """``(a_t, b_t, c)`` for concrete small ``d, t``, computed from explicit sequences.
+
+    Case U: ``s_{i,k} = ρ_k ω_k λ_k^i`` (``conj`` = ``ρ_k/(ω_k λ_k^i)``).  Case O: block ``m`` is
+    ``r_m (cos(φ_m + iθ_m), sin(φ_m + iθ_m))`` written with ``ω_m = e^{iφ_m}``, ``λ_m = e^{iθ_m}``.  Expectations
+    are constant terms in λ (and ω when ``phase_invariant_s0``; otherwise ``ω = 1``) with radial powers
+    replaced by moments ``m2, m4, m6``.
+    """
+    d = _check_case_d(case, d)
+    t = positive_int("t", t)
+    n_coord = d if case == "U" else d // 2
+    lam = sp.symbols(f"lam0:{n_coord}")
+    om = sp.symbols(f"om0:{n_coord}") if phase_invariant_s0 else (sp.Integer(1),) * n_coord
+    rho = sp.symbols(f"rho0:{n_coord}", positive=True)
+
+    def state(i: int) -> tuple[list[sp.Expr], list[sp.Expr]]:
+        if case == "U":
+            s = [rho[k] * om[k] * lam[k] ** i for k in range(d)]
+            return s, [rho[k] / (om[k] * lam[k] ** i) for k in range(d)]
+        s = []
+        for m in range(n_coord):
+            z, zc = om[m] * lam[m] ** i, 1 / (om[m] * lam[m] ** i)
+            s += [rho[m] * (z + zc) / 2, rho[m] * (z - zc) / (2 * sp.I)]
+        return s, s
+
+    states = [state(i) for i in range(t + 2)]
+    s_t, s_tc = states[t]
+    # v = S_t s_t = Σ_i s_i (s_{i-1}^* s_t)
+    v = [sp.Integer(0)] * d
+    for i in range(1, t + 1):
+        score = sum(states[i - 1][1][k] * s_t[k] for k in range(d))
+        v = [v[k] + states[i][0][k] * score for k in range(d)]
+    vc = [sp.Integer(0)] * d
+    for i in range(1, t + 1):
+        score_c = sum(states[i - 1][0][k] * s_tc[k] for k in range(d))
+        vc = [vc[k] + states[i][1][k] * score_c for k in range(d)]
+    nxt, nxt_c = states[t + 1]
+    phases = list(lam) + [w for w in om if isinstance(w, sp.Symbol)]
+    a = _radial_average(_constant_term(sum(v[k] * vc[k] for k in range(d)), phases), rho)
+    b_full = _radial_average(_constant_term(sum(nxt_c[k] * v[k] for k in range(d)), phases), rho)
+    c = _radial_average(_constant_term(sum(nxt[k] * nxt_c[k] for k in range(d)), phases), rho)
+    return sp.expand(a), sp.expand(sp.re(b_full) if b_full.has(sp.I) else b_full), sp.expand(c)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Inner objective, its gradient and the one-step map (sympy; numpy and torch twins)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def symbolic_sequence(d: int, t: int, *, complex_valued: bool = True, name: str = "s") -> list[sp.Matrix]:
+    """Generic states ``s_0..s_t`` as column vectors of independent symbols (``x + i y`` when complex)."""
+    d, t = positive_int("d", d), nonnegative_int("t", t)
+    out = []
+    for i in range(t + 1):
+        re = sp.symbols(f"{name}{i}_re0:{d}", real=True)
+        if complex_valued:
+            im = sp.symbols(f"{name}{i}_im0:{d}", real=True)
+            out.append(sp.Matrix([re[k] + sp.I * im[k] for k in range(d)]))
+        else:
+            out.append(sp.Matrix(re))
+    return out
+
+
+def context_matrix_sym(states: Sequence[sp.Matrix]) -> sp.Matrix:
+    """``S_t = Σ_{i=1}^t s_i s_{i-1}^*`` for states ``s_0..s_t``."""
+    d = states[0].shape[0]
+    out = sp.zeros(d, d)
+    for i in range(1, len(states)):
+        out += states[i] * states[i - 1].H
+    return out
+
+
+def inner_objective_sym(w_hat: sp.Matrix, states: Sequence[sp.Matrix]) -> sp.Expr:
+    """``L_t(Ŵ) = ½ Σ_{i=1}^t ‖s_i − Ŵ s_{i-1}‖²`` (``t = len(states) − 1``)."""
+    total = sp.Integer(0)
+    for i in range(1, len(states)):
+        r = states[i] - w_hat * states[i - 1]
+        total += (r.H * r)[0, 0]
+    return sp.Rational(1, 2) * total
+
+
+def inner_gradient_at_zero_sym(states: Sequence[sp.Matrix], *, complex_valued: bool = True) -> sp.Matrix:
+    """The gradient of ``L_t`` at ``Ŵ = 0``, differentiated entry-wise.
+
+    Complex case: ``Ŵ = X + iY`` and the gradient is ``∂L/∂X + i ∂L/∂Y`` (the steepest-descent direction of
+    ``L`` on ``R^{2d²}``, i.e. twice the Wirtinger derivative ``∂L/∂conj(Ŵ)``).
+    """
+    d = states[0].shape[0]
+    x = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"X{i}_{j}", real=True))
+    if complex_valued:
+        y = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"Y{i}_{j}", real=True))
+        w = x + sp.I * y
+    else:
+        y, w = None, x
+    loss = sp.expand(inner_objective_sym(w, states))
+    zero = {sym: 0 for sym in list(x) + (list(y) if y is not None else [])}
+    grad = sp.zeros(d, d)
+    for i in range(d):
+        for j in range(d):
+            g = sp.diff(loss, x[i, j])
+            if y is not None:
+                g = g + sp.I * sp.diff(loss, y[i, j])
+            grad[i, j] = sp.expand(g.subs(zero))
+    return grad
+
+
+def one_step_prediction_sym(states: Sequence[sp.Matrix], eta: sp.Expr) -> sp.Matrix:
+    """``Ŵ_GD s_t`` with ``Ŵ_GD = 0 − η ∇L_t(0) = η S_t``."""
+    return eta * context_matrix_sym(states) * states[-1]
+
+
+def block_parameters_sym(v: sp.Matrix, m: sp.Matrix) -> tuple[sp.Matrix, sp.Matrix]:
+    """Full ``(W_V, W_KQ)`` (``3d × 3d``) of the block family: ``W_V[1,2] = V``, ``W_KQ[3,2] = M`` (slots 1-based)."""
+    d = v.shape[0]
+    w_v, w_kq = sp.zeros(3 * d, 3 * d), sp.zeros(3 * d, 3 * d)
+    w_v[0:d, d:2 * d] = v
+    w_kq[2 * d:3 * d, d:2 * d] = m
+    return w_v, w_kq
+
+
+def augmented_tokens_sym(states: Sequence[sp.Matrix]) -> list[sp.Matrix]:
+    """``e_t = (0_d, s_t, s_{t-1})`` with ``s_{-1} = 0``."""
+    d = states[0].shape[0]
+    out = []
+    for i, s in enumerate(states):
+        prev = states[i - 1] if i > 0 else sp.zeros(d, 1)
+        out.append(sp.Matrix.vstack(sp.zeros(d, 1), s, prev))
+    return out
+
+
+def attention_output_sym(tokens: Sequence[sp.Matrix], w_v: sp.Matrix, w_kq: sp.Matrix) -> sp.Matrix:
+    """``f(e_{0:t}) = e_t + Σ_{i≤t} (W_V e_i)(e_i^* W_KQ e_t)`` at the last position ``t``."""
+    e_t = tokens[-1]
+    out = e_t
+    for e_i in tokens:
+        out = out + (w_v * e_i) * (e_i.H * w_kq * e_t)[0, 0]
+    return out
+
+
+# numpy twins ----------------------------------------------------------------------------------------------
+
+
+def _check_states(states: np.ndarray) -> np.ndarray:
+    s = finite_array("states", states, ndim=(2, 3))
+    if s.shape[-2] < 1:
+        raise ValueError(f"states must hold s_0..s_t (t ≥ 0) on axis -2, got shape {s.shape}")
+    return s
+
+
+def context_matrix(states: np.ndarray) -> np.ndarray:
+    """``S_t = Σ_{i=1}^t s_i s_{i-1}^*`` for ``states`` of shape ``(..., t+1, d)``; returns ``(..., d, d)``."""
+    s = _check_states(states)
+    return np.einsum("...ia,...ib->...ab", s[..., 1:, :], np.conj(s[..., :-1, :]))
+
+
+def inner_objective(w_hat: np.ndarray, states: np.ndarray) -> np.ndarray:
+    """``L_t(Ŵ)`` for ``states`` ``(..., t+1, d)`` and ``Ŵ`` ``(..., d, d)``."""
+    s = _check_states(states)
+    w = finite_array("w_hat", w_hat)
+    r = s[..., 1:, :] - np.einsum("...ab,...ib->...ia", w, s[..., :-1, :])
+    return 0.5 * np.sum(np.abs(r) ** 2, axis=(-2, -1))
+
+
+def inner_gradient(w_hat: np.ndarray, states: np.ndarray) -> np.ndarray:
+    """``∇L_t(Ŵ) = −Σ_i (s_i − Ŵ s_{i-1}) s_{i-1}^*`` (real gradient on ``R^{2d²}`` written as a complex matrix)."""
+    s = _check_states(states)
+    w = finite_array("w_hat", w_hat)
+    r = s[..., 1:, :] - np.einsum("...ab,...ib->...ia", w, s[..., :-1, :])
+    return -np.einsum("...ia,...ib->...ab", r, np.conj(s[..., :-1, :]))
+
+
+def one_step_prediction(states: np.ndarray, eta: float) -> np.ndarray:
+    """``η S_t s_t``: one GD step from 0 on ``L_t`` applied to the last state; ``(..., d)``."""
+    s = _check_states(states)
+    return np.einsum("...ab,...b->...a", float(eta) * context_matrix(s), s[..., -1, :])
+
+
+# torch twins (hand-written, torch imported lazily) ---------------------------------------------------------
+
+
+def context_matrix_torch(states: "torch.Tensor") -> "torch.Tensor":
+    """Torch twin of :func:`context_matrix`."""
+    import torch
+
+    return torch.einsum("...ia,...ib->...ab", states[..., 1:, :], states[..., :-1, :].conj())
+
+
+def inner_objective_torch(w_hat: "torch.Tensor", states: "torch.Tensor") -> "torch.Tensor":
+    """Torch twin of :func:`inner_objective`."""
+    import torch
+
+    r = states[..., 1:, :] - torch.einsum("...ab,...ib->...ia", w_hat, states[..., :-1, :])
+    return 0.5 * (r.abs() ** 2).sum(dim=(-2, -1))
+
+
+def inner_gradient_torch(w_hat: "torch.Tensor", states: "torch.Tensor") -> "torch.Tensor":
+    """Torch twin of :func:`inner_gradient`."""
+    import torch
+
+    r = states[..., 1:, :] - torch.einsum("...ab,...ib->...ia", w_hat, states[..., :-1, :])
+    return -torch.einsum("...ia,...ib->...ab", r, states[..., :-1, :].conj())
+
+
+def one_step_prediction_torch(states: "torch.Tensor", eta: float) -> "torch.Tensor":
+    """Torch twin of :func:`one_step_prediction`."""
+    import torch
+
+    return torch.einsum("...ab,...b->...a", eta * context_matrix_torch(states), states[..., -1, :])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Exact population loss of general V, M in case U (moment enumeration)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RestrictedTensors:
+    """Exact moments of case U for the block family ``ŝ = V S_t M s_t``, summed over ``positions``.
+
+    With ``X_abc = (S_t)_{ab} (s_t)_c``: ``quad[a,b,c,a',b',c'] = Σ_t E[X_abc conj(X_a'b'c')]``,
+    ``lin[k,a,b,c] = Σ_t E[conj(s_{t+1,k}) X_abc]`` and ``const = Σ_t E‖s_{t+1}‖²``, so that
+    ``loss(V, M) = Σ V_ka conj(V_ka') M_bc conj(M_b'c') quad − 2 Re Σ V_ka M_bc lin + const``.
+    """
+
+    d: int
+    positions: tuple[int, ...]
+    quad: np.ndarray
+    lin: np.ndarray
+    const: float
+
+
+def restricted_tensors_u(d: int, positions: Sequence[int], *, s0: Literal["phase_invariant", "ones"],
+                         law: RadialMoments = TORUS) -> RestrictedTensors:
+    """Exact ``RestrictedTensors`` for case U (θ iid uniform).
+
+    ``s0="phase_invariant"``: coordinates ``ρ_k ω_k`` with uniform phases ``ω_k`` and radial moments ``law``;
+    a product of entries averages to ``∏_k m_{2 n_k}`` when every coordinate appears as often conjugated as
+    not, else 0.  ``s0="ones"``: deterministic ``s_0 = 1_d`` (only the λ-exponents must cancel).
+    """
+    d = positive_int("d", d)
+    one_of("s0", s0, ("phase_invariant", "ones"))
+    pos = tuple(positive_int("positions[i]", p) for p in positions)
+    if not pos:
+        raise ValueError("positions must not be empty")
+    idx = np.indices((d,) * 6).reshape(6, -1)  # a, b, c, a', b', c'
+    quad = np.zeros(d**6)
+    lin = np.zeros(d**4)
+    lidx = np.indices((d,) * 4).reshape(4, -1)  # k, a, b, c
+    coords = np.arange(d)[:, None]
+
+    def onehot(ix: np.ndarray) -> np.ndarray:
+        return (ix[None, :] == coords).astype(np.int64)  # (d, n)
+
+    oq = [onehot(ix) for ix in idx]
+    ol = [onehot(ix) for ix in lidx]
+    if s0 == "phase_invariant":
+        bal_q = np.all(oq[0] - oq[1] + oq[2] - oq[3] + oq[4] - oq[5] == 0, axis=0)
+        counts = oq[0] + oq[2] + oq[4]
+        val_q = np.where(bal_q, np.prod(np.vectorize(law.moment)(counts), axis=0), 0.0)
+        bal_l = np.all(-ol[0] + ol[1] - ol[2] + ol[3] == 0, axis=0)
+        val_l = np.where(bal_l, np.prod(np.vectorize(law.moment)(ol[1] + ol[3]), axis=0), 0.0)
+    else:
+        val_q, val_l = np.ones(d**6), np.ones(d**4)
+    const = 0.0
+    for t in pos:
+        for i, j in itertools.product(range(1, t + 1), repeat=2):
+            expo = i * oq[0] + (1 - i) * oq[1] + t * oq[2] - j * oq[3] + (j - 1) * oq[4] - t * oq[5]
+            quad += np.where(np.all(expo == 0, axis=0), val_q, 0.0)
+        for i in range(1, t + 1):
+            expo = -(t + 1) * ol[0] + i * ol[1] + (1 - i) * ol[2] + t * ol[3]
+            lin += np.where(np.all(expo == 0, axis=0), val_l, 0.0)
+        const += d * (law.m2 if s0 == "phase_invariant" else 1.0)
+    return RestrictedTensors(d=d, positions=pos, quad=quad.reshape((d,) * 6), lin=lin.reshape((d,) * 4),
+                             const=const)
+
+
+def restricted_loss(v: np.ndarray, m: np.ndarray, tensors: RestrictedTensors) -> float:
+    """Exact case-U population loss of ``ŝ = V S_t M s_t`` (numpy)."""
+    v, m = finite_array("v", v, ndim=2), finite_array("m", m, ndim=2)
+    if v.shape != (tensors.d, tensors.d) or m.shape != (tensors.d, tensors.d):
+        raise ValueError(f"v and m must be {tensors.d}x{tensors.d}, got {v.shape} and {m.shape}")
+    vv = np.einsum("ka,kA->aA", v, np.conj(v))
+    quad = np.einsum("aA,bc,BC,abcABC->", vv, m, np.conj(m), tensors.quad)
+    lin = np.einsum("ka,bc,kabc->", v, m, tensors.lin)
+    return float(np.real(quad) - 2 * np.real(lin) + tensors.const)
+
+
+def restricted_loss_torch(v: "torch.Tensor", m: "torch.Tensor", quad: "torch.Tensor", lin: "torch.Tensor",
+                          const: float) -> "torch.Tensor":
+    """Torch twin of :func:`restricted_loss` (``quad``/``lin`` as tensors of the same dtype as ``v``)."""
+    import torch
+
+    vv = torch.einsum("ka,kA->aA", v, v.conj())
+    q = torch.einsum("aA,bc,BC,abcABC->", vv, m, m.conj(), quad)
+    lin_term = torch.einsum("ka,bc,kabc->", v, m, lin)
+    return q.real - 2 * lin_term.real + const
+
+
+def distance_to_identity(mat: np.ndarray) -> float:
+    """``‖A − (tr A/d) I‖_F / ‖A‖_F`` (Ahn et al.'s metric; 0 iff ``A`` is a multiple of ``I``)."""
+    a = finite_array("mat", mat, ndim=2)
+    if a.shape[0] != a.shape[1]:
+        raise ValueError(f"mat must be square, got {a.shape}")
+    norm = np.linalg.norm(a)
+    if norm == 0:
+        raise ValueError("mat is zero: distance to identity undefined")
+    return float(np.linalg.norm(a - np.trace(a) / a.shape[0] * np.eye(a.shape[0])) / norm)
