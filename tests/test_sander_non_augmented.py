@@ -293,3 +293,18 @@ def test_property_case_o_minimum(half: int, extra: int, T: int, seed: int) -> No
         C = model.attention_product(res.params).numpy()
         inv = na.structure_o(C, res.params["P"].numpy(), H=H)
         assert na.max_deviation(inv) < 1e-3, inv
+
+
+@given(st.sampled_from(["unitary", "orthogonal", "haar"]), st.integers(1, 4), st.integers(1, 3), st.integers(2, 7),
+       st.integers(0, 2**31 - 1))
+def test_fast_forward_equals_head_by_head(case: str, k: int, H: int, T: int, seed: int) -> None:
+    """``predict_fast`` (grouped through C = BᵀA) equals the head-by-head ``predict`` to float64 round-off."""
+    d = 2 * k
+    rng = np.random.default_rng(seed)
+    params = model.init_params(H, d, T, scale=1.0, generator=torch.Generator().manual_seed(seed))
+    seqs = model.sample_sequences(case, 5, d, T, rng=rng)
+    ref = model.predict(params, seqs)
+    assert torch.allclose(model.predict_fast(params, seqs), ref, atol=1e-12 * (1 + float(ref.abs().max())), rtol=0)
+    # and a different C must not agree (the comparison can fail)
+    other = dict(params, A=params["A"] + 0.1)
+    assert not torch.allclose(model.predict_fast(other, seqs), ref, atol=1e-6)
