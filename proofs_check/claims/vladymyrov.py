@@ -1,0 +1,553 @@
+"""Claims of Vladymyrov, von Oswald, Sandler, Ge (NeurIPS 2024, arXiv:2402.14180): ids ``vladymyrov.*``.
+
+Identities (Theorem 4.1 / Lemma 4.3, Lemma 4.4, the DIAG ω form, GD++ = preconditioned GD), baselines
+(oracle = posterior mean, Table 1 baselines, one-layer optimum) and trained models at CPU scale (the paper
+trains 200k Adam steps on an H100; we train hundreds to thousands of steps — stated in every trained claim).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from numerics.models import vladymyrov as vm
+from numerics.regression import PAPER_D, PAPER_N, NoiseLaw, RegressionBatch, sample_regression
+from numerics.vladymyrov_training import SCALES, baseline_losses, train_scaled
+from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
+from proofs_check.registry import register
+from theory.vladymyrov import baselines as bl
+from theory.vladymyrov.model import context_gram, diag_matrices, forward, gdpp_matrices, head_sum, omega, omega_forward, tokens
+from theory.vladymyrov.recursion import (ImplicitState, implicit_states, initial_state, lemma43_step, lemma44_alpha, lemma44_step,
+                                         lemma44_step_printed, ols_data, symbolic_theorem41_residual,
+                                         theorem41_relative_error, gdpp_preconditioned_gd)
+
+PAPER = "Vladymyrov, von Oswald, Sandler, Ge 2024 (NeurIPS, arXiv:2402.14180)"
+FLOAT64 = Tolerance(1e-10, "float64 round-off: a few (d+1)x(d+1) products per layer at L <= 4 give ~1e-15 relative; "
+                           "1e-10 leaves 5 orders of headroom and is far below any structural error (>= 1e-4 here)")
+# Table 1 (adjusted evaluation loss, best of 5 seeds, 1e5 evaluation sequences), read from the paper's text copy.
+TABLE1_BASELINES = {
+    "U1": {"constrr": 0.009, "adarr": 0.003, "tunedrr": 0.002},
+    "U3": {"constrr": 0.161, "adarr": 0.034, "tunedrr": 0.023},
+    "U5": {"constrr": 0.365, "adarr": 0.068, "tunedrr": 0.049},
+    "S1,3": {"constrr": 0.222, "adarr": 0.051, "tunedrr": 0.021},
+}
+TABLE1_ONE_LAYER = {"U1": 1.639, "U3": 1.175, "U5": 0.907, "U7": 0.806, "S1,3": 1.007}
+TABLE1_DIAG = {"U5": [0.906, 0.242, 0.118, 0.059, 0.051, 0.048, 0.047]}
+TABLE1_GDPP = {"U5": [0.907, 0.366, 0.344, 0.344, 0.344, 0.344, 0.344]}
+TABLE1_FULL = {"U5": [0.907, 0.245, 0.117, 0.065, 0.048, 0.044, 0.047]}
+
+
+def _prompts(rng: np.random.Generator, batch: int, n: int = PAPER_N, d: int = PAPER_D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    b = sample_regression(batch, NoiseLaw.uniform(1.0), rng=rng, n=n, d=d)
+    return b.x, b.y, b.x_query
+
+
+# ------------------------------------------------------------------------------------------------ Theorem 4.1
+
+
+def _full_weights(rng: np.random.Generator, L: int, H: int, d: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    scale = 0.1 / n
+    return scale * rng.standard_normal((L, H, d + 1, d + 1)), scale * rng.standard_normal((L, H, d + 1, d + 1))
+
+
+def _drop_bw(x: np.ndarray, y: np.ndarray, P: np.ndarray, Q: np.ndarray) -> list[ImplicitState]:
+    """A wrong recursion: Lemma 4.3 without the ``−b^l w^{lT}`` term in the ``M`` update (negative control)."""
+    E0 = context_gram(tokens(x, y, np.zeros(x.shape[:-2] + (x.shape[-1],))))
+    out = [initial_state(x.shape[:-2], x.shape[-1])]
+    for layer in range(P.shape[0]):
+        st = out[-1]
+        T = st.token_map()
+        B = head_sum(P[layer], T @ E0 @ np.swapaxes(T, -1, -2), Q[layer])
+        new = lemma43_step(st, B)
+        out.append(ImplicitState(new.M + B[..., :-1, -1][..., :, None] * st.w[..., None, :], new.u, new.a, new.w))
+    return out
+
+
+def _thm41_float64(ctx: RunContext, wrong: bool) -> Measurement:
+    rng = ctx.rng(0)
+    n, d = PAPER_N, PAPER_D
+    rows, worst = [], 0.0
+    for L in range(1, 5):
+        for H in (1, 2):
+            x, y, xq = _prompts(rng, 16 if ctx.quick else 256)
+            P, Q = _full_weights(rng, L, H, d, n)
+            states = _drop_bw(x, y, P, Q) if wrong else None
+            err = theorem41_relative_error(x, y, xq, P, Q, states)
+            rows.append({"L": L, "H": H, **err})
+            worst = max(worst, err["tokens"], err["prediction"])
+    return Measurement(error=worst, expected=0.0, observed=worst,
+                       compared="max relative error, over L=1..4, H in {1,2}, all tokens and layers, between the FULL "
+                                "forward pass and Theorem 4.1's tokens (M x + y u, a y - <w, x>) and y_hat = <w^L, x_t>",
+                       details={"n": n, "d": d, "weight_scale": "0.1/n", "per_setting": rows})
+
+
+register(Claim(
+    id="vladymyrov.thm41.float64", paper=PAPER, reference="Theorem 4.1 and Lemma 4.3 (Sec. 4)",
+    statement="After l layers, x_i^l = M^l x_i + y_i u^l and y_i^l = a^l y_i - <w^l, x_i> for every token, the query "
+              "with y = 0, where (M, u, a, w) follow M' = (I+A)M - b w^T, u' = (I+A)u + a b, a' = (1+d)a + <c, u>, "
+              "w' = (1+d)w - M^T c; hence y_hat = <w^L, x_t>.",
+    kind="identity", check=lambda ctx: _thm41_float64(ctx, False), control=lambda ctx: _thm41_float64(ctx, True),
+    control_description="the recursion without the -b^l w^{lT} term in the M update", tolerance=FLOAT64, seed=41001,
+))
+
+
+def _rational_weights(rng: np.random.Generator, L: int, H: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    def draw() -> np.ndarray:
+        return np.array([[[[Fraction(int(v), 7) for v in row] for row in rng.integers(-3, 4, (d + 1, d + 1))]
+                          for _ in range(H)] for _ in range(L)], dtype=object)
+    return draw(), draw()
+
+
+def _thm41_sympy(ctx: RunContext, include_query: bool) -> Measurement:
+    rng = ctx.rng(0)
+    sizes = [(3, 2, 1, 2), (2, 1, 2, 1)] + ([] if ctx.quick else [(2, 2, 2, 1), (2, 1, 3, 1)])
+    rows, nonzero = [], 0
+    for n, d, L, H in sizes:
+        P, Q = _rational_weights(rng, L, H, d)
+        res = symbolic_theorem41_residual(n, d, P, Q, include_query=include_query)
+        bad = sum(1 for r in res if r != 0)
+        rows.append({"n": n, "d": d, "L": L, "H": H, "entries": len(res), "nonzero": bad})
+        nonzero += bad
+    return Measurement(error=nonzero, expected=0, observed=nonzero,
+                       compared="number of token entries whose exact polynomial residual (forward pass minus Theorem "
+                                "4.1's tokens; symbolic data, rational weights) is not the zero polynomial",
+                       details={"sizes": rows})
+
+
+register(Claim(
+    id="vladymyrov.thm41.sympy", paper=PAPER, reference="Theorem 4.1 and Lemma 4.3 (Sec. 4), exact",
+    statement="Theorem 4.1 holds as a polynomial identity in the data for rational weights (n, d, L, H small).",
+    kind="symbolic", check=lambda ctx: _thm41_sympy(ctx, False), control=lambda ctx: _thm41_sympy(ctx, True),
+    control_description="the forward pass with the query token inside E (unmasked query), against the same recursion",
+    tolerance=Tolerance(0.0, "exact polynomial arithmetic over QQ: the residual must be the zero polynomial"), seed=41002,
+))
+
+
+# ------------------------------------------------------------------------------------------------ Lemma 4.4
+
+
+def _lemma44(ctx: RunContext, printed: bool) -> Measurement:
+    rng = ctx.rng(0)
+    n, d, L = PAPER_N, PAPER_D, 4
+    x, y, xq = _prompts(rng, 32)
+    # single-head DIAG weights with omega ~ O(1/n); q_y, p_y sizeable so that a^l moves away from 1
+    px, qx = rng.uniform(-0.3, 0.3, (L, 1)), rng.uniform(-0.3, 0.3, (L, 1))
+    py, qy = rng.uniform(-0.3, 0.3, (L, 1)), rng.uniform(-0.3, 0.3, (L, 1))
+    P, Q = diag_matrices(px / math.sqrt(n), py / math.sqrt(n), qx / math.sqrt(n), qy / math.sqrt(n), d)
+    om = omega(px, py, qx, qy) / n
+    states = implicit_states(x, y, P, Q)
+    data = ols_data(x, y)
+    step = lemma44_step_printed if printed else lemma44_step
+    worst, rows = 0.0, []
+    for layer in range(L):
+        st, nxt = states[layer], states[layer + 1]
+        u_new, w_new = step(st, data, om[layer], x, y)
+        alpha_true = context_gram(st.apply(x, y, xq))[..., :-1, -1]
+        err_alpha = float(np.max(np.abs(lemma44_alpha(st, data) - alpha_true)) / np.max(np.abs(alpha_true)))
+        err_u = float(np.max(np.abs(u_new - nxt.u)) / max(np.max(np.abs(nxt.u)), 1e-300))
+        err_w = float(np.max(np.abs(w_new - nxt.w)) / np.max(np.abs(nxt.w)))
+        rows.append({"layer": layer, "a_range": [float(st.a.min()), float(st.a.max())], "alpha": err_alpha, "u": err_u, "w": err_w})
+        worst = max(worst, err_alpha, err_u, err_w)
+    return Measurement(error=worst, expected=0.0, observed=worst,
+                       compared="max relative error of Lemma 4.4's alpha^l, u^{l+1}, w^{l+1} against Lemma 4.3 "
+                                "(one-head DIAG, L=4, n=20, d=10, a^l != 1)", details={"per_layer": rows})
+
+
+register(Claim(
+    id="vladymyrov.lemma44.diag-form", paper=PAPER, reference="Lemma 4.4 (Sec. 4) / Lemma A.1",
+    statement="For one-head DIAG attention, u^{l+1} = (I - Lambda)u + Gamma Sigma(a w* - w) and w^{l+1} = (1+s)w - "
+              "Pi Sigma(a w* - w) - Phi u with Gamma = a w_xy (M + u w*^T), Pi = w_yx M^T (M + u w*^T), "
+              "Lambda = -w_xy a^2 rho I - w_xx Sigma^l, s = w_yy lambda^l, Phi = a rho w_yx M^T.",
+    kind="identity", check=lambda ctx: _lemma44(ctx, False), control=lambda ctx: _lemma44(ctx, True),
+    control_description="the printed Lemma 4.4 (text copy): a^l u^l w*^T inside Gamma and Pi",
+    tolerance=FLOAT64, seed=44001,
+    finding="Lemma 4.4 as printed (text copy of the NeurIPS paper) has a^l u^l w*^T inside Gamma^l and Pi^l; "
+            "substituting alpha^l = (M + u w*^T) Sigma (a w* - w) + a rho u into Lemma 4.3 gives u^l w*^T without "
+            "the factor a^l. The printed form is off by ~1e-3..1e-2 relative as soon as a^l != 1 (from layer 2 "
+            "when w_yy or w_yx != 0); the corrected form holds to 1e-15. (Could be an extraction artefact.)",
+    rests_on=("UNCONFIRMED: the display equations of Lemma 4.4 are reconstructed from the text copy (it lost them)",),
+))
+
+
+# ------------------------------------------------------------------------------------------------ DIAG ω form
+
+
+def _omega_form(ctx: RunContext, swap_names: bool) -> Measurement:
+    rng = ctx.rng(0)
+    n, d, L, H = PAPER_N, PAPER_D, 4, 2
+    x, y, xq = _prompts(rng, 32)
+    px, py, qx, qy = (rng.uniform(-0.3, 0.3, (L, H)) / math.sqrt(n) for _ in range(4))
+    P, Q = diag_matrices(px, py, qx, qy, d)
+    om = omega(px, py, qx, qy)
+    if swap_names:
+        om = om[:, [0, 2, 1, 3]]
+    a, b = forward(x, y, xq, P, Q), omega_forward(x, y, xq, om)
+    err = max(float(np.max(np.abs(za - zb)) / np.max(np.abs(za))) for za, zb in zip(a.tokens, b.tokens))
+    return Measurement(error=err, expected=0.0, observed=err,
+                       compared="max relative token difference between the DIAG matrix forward pass (2 heads, L=4) and "
+                                "the four omega update equations of Sec. 5")
+
+
+register(Claim(
+    id="vladymyrov.diag.omega-form", paper=PAPER, reference="Sec. 5, DIAG re-parametrisation (omega_xx, omega_xy, omega_yx, omega_yy)",
+    statement="With diagonal P_k = diag(p_x I, p_y), Q_k = diag(q_x I, q_y), a layer acts as x <- x + w_xx Sigma x + "
+              "w_xy y alpha and y <- y + w_yx <alpha, x> + w_yy lambda y, with w_ab = sum_k p_a,k q_b,k.",
+    kind="identity", check=lambda ctx: _omega_form(ctx, False), control=lambda ctx: _omega_form(ctx, True),
+    control_description="omega_xy and omega_yx exchanged (the opposite naming convention)", tolerance=FLOAT64, seed=50001,
+))
+
+
+# ------------------------------------------------------------------------------------------------ GD++
+
+
+def _gdpp(ctx: RunContext, precondition: bool) -> Measurement:
+    rng = ctx.rng(0)
+    n, d, L = PAPER_N, PAPER_D, 5
+    x, y, xq = _prompts(rng, 64)
+    oxx, oyx = -rng.uniform(0.0, 0.02, L), -rng.uniform(0.01, 0.05, L)
+    P, Q = gdpp_matrices(np.ones((L, 1)), (oyx / oxx)[:, None], oxx[:, None], d)  # omega_yx = p_y q_x
+    model = np.stack(forward(x, y, xq, P, Q).readouts)
+    gd = gdpp_preconditioned_gd(x, y, xq, oxx, oyx, precondition=precondition)
+    err = float(np.max(np.abs(model - gd)) / np.max(np.abs(model)))
+    return Measurement(error=err, expected=0.0, observed=err,
+                       compared="max relative difference, all read-outs K=1..5, between GD++ (DIAG with q_y=0) and "
+                                "w^{l+1} = w^l - w_yx (M^l)^2 (alpha - Sigma w^l), M^{l+1} = (I + w_xx M Sigma M) M")
+
+
+register(Claim(
+    id="vladymyrov.gdpp.preconditioned-gd", paper=PAPER, reference="Sec. 5.1 (GD++ updates) and Theorem 5.1's setting",
+    statement="GD++ performs preconditioned gradient descent on the in-context least squares: its implicit w^l follows "
+              "w^{l+1} = w^l + eta_l (M^l)^2 Sigma (w* - w^l) with eta_l = -omega_yx^l and M^l a polynomial in Sigma.",
+    kind="identity", check=lambda ctx: _gdpp(ctx, True), control=lambda ctx: _gdpp(ctx, False),
+    control_description="the same steps without the (M^l)^2 preconditioner (plain GD)", tolerance=FLOAT64, seed=51001,
+))
+
+
+# ------------------------------------------------------------------------------------------------ baselines
+
+
+def _oracle_posterior(ctx: RunContext, lam_is_sigma: bool) -> Measurement:
+    """Posterior mean of w by Monte Carlo: E[w | y] = C_wy C_yy^{-1} y for the jointly Gaussian (w, y) given X."""
+    rng = ctx.rng(0)
+    n, d, sigma, draws, batches = 8, 4, 2.0, 400_000 if ctx.quick else 4_000_000, 20
+    X = rng.standard_normal((n, d))
+    y_obs = X @ rng.standard_normal(d) + sigma * rng.standard_normal(n)
+    ests = []
+    for _ in range(batches):
+        w = rng.standard_normal((draws // batches, d))
+        yy = w @ X.T + sigma * rng.standard_normal((draws // batches, n))
+        c_wy, c_yy = w.T @ yy / len(w), yy.T @ yy / len(w)
+        ests.append(c_wy @ np.linalg.solve(c_yy, y_obs))
+    ests = np.array(ests)
+    mc, se = ests.mean(0), ests.std(0, ddof=1) / math.sqrt(batches)
+    ridge = bl.ridge_weights(X, y_obs, sigma if lam_is_sigma else sigma**2)
+    z = np.abs(mc - ridge) / se
+    return Measurement(error=float(z.max()), expected=ridge.tolist(), observed=mc.tolist(),
+                       compared="max over coordinates of |MC posterior mean - ridge(lambda)| in standard errors "
+                                f"(n={n}, d={d}, sigma={sigma})", details={"se": se.tolist(), "draws": draws})
+
+
+register(Claim(
+    id="vladymyrov.baselines.oracle-posterior-mean", paper=PAPER, reference="Sec. 6, oracle of the adjusted loss (eq. (5))",
+    statement="With w ~ N(0, I) and known noise sigma, ridge regression with lambda = sigma^2 is the Bayes posterior "
+              "mean of w, so it is the oracle the adjusted loss subtracts.",
+    kind="monte-carlo", check=lambda ctx: _oracle_posterior(ctx, False), control=lambda ctx: _oracle_posterior(ctx, True),
+    control_description="ridge with lambda = sigma (std read as variance) at sigma = 2",
+    tolerance=Tolerance(6.0, "6 standard errors from 20 batch means (t with 19 dof: false alarm ~1e-5 per coordinate, "
+                             "~5e-5 over the 4 coordinates)"), seed=60001,
+))
+
+
+BASELINE_SEED = 60002
+
+
+@functools.lru_cache(maxsize=None)
+def _baselines(label: str, quick: bool) -> dict[str, Any]:
+    """Baselines tuned on one set of prompts and evaluated on another (shared by several claims, one fixed seed)."""
+    return baseline_losses(NoiseLaw.parse(label), tune_sequences=10000 if quick else 100000,
+                           eval_sequences=20000 if quick else 200000, seed=BASELINE_SEED)
+
+
+def _table1(ctx: RunContext, rss_over_n: bool) -> Measurement:
+    rows, worst = [], 0.0
+    laws = ("U3", "U5", "S1,3") if ctx.quick else tuple(TABLE1_BASELINES)
+    n_eval = 20000 if ctx.quick else 200000
+    for label in laws:
+        paper = TABLE1_BASELINES[label]
+        res = _baselines(label, ctx.quick)
+        mine = {k: res[k]["adjusted"] for k in paper}
+        se = {k: res[k]["se"] for k in paper}
+        if rss_over_n:  # AdaRR with RSS/n: lambda scaled by (n - d)/n, evaluated on fresh prompts
+            law = NoiseLaw.parse(label)
+            ev = sample_regression(n_eval, law, rng=ctx.rng(3))
+            sp = bl.ridge_spectrum(ev.x, ev.y, ev.x_query)
+            diff = ((sp.predict(sp.residual_variance() * (PAPER_N - PAPER_D) / PAPER_N) - ev.y_query) ** 2
+                    - (bl.oracle_prediction(sp, ev.sigma) - ev.y_query) ** 2) / 2
+            mine = {"adarr": float(diff.mean())}
+            se = {"adarr": float(diff.std(ddof=1) / math.sqrt(diff.size))}
+        for k, v in mine.items():
+            allow = max(0.003, 0.15 * paper[k], 4 * se[k] * math.sqrt(1 + n_eval / 100000))
+            dev = abs(v - paper[k]) / allow
+            rows.append({"law": label, "baseline": k, "ours": v, "se": se[k], "paper": paper[k], "allowance": allow,
+                         "normalised_deviation": dev})
+            worst = max(worst, dev)
+    return Measurement(error=worst, expected={r["law"] + ":" + r["baseline"]: r["paper"] for r in rows},
+                       observed={r["law"] + ":" + r["baseline"]: round(r["ours"], 4) for r in rows},
+                       compared=f"max |ours - Table 1| / allowance over ConstRR, AdaRR, TunedRR at {laws} "
+                                f"({n_eval} evaluation prompts); allowance = max(0.003, 15% of the paper value, 4 combined SE)",
+                       details={"rows": rows})
+
+
+register(Claim(
+    id="vladymyrov.baselines.table1", paper=PAPER, reference="Table 1, rows ConstRR, AdaRR, TunedRR",
+    statement="Ridge baselines with a constant tuned lambda (ConstRR), lambda = RSS/(n-d) (AdaRR) and lambda = "
+              "min(k RSS/(n-d), cap) tuned (TunedRR) reach the adjusted losses of Table 1.",
+    kind="monte-carlo", check=lambda ctx: _table1(ctx, False), control=lambda ctx: _table1(ctx, True),
+    control_description="AdaRR with the biased noise estimate RSS/n instead of RSS/(n-d)",
+    tolerance=Tolerance(1.0, "deviation <= allowance: 15% covers tuning on separate data vs the paper's tuning on the "
+                             "evaluation set (optimistic) and grid choices; 4 SE of both MC means (ours 2e4 quick / 2e5 full, paper 1e5)"),
+    seed=60002,
+    rests_on=("UNCONFIRMED: TunedRR applies min(k*sigma_hat^2, cap) (order of the two adjustments not stated)",
+              "UNCONFIRMED: categorical noise levels equally likely"),
+))
+
+
+def _one_layer(ctx: RunContext, variance_reading: bool) -> Measurement:
+    rng = ctx.rng(0)
+    rows, worst = [], 0.0
+    for label in ("U1", "U3", "U5", "U7", "S1,3"):
+        law = NoiseLaw.parse(label)
+        b = sample_regression(40000 if ctx.quick else 200000, law, rng=rng)
+        s2 = law.mean_variance if not variance_reading else (law.values[0] / 2 if law.kind == "uniform" else float(np.mean(law.values)))
+        eta, closed = bl.one_layer_optimal_loss(PAPER_N, PAPER_D, s2)
+        eta_true, _ = bl.one_layer_optimal_loss(PAPER_N, PAPER_D, law.mean_variance)
+        alpha = (b.y[..., None] * b.x).sum(-2)
+        sq = 0.5 * (eta_true * (alpha * b.x_query).sum(-1) - b.y_query) ** 2
+        z = abs(sq.mean() - closed) / (sq.std(ddof=1) / math.sqrt(sq.size))
+        oracle = 0.5 * ((bl.ridge_weights(b.x, b.y, b.sigma**2) * b.x_query).sum(-1) - b.y_query) ** 2
+        rows.append({"law": label, "closed_form": closed, "mc": float(sq.mean()), "z": float(z),
+                     "adjusted_mc": float((sq - oracle).mean()), "table1_L1": TABLE1_ONE_LAYER[label]})
+        worst = max(worst, z)
+    return Measurement(error=worst, expected={r["law"]: r["closed_form"] for r in rows}, observed={r["law"]: r["mc"] for r in rows},
+                       compared="|MC loss of eta* <alpha, x_t> - closed form 1/2 d(d+1+E s2)/(n+d+1+E s2)| in SE, 5 laws",
+                       details={"rows": rows})
+
+
+register(Claim(
+    id="vladymyrov.one-layer.optimum", paper=PAPER, reference="Table 1, L = 1 row (our closed form)",
+    statement="The best one-layer model is y_hat = eta <alpha, x_t> with eta = 1/(n+d+1+E sigma^2), with 1/2-MSE "
+              "1/2 d(d+1+E sigma^2)/(n+d+1+E sigma^2); minus the oracle it gives Table 1's L = 1 row.",
+    kind="monte-carlo", check=lambda ctx: _one_layer(ctx, False), control=lambda ctx: _one_layer(ctx, True),
+    control_description="the closed form with the noise law read as a law of the variance (E sigma^2 = sigma_max/2)",
+    tolerance=Tolerance(5.0, "5 standard errors of the MC mean (4e4 prompts quick, 2e5 full): false alarm ~6e-7 per law"), seed=60003,
+))
+
+
+# ------------------------------------------------------------------------------------------------ trained models
+
+
+@functools.lru_cache(maxsize=None)
+def _trained(kind: str, layers: int, label: str, seed: int, scale: str, device: str) -> dict[str, Any]:
+    res, cfg = train_scaled(kind, layers, NoiseLaw.parse(label), seed, scale, device=device)
+    return {"params": {k: v.detach().double().cpu() for k, v in res.params.items()}, "seconds": res.seconds,
+            "history": res.history, "config": cfg}
+
+
+def _scale(ctx: RunContext) -> str:
+    return "quick" if ctx.quick else "cpu"
+
+
+def _eval_batch(label: str, seed: int, quick: bool) -> RegressionBatch:
+    return sample_regression(20000 if quick else 100000, NoiseLaw.parse(label), rng=np.random.default_rng([seed, 99]))
+
+
+def _one_layer_trained(ctx: RunContext, untrained: bool) -> Measurement:
+    label = "U3"
+    if untrained:
+        import torch
+        config = SCALES[_scale(ctx)]
+        params = vm.init_params("diag", 1, scale=config["init_scale"], generator=torch.Generator().manual_seed(ctx.seed))
+        seconds = 0.0
+    else:
+        t = _trained("diag", 1, label, ctx.seed, _scale(ctx), ctx.device)
+        params, seconds = t["params"], t["seconds"]
+        config = t["config"]
+    ev = _eval_batch(label, ctx.seed, ctx.quick)
+    m = vm.evaluate("diag", params, ev)
+    eta, closed = bl.one_layer_optimal_loss(PAPER_N, PAPER_D, NoiseLaw.parse(label).mean_variance)
+    alpha = (ev.y[..., None] * ev.x).sum(-2)
+    opt = 0.5 * (eta * (alpha * ev.x_query).sum(-1) - ev.y_query) ** 2
+    gap = (m["loss"] - float(opt.mean())) / float(opt.mean())
+    om = vm.omegas("diag", params).numpy()[0]
+    return Measurement(error=abs(gap), expected=float(opt.mean()), observed=m["loss"],
+                       compared="relative gap between the trained 1-layer DIAG loss and the closed-form optimum "
+                                "eta* <alpha, x_t> on the same 2e4 prompts (U(0,3))",
+                       details={"train_seconds": seconds, "omega": om.tolist(), "eta_star": eta,
+                                "closed_form_population": closed, "scale": _scale(ctx), "config": config})
+
+
+register(Claim(
+    id="vladymyrov.train.one-layer", paper=PAPER, reference="Table 1, L = 1 row; Sec. 6 training",
+    statement="A trained one-layer DIAG model reaches the one-layer optimum eta* <alpha, x_t> (FULL, DIAG and GD++ "
+              "coincide at L = 1).",
+    kind="trained", check=lambda ctx: _one_layer_trained(ctx, False), control=lambda ctx: _one_layer_trained(ctx, True),
+    control_description="the untrained (initial) model",
+    tolerance=Tolerance(0.02, "2% relative: Adam with cosine decay (quick: 600 steps, batch 256, best of 3) leaves the step "
+                              "eta within a few % of eta*, i.e. a loss excess ~(delta eta)^2 well under 2%; MC noise "
+                              "is paired out"), seed=70001,
+))
+
+
+ADAPTIVE_LAYERS = 2  # at CPU scale 3-layer models have heavy-tailed evaluation errors (see docs/vladymyrov.md)
+
+
+def _adaptive(ctx: RunContext, kind: str) -> Measurement:
+    label, layers = "U5", ADAPTIVE_LAYERS
+    t = _trained(kind, layers, label, ctx.seed, _scale(ctx), ctx.device)
+    ev = _eval_batch(label, ctx.seed, ctx.quick)
+    m = vm.evaluate(kind, t["params"], ev)
+    base = _baselines(label, ctx.quick)
+    sp = bl.ridge_spectrum(ev.x, ev.y, ev.x_query)
+    const = sp.predict(base["tuned"]["constrr_c"])
+    const_adj = float(np.mean(((const - ev.y_query) ** 2 - (bl.oracle_prediction(sp, ev.sigma) - ev.y_query) ** 2) / 2))
+    ratio = m["adjusted"] / const_adj
+    return Measurement(error=ratio, expected="<= 0.88 x ConstRR", observed=ratio,
+                       compared=f"adjusted loss of the trained {layers}-layer {kind.upper()} model / adjusted loss of "
+                                "ConstRR (tuned constant lambda), same 2e4 prompts, U(0,5)",
+                       details={"model_adjusted": m["adjusted"], "model_se": m["adjusted_se"], "constrr_adjusted": const_adj,
+                                "per_readout": m["adjusted_per_readout"], "train_seconds": t["seconds"],
+                                "baselines": {k: base[k] for k in ("constrr", "adarr", "tunedrr", "gd", "bayes", "one_layer")},
+                                "table1_U5": {"diag": TABLE1_DIAG["U5"], "gdpp": TABLE1_GDPP["U5"]},
+                                "scale": _scale(ctx), "config": t["config"]})
+
+
+register(Claim(
+    id="vladymyrov.train.noise-adaptive", paper=PAPER, reference="Sec. 6, Fig. 1, Fig. 2 (bottom) and Table 1 (U(0,5), L = 2)",
+    statement="Trained DIAG linear transformers adapt to the noise level: at L = 2 under U(0,5) they beat the best "
+              "constant-lambda ridge (ConstRR) clearly, while GD++ (q_y = 0) stays at or above ConstRR.",
+    kind="trained", check=lambda ctx: _adaptive(ctx, "diag"), control=lambda ctx: _adaptive(ctx, "gdpp"),
+    control_description="GD++ (DIAG with q_y = 0: no omega_xy, omega_yy) trained with the same budget",
+    tolerance=Tolerance(0.88, "paper (Table 1, L = 2): DIAG/ConstRR = 0.242/0.365 = 0.66, GD++/ConstRR = 1.00; at CPU "
+                              "scale (600 Adam steps, best of 3 seeds) we measured ~0.73 and ~1.06, each +-0.04 (2 SE "
+                              "of the paired 2e4-prompt mean); 0.88 sits between the two"),
+    seed=70002, rests_on=("UNCONFIRMED: DIAG trains the tied (p_x, p_y, q_x, q_y) per head; init N(0, 0.02^2)",),
+))
+
+
+def _shrinkage(ctx: RunContext, kind: str) -> Measurement:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    label, layers = "U5", ADAPTIVE_LAYERS
+    t = _trained(kind, layers, label, ctx.seed, _scale(ctx), ctx.device)
+    ev = sample_regression(2000, NoiseLaw.parse(label), rng=ctx.rng(5))
+    p = {k: v.numpy() for k, v in t["params"].items()}
+    qy = p["q_y"] if kind == "diag" else np.zeros_like(p["q_x"])
+    P, Q = diag_matrices(p["p_x"], p["p_y"], p["q_x"], qy, PAPER_D)
+    data = ols_data(ev.x, ev.y)
+    fit = (ev.x @ data.w_star[..., None])[..., 0]
+    resid = ev.y - fit
+
+    def shrinkage(c: float) -> np.ndarray:
+        """<w^L, w*>/|w*|^2 on prompts with the same X and w* but residual energy rho scaled by c^2."""
+        w_L = implicit_states(ev.x, fit + c * resid, P, Q)[-1].w
+        return (w_L * data.w_star).sum(-1) / (data.w_star**2).sum(-1)
+
+    low, mid, high = shrinkage(0.5), shrinkage(1.0), shrinkage(2.0)
+    decreases = (high - low) < -1e-6 * np.abs(mid)
+    frac_not = float(1.0 - decreases.mean())
+    om = omega(p["p_x"], p["p_y"], p["q_x"], qy)
+    s2 = data.rho / (PAPER_N - PAPER_D)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    axes[0].scatter(s2, mid, s=3, alpha=0.4)
+    axes[0].set_xlabel("sigma_hat^2 = rho/(n-d)")
+    axes[0].set_ylabel("<w^L, w*>/|w*|^2")
+    axes[0].set_title(f"{kind.upper()} L={layers}, U(0,5)")
+    mean_lambda = PAPER_N * (PAPER_D + NoiseLaw.parse(label).mean_variance)  # E[lambda] = n (d + E sigma^2)
+    for i, (name, scale, sym) in enumerate((("xx", PAPER_N, "n"), ("xy", mean_lambda, "E[lambda]"),
+                                            ("yx", PAPER_N, "n"), ("yy", mean_lambda, "E[lambda]"))):
+        axes[1].plot(range(1, layers + 1), om[:, i] * scale, marker="o", label=f"{sym} * omega_{name}")
+    axes[1].axhline(0, color="k", lw=0.5)
+    axes[1].set_xlabel("layer")
+    axes[1].set_title("omega per layer (scaled to O(1))")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    figs = [f for f in [ctx.save_figure(fig, f"vladymyrov_{kind}_shrinkage_omega")] if f]
+    return Measurement(error=frac_not, expected="<= 0.2", observed=frac_not,
+                       compared=f"fraction of 2000 U(0,5) prompts on which the implicit w^L (Lemma 4.3) of the trained "
+                                f"{kind.upper()} model does NOT shrink the OLS solution more when the residual energy "
+                                "rho is multiplied by 16 (X and w* fixed)",
+                       details={"omega_per_layer(xx,xy,yx,yy)": om.tolist(),
+                                "paper_reading(sign per layer)": {
+                                    "omega_xx<0 (preconditioning, Sec. 5.1)": (om[:, 0] < 0).tolist(),
+                                    "omega_yx<0 (GD step under y_hat = -y_t)": (om[:, 2] < 0).tolist(),
+                                    "omega_yy<0 (shrink more at high noise, Sec. 5.2)": (om[:, 3] < 0).tolist(),
+                                    "omega_xy<0 (smaller step at high noise, Sec. 5.3)": (om[:, 1] < 0).tolist()},
+                                "mean_shrinkage(c=0.5,1,2)":
+                                [float(low.mean()), float(mid.mean()), float(high.mean())],
+                                "corr(shrinkage, sigma_hat^2)": float(np.corrcoef(mid, s2)[0, 1]), "scale": _scale(ctx)},
+                       figures=figs)
+
+
+register(Claim(
+    id="vladymyrov.train.implicit-shrinkage", paper=PAPER, reference="Lemma 4.4 and Sec. 5.2-5.3 (omega_yy rescaling, omega_xy step size)",
+    statement="The algorithm read off a trained DIAG model is noise-adaptive: with X and the OLS solution w* fixed, "
+              "its implicit weight vector w^L shrinks w* more when the residual energy rho (the noise estimate) grows, "
+              "like ridge; GD++'s w^L depends on (Sigma, w*) only (Lemma 4.4 with omega_xy = omega_yy = 0).",
+    kind="measured", check=lambda ctx: _shrinkage(ctx, "diag"), control=lambda ctx: _shrinkage(ctx, "gdpp"),
+    control_description="the same measurement on GD++ trained with the same budget",
+    tolerance=Tolerance(0.2, "at least 80% of prompts: a noise-adaptive rule shrinks more with more residual energy "
+                             "on (nearly) every prompt; GD++ cannot react to rho at all (fraction 1 up to round-off)"),
+    seed=70002,
+))
+
+
+def _layers_table(ctx: RunContext, kind: str) -> Measurement:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    label, max_layers = "U5", 4
+    ev = _eval_batch(label, ctx.seed, ctx.quick)
+    base = _baselines(label, ctx.quick)
+    curves: dict[str, list[float]] = {}
+    for k in ("diag", "gdpp", "full"):
+        curves[k] = [vm.evaluate(k, _trained(k, L, label, ctx.seed, "cpu", ctx.device)["params"], ev)["adjusted"]
+                     for L in range(1, max_layers + 1)]
+    c = curves[kind]
+    const = base["constrr"]["adjusted"]
+    # criterion: loss decreases with L and the deepest model is below 0.5 x ConstRR
+    worst = max(max(c[i + 1] / c[i] for i in range(len(c) - 1)), c[-1] / (0.5 * const))
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for k, v in curves.items():
+        ax.semilogy(range(1, max_layers + 1), v, marker="o", label=k.upper())
+    for k in ("constrr", "adarr", "tunedrr", "bayes"):
+        ax.axhline(base[k]["adjusted"], ls="--", lw=0.8, label=k)
+    ax.set_xlabel("layers")
+    ax.set_ylabel("adjusted loss")
+    ax.set_title("U(0,5), CPU scale")
+    ax.legend(fontsize=7)
+    figs = [f for f in [ctx.save_figure(fig, f"vladymyrov_layers_{kind}")] if f]
+    return Measurement(error=worst, expected="each extra layer lowers the loss; L=4 < 0.5 ConstRR", observed=c,
+                       compared=f"max of successive ratios loss(L+1)/loss(L) (L=1..4) and loss(4)/(0.5 ConstRR) for {kind.upper()}",
+                       details={"curves": curves, "baselines": {k: base[k] for k in ("constrr", "adarr", "tunedrr", "gd", "bayes")},
+                                "table1": {"diag": TABLE1_DIAG["U5"], "gdpp": TABLE1_GDPP["U5"], "full": TABLE1_FULL["U5"]},
+                                "config": SCALES["cpu"]}, figures=figs)
+
+
+register(Claim(
+    id="vladymyrov.train.layers", paper=PAPER, reference="Table 1 and Fig. 1 (U(0,5), L = 1..4), Fig. 5",
+    statement="Under U(0,5), the adjusted loss of DIAG decreases with every added layer and falls well below ConstRR "
+              "by L = 4; GD++ plateaus near ConstRR.",
+    kind="trained", check=lambda ctx: _layers_table(ctx, "diag"), control=lambda ctx: _layers_table(ctx, "gdpp"),
+    control_description="GD++ trained the same way (plateau near ConstRR)",
+    tolerance=Tolerance(1.0, "ratios < 1 mean strict improvement with L (evaluation on the same 1e5 prompts, SE ~1%)"),
+    seed=70003, profiles=("full",),
+))

@@ -1,0 +1,260 @@
+"""The implicit weight-vector recursion of Theorem 4.1 / Lemma 4.3 and its diagonal form, Lemma 4.4 (A.1).
+
+Theorem 4.1 (Vladymyrov et al. 2024).  After ``l`` layers there are ``M^l ∈ R^{d×d}``, ``u^l, w^l ∈ R^d`` and
+``a^l ∈ R`` (data-dependent) such that, for every context token and for the query (with ``y = 0``)::
+
+    x_i^l = M^l x_i + y_i u^l,       y_i^l = a^l y_i − ⟨w^l, x_i⟩,        hence   ŷ = −y_t^L = ⟨w^L, x_t⟩.
+
+Proof (our derivation).  Every token, the query included, is multiplied by the *same* matrix
+``I + B^l`` with ``B^l = Σ_k P_k E^l Q_k``, because the query is masked out of ``E^l``.  So
+``e_i^l = T^l e_i`` with ``T^l = [[M^l, u^l], [−w^{lT}, a^l]]``, ``T^0 = I`` and ``T^{l+1} = (I + B^l) T^l``.
+Writing ``B^l = [[A^l, b^l], [c^{lT}, d^l]]`` (blocks d×d, d×1, 1×d, 1×1) and reading off the blocks gives
+Lemma 4.3::
+
+    M^{l+1} = (I + A^l) M^l − b^l w^{lT}          u^{l+1} = (I + A^l) u^l + a^l b^l
+    a^{l+1} = (1 + d^l) a^l + ⟨c^l, u^l⟩           w^{l+1} = (1 + d^l) w^l − M^{lT} c^l
+
+with ``M^0 = I, u^0 = 0, a^0 = 1, w^0 = 0``.  ``E^l`` itself is a function of the layer-0 data only:
+``E^l = T^l E^0 T^{lT}`` — this is how :func:`implicit_states` computes it, without running the forward pass.
+
+Lemma 4.4 / A.1 (DIAG, one head, ``n ≥ d``).  With ``w* = Σ^{-1} α`` (OLS), residuals ``r_i = y_i − ⟨w*, x_i⟩``
+and ``ρ = Σ_i r_i²`` (so ``Σ_i r_i x_i = 0`` and ``λ = w*^T Σ w* + ρ``)::
+
+    α^l     = (M^l + u^l w*^T) Σ (a^l w* − w^l) + a^l ρ u^l
+    u^{l+1} = (I − Λ^l) u^l + Γ^l Σ (a^l w* − w^l)
+    w^{l+1} = (1 + s^l) w^l − Π^l Σ (a^l w* − w^l) − Φ^l u^l
+
+with ``Λ = −ω_xy a² ρ I − ω_xx Σ^l``, ``Γ = a ω_xy (M + u w*^T)``, ``s = ω_yy λ^l``,
+``Π = ω_yx M^T (M + u w*^T)``, ``Φ = a ρ ω_yx M^T`` (all at layer ``l``).  Derivation: substitute the α^l formula
+(itself from ``x_i^l = M x_i + y_i u``, ``y_i^l = a y_i − ⟨w, x_i⟩`` and ``y_i = ⟨w*, x_i⟩ + r_i``) into
+Lemma 4.3 with ``A = ω_xx Σ^l``, ``b = ω_xy α^l``, ``c = ω_yx α^l``, ``d = ω_yy λ^l``.
+
+**Typo (finding).**  The text copy of the paper prints ``a^l u^l w*^T`` inside ``Γ`` and ``Π``; that version is
+:func:`lemma44_step_printed` and is wrong whenever ``a^l ≠ 1``.
+
+The functions below use only ``@``, ``+``, ``*`` and slicing in :func:`implicit_states`, so they accept numpy
+object arrays of sympy polynomials (exact symbolic check, :func:`symbolic_theorem41_residual`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from theory.arguments import finite_array, positive_int
+from theory.vladymyrov.model import check_regression_inputs, check_weights, context_gram, forward, head_sum, tokens
+
+
+def _swap(a: np.ndarray) -> np.ndarray:
+    return np.swapaxes(a, -1, -2)
+
+
+@dataclass(frozen=True)
+class ImplicitState:
+    """``(M^l, u^l, a^l, w^l)`` of Theorem 4.1 (batched: ``(..., d, d)``, ``(..., d)``, ``(...)``, ``(..., d)``)."""
+
+    M: np.ndarray
+    u: np.ndarray
+    a: np.ndarray
+    w: np.ndarray
+
+    def token_map(self) -> np.ndarray:
+        """``T^l = [[M, u], [−w^T, a]]`` with ``e_i^l = T^l e_i``; shape ``(..., d+1, d+1)``."""
+        top = np.concatenate([self.M, self.u[..., :, None]], axis=-1)
+        bottom = np.concatenate([-self.w[..., None, :], self.a[..., None, None]], axis=-1)
+        return np.concatenate([top, bottom], axis=-2)
+
+    def apply(self, x: np.ndarray, y: np.ndarray, x_query: np.ndarray) -> np.ndarray:
+        """Tokens ``(x_i^l, y_i^l)`` predicted by Theorem 4.1, shape ``(..., n+1, d+1)`` (query last)."""
+        return tokens(x, y, x_query) @ _swap(self.token_map())
+
+    def predict(self, x_query: np.ndarray) -> np.ndarray:
+        """``ŷ = ⟨w^l, x_t⟩``."""
+        return (self.w * x_query).sum(-1)
+
+
+def initial_state(batch_shape: tuple[int, ...], d: int, dtype: type | np.dtype = float) -> ImplicitState:
+    """``M^0 = I, u^0 = 0, a^0 = 1, w^0 = 0``."""
+    M = np.broadcast_to(np.eye(d, dtype=dtype), batch_shape + (d, d)).copy()
+    return ImplicitState(M=M, u=np.zeros(batch_shape + (d,), dtype=dtype), a=np.ones(batch_shape, dtype=dtype),
+                         w=np.zeros(batch_shape + (d,), dtype=dtype))
+
+
+def blocks(B: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``B = [[A, b], [c^T, d]]`` → ``(A, b, c, d)``."""
+    return B[..., :-1, :-1], B[..., :-1, -1], B[..., -1, :-1], B[..., -1, -1]
+
+
+def lemma43_step(state: ImplicitState, B: np.ndarray) -> ImplicitState:
+    """One step of the Lemma 4.3 recursion given the layer's middle matrix ``B^l = Σ_k P_k E^l Q_k``."""
+    A, b, c, dd = blocks(B)
+    M, u, a, w = state.M, state.u, state.a, state.w
+    M_new = M + A @ M - b[..., :, None] * w[..., None, :]
+    u_new = u + (A @ u[..., None])[..., 0] + a[..., None] * b
+    a_new = np.asarray(a + dd * a + (c * u).sum(-1), dtype=a.dtype)  # stays an array for 0-d object inputs
+    w_new = w + dd[..., None] * w - (_swap(M) @ c[..., None])[..., 0]
+    return ImplicitState(M_new, u_new, a_new, w_new)
+
+
+def implicit_states(x: np.ndarray, y: np.ndarray, P: np.ndarray, Q: np.ndarray) -> list[ImplicitState]:
+    """``[(M^l, u^l, a^l, w^l)]_{l=0..L}`` by Lemma 4.3, with ``E^l = T^l E^0 T^{lT}`` from the input data only."""
+    d = x.shape[-1]
+    check_weights(P, Q, d)
+    E0 = context_gram(tokens(x, y, np.zeros(x.shape[:-2] + (d,), dtype=x.dtype)))
+    state = initial_state(x.shape[:-2], d, dtype=x.dtype)
+    out = [state]
+    for layer in range(P.shape[0]):
+        T = state.token_map()
+        state = lemma43_step(state, head_sum(P[layer], T @ E0 @ _swap(T), Q[layer]))
+        out.append(state)
+    return out
+
+
+def theorem41_relative_error(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, P: np.ndarray, Q: np.ndarray,
+                             states: list[ImplicitState] | None = None, *, include_query: bool = False) -> dict[str, float]:
+    """Max relative error (all layers, all tokens) between the forward pass and Theorem 4.1's tokens, float64.
+
+    ``states`` defaults to :func:`implicit_states`; pass others (e.g. a wrong recursion) to measure them.
+    Returns ``{"tokens": max_l ||Z^l − T^l Z||_max / ||Z^l||_max, "prediction": max|ŷ − ⟨w^L, x_t⟩| / max|ŷ|}``.
+    """
+    fwd = forward(x, y, x_query, P, Q, include_query=include_query)
+    states = implicit_states(x, y, P, Q) if states is None else states
+    if len(states) != len(fwd.tokens):
+        raise ValueError(f"states must hold L + 1 = {len(fwd.tokens)} states, got {len(states)}")
+    tok = 0.0
+    for Z, st in zip(fwd.tokens, states):
+        tok = max(tok, float(np.max(np.abs(Z - st.apply(x, y, x_query))) / np.max(np.abs(Z))))
+    pred = fwd.prediction
+    pred_err = float(np.max(np.abs(pred - states[-1].predict(x_query))) / np.max(np.abs(pred)))
+    return {"tokens": tok, "prediction": pred_err}
+
+
+def symbolic_theorem41_residual(n: int, d: int, P: np.ndarray, Q: np.ndarray, *, include_query: bool = False) -> list:
+    """Exact check of Theorem 4.1 with symbolic data and rational weights.
+
+    ``x_i, y_i, x_t`` are the generators of a sympy polynomial ring over ``QQ`` (sparse polynomials, canonical
+    by construction, much faster than ``expand`` on expression trees); ``P, Q`` are ``(L, H, d+1, d+1)`` arrays
+    of ``Fraction``/int rationals.  Returns the entries of ``Z^l − T^l Z`` over all layers as sympy expressions;
+    Theorem 4.1 holds exactly iff every entry is the zero polynomial.  ``include_query=True`` runs the forward
+    pass with the query inside ``E`` (negative control: the recursion then no longer describes it).
+    """
+    import sympy as sp
+
+    n, d = positive_int("n", n), positive_int("d", d)
+    names = [f"x{i}_{j}" for i in range(n) for j in range(d)] + [f"y{i}" for i in range(n)] + [f"t{j}" for j in range(d)]
+    ring, *gens = sp.ring(names, sp.QQ)
+    to_ring = np.vectorize(lambda v: ring(sp.Rational(Fraction(v).numerator, Fraction(v).denominator)), otypes=[object])
+    P_r, Q_r = to_ring(np.asarray(P, dtype=object)), to_ring(np.asarray(Q, dtype=object))
+    check_weights(P_r, Q_r, d)
+    x = np.array(gens[: n * d], dtype=object).reshape(n, d)
+    y = np.array(gens[n * d: n * d + n], dtype=object)
+    xq = np.array(gens[n * d + n:], dtype=object)
+    fwd = forward(x, y, xq, P_r, Q_r, include_query=include_query)
+    states = implicit_states(x, y, P_r, Q_r)
+    residual = []
+    for Z_l, st in zip(fwd.tokens, states):
+        residual.extend(v.as_expr() if hasattr(v, "as_expr") else sp.sympify(v) for v in (Z_l - st.apply(x, y, xq)).ravel())
+    return residual
+
+
+# ---------------------------------------------------------------- Lemma 4.4 / A.1 (DIAG, one head)
+
+
+@dataclass(frozen=True)
+class OLSData:
+    """Layer-0 quantities of Lemma 4.4: ``Σ``, ``w* = Σ^{-1} α`` and ``ρ = Σ_i (y_i − ⟨w*, x_i⟩)²`` (needs ``n ≥ d``)."""
+
+    sigma: np.ndarray
+    w_star: np.ndarray
+    rho: np.ndarray
+
+
+def ols_data(x: np.ndarray, y: np.ndarray) -> OLSData:
+    n, d = x.shape[-2:]
+    if n < d:
+        raise ValueError(f"x must have n >= d (w* = Σ^-1 α must exist), got n={n}, d={d}")
+    x = finite_array("x", x)
+    y = finite_array("y", y)
+    sigma = _swap(x) @ x
+    alpha = (y[..., None] * x).sum(-2)
+    w_star = np.linalg.solve(sigma, alpha[..., None])[..., 0]
+    resid = y - (x @ w_star[..., None])[..., 0]
+    return OLSData(sigma=sigma, w_star=w_star, rho=(resid**2).sum(-1))
+
+
+def _layer_stats(state: ImplicitState, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``Σ^l, α^l, λ^l`` from Theorem 4.1's tokens."""
+    E = context_gram(state.apply(x, y, np.zeros(x.shape[:-2] + (x.shape[-1],))))
+    return E[..., :-1, :-1], E[..., :-1, -1], E[..., -1, -1]
+
+
+def lemma44_alpha(state: ImplicitState, data: OLSData) -> np.ndarray:
+    """``α^l = (M + u w*^T) Σ (a w* − w) + a ρ u``."""
+    M, u, a, w = state.M, state.u, state.a, state.w
+    K = M + u[..., :, None] * data.w_star[..., None, :]
+    g = (data.sigma @ (a[..., None] * data.w_star - w)[..., None])[..., 0]
+    return (K @ g[..., None])[..., 0] + (a * data.rho)[..., None] * u
+
+
+def _lemma44_update(state: ImplicitState, data: OLSData, om: np.ndarray, x: np.ndarray, y: np.ndarray,
+                    a_in_gamma_pi: bool) -> tuple[np.ndarray, np.ndarray]:
+    w_xx, w_xy, w_yx, w_yy = (float(v) for v in om)
+    M, u, a, w = state.M, state.u, state.a, state.w
+    sigma_l, _, lam_l = _layer_stats(state, x, y)
+    d = M.shape[-1]
+    eye = np.eye(d)
+    coef = a[..., None, None] if a_in_gamma_pi else 1.0
+    K = M + coef * u[..., :, None] * data.w_star[..., None, :]
+    g = (data.sigma @ (a[..., None] * data.w_star - w)[..., None])[..., 0]
+    Lam = -w_xy * (a**2 * data.rho)[..., None, None] * eye - w_xx * sigma_l
+    Gam = w_xy * a[..., None, None] * K
+    s = w_yy * lam_l
+    Pi = w_yx * _swap(M) @ K
+    Phi = w_yx * (a * data.rho)[..., None, None] * _swap(M)
+    u_new = ((eye - Lam) @ u[..., None])[..., 0] + (Gam @ g[..., None])[..., 0]
+    w_new = (1 + s)[..., None] * w - (Pi @ g[..., None])[..., 0] - (Phi @ u[..., None])[..., 0]
+    return u_new, w_new
+
+
+def lemma44_step(state: ImplicitState, data: OLSData, omega_l: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(u^{l+1}, w^{l+1})`` by Lemma 4.4 with the corrected ``Γ = a ω_xy (M + u w*^T)``, ``Π = ω_yx M^T (M + u w*^T)``."""
+    return _lemma44_update(state, data, np.asarray(omega_l, dtype=float), x, y, a_in_gamma_pi=False)
+
+
+def lemma44_step_printed(state: ImplicitState, data: OLSData, omega_l: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The paper's printed Lemma 4.4 (text copy): ``a^l u^l w*^T`` inside ``Γ`` and ``Π`` — wrong when ``a^l ≠ 1``."""
+    return _lemma44_update(state, data, np.asarray(omega_l, dtype=float), x, y, a_in_gamma_pi=True)
+
+
+# ---------------------------------------------------------------- GD++ as preconditioned gradient descent (Sec. 5.1)
+
+
+def gdpp_preconditioned_gd(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, omega_xx: np.ndarray, omega_yx: np.ndarray,
+                           *, precondition: bool = True) -> np.ndarray:
+    """Predictions ``⟨w^l, x_t⟩`` for ``l = 1..L`` of GD++ written as preconditioned GD (Sec. 5.1, our derivation).
+
+    With ``u = 0, a = 1``: ``w^{l+1} = w^l − ω_yx^l (M^l)^2 (α − Σ w^l)`` and ``M^{l+1} = (I + ω_xx^l Σ^l) M^l`` where
+    ``Σ^l = M^l Σ M^l`` (``M^l`` is a polynomial in ``Σ``: symmetric and commuting with it).  ``precondition=False``
+    drops the ``(M^l)^2`` factor (plain GD with the same steps) — the negative control.
+    Returns ``(L, ...)``.
+    """
+    check_regression_inputs(x, y, x_query)
+    oxx = finite_array("omega_xx", omega_xx, ndim=1)
+    oyx = finite_array("omega_yx", omega_yx, ndim=1)
+    if oxx.shape != oyx.shape:
+        raise ValueError(f"omega_xx and omega_yx must have the same length, got {oxx.shape} and {oyx.shape}")
+    d = x.shape[-1]
+    sigma = _swap(x) @ x
+    alpha = (y[..., None] * x).sum(-2)
+    M = np.broadcast_to(np.eye(d), sigma.shape).copy()
+    w = np.zeros_like(alpha)
+    preds = []
+    for wxx, wyx in zip(oxx, oyx):
+        grad = alpha - (sigma @ w[..., None])[..., 0]
+        pre = M @ M if precondition else np.broadcast_to(np.eye(d), M.shape)
+        w = w - wyx * (pre @ grad[..., None])[..., 0]
+        M = M + wxx * (M @ sigma @ M) @ M
+        preds.append((w * x_query).sum(-1))
+    return np.stack(preds)
