@@ -2,6 +2,7 @@
 
     proofs-check list [--claims PATTERN ...] [--profile quick|full]
     proofs-check run  [--claims PATTERN ...] [--profile quick|full] [--out DIR] [--device auto|cpu|cuda] [--seed N]
+    proofs-check sweep NAME --scale cpu|paper [--workers N | --scheduler ADDR | --cluster-config FILE] [--resume]
 
 ``run`` exits 0 when no claim FAILs or ERRORs, 1 otherwise, 2 on bad arguments.
 """
@@ -21,6 +22,7 @@ from proofs_check.claim import PROFILES
 from proofs_check.registry import load_all
 from proofs_check.report import write_report
 from proofs_check.runner import ClaimResult, run_claims
+from proofs_check.sweep_cli import add_sweep_subcommand, run_sweep_command
 
 _STYLE = {"PASS": "green", "FAIL": "bold red", "ERROR": "bold magenta", "SKIPPED": "yellow"}
 
@@ -34,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="claim ids or glob patterns (e.g. 'sander.*'); default: all")
         s.add_argument("--profile", choices=PROFILES, default="quick" if name == "run" else None,
                        help="quick: minutes on 2 CPU cores; full: longer training")
+    add_sweep_subcommand(sub)
     run = sub.choices["run"]
     run.add_argument("--out", type=Path, default=Path("report"), help="report folder (default: ./report)")
     run.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, or cuda[:N]")
@@ -95,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(stderr=False, highlight=False)
     try:
+        if args.command == "sweep":
+            return run_sweep_command(args, console)
         if args.command == "list":
             return _cmd_list(args, console)
         return _cmd_run(args, console, argv)

@@ -13,7 +13,8 @@ import numpy as np
 from proofs_check.runner import ClaimResult, RunReport
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
+    """``json.dumps`` default: numpy scalars/arrays, complex numbers, paths and tensors to plain JSON."""
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):
@@ -27,20 +28,25 @@ def _jsonable(obj: Any) -> Any:
     return str(obj)
 
 
-def _clean_floats(obj: Any) -> Any:
+def clean_floats(obj: Any) -> Any:
     """Replace NaN/inf by strings so the JSON is strict (readable by any parser)."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return str(obj)
     if isinstance(obj, dict):
-        return {k: _clean_floats(v) for k, v in obj.items()}
+        return {k: clean_floats(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_clean_floats(v) for v in obj]
+        return [clean_floats(v) for v in obj]
     return obj
 
 
+def strict_json(data: Any) -> str:
+    """Indented JSON that any parser reads: numpy/torch values converted, NaN/inf written as strings."""
+    raw = json.loads(json.dumps(data, default=jsonable))
+    return json.dumps(clean_floats(raw), indent=2, allow_nan=False)
+
+
 def to_json(report: RunReport) -> str:
-    raw = json.loads(json.dumps(report.to_dict(), default=_jsonable))
-    return json.dumps(_clean_floats(raw), indent=2, allow_nan=False)
+    return strict_json(report.to_dict())
 
 
 def _fmt(x: Any) -> str:
