@@ -126,10 +126,11 @@ def test_baseline_losses_small():
         assert out[k]["adjusted"] > -4 * out[k]["se"]  # nothing beats the oracle beyond MC error
 
 
-@pytest.mark.slow
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="paper scale needs a CUDA device (hours on a CPU)")
 def test_paper_scale_point_on_available_device():
-    """Paper scale (Sec. 6: 200k Adam steps, batch 2048, lr 1e-4): hours on a CPU, run on a GPU with -m slow."""
-    res = train_point("diag", 3, "U5", seed=0, scale="paper")
+    """Paper scale (Sec. 6: 200k Adam steps, batch 2048, lr 1e-4): hours on a CPU; run on a GPU with -m gpu."""
+    res = train_point("diag", 3, "U5", seed=0, scale="paper", device="cuda")
     assert res["adjusted"] < 0.2  # Table 1: DIAG L=3, U(0,5) = 0.118 (best of 5 seeds)
 
 
