@@ -104,18 +104,9 @@ class RunContext:
 
         Returns ``None`` (and only closes the figure) when the run writes no report.
         """
-        import matplotlib.pyplot as plt
+        from proofs_check.figures import save_figure
 
-        try:
-            if self.out_dir is None:
-                return None
-            rel = Path("figures") / f"{name}.png"
-            path = Path(self.out_dir) / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
-            return rel.as_posix()
-        finally:
-            plt.close(fig)
+        return save_figure(fig, self.out_dir, name)
 
 
 CheckFn = Callable[[RunContext], Measurement]

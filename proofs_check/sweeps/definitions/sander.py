@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from proofs_check.figures import save_figure
 from proofs_check.sweeps.grid import Aggregate, Grid, Sweep
 
 PAPER = "Sander et al. 2024 (arXiv:2402.05787)"
@@ -112,17 +113,7 @@ def _head_count_figure(data: dict[str, Any], out_dir: Path | None) -> str | None
     ax.set_ylabel("population loss")
     ax.set_title("Sander et al.: minimal loss vs number of heads")
     ax.legend(fontsize=8)
-    return _save(fig, out_dir, "sander_heads")
-
-
-def _save(fig: Any, out_dir: Path, name: str) -> str:
-    import matplotlib.pyplot as plt
-
-    rel = Path("figures") / f"{name}.png"
-    (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_dir / rel, dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return rel.as_posix()
+    return save_figure(fig, out_dir, "sander_heads")
 
 
 # --------------------------------------------------------------------------------------------------- μ sweep
@@ -200,7 +191,7 @@ def _pe_figure(data: dict[str, Any], out_dir: Path | None) -> str | None:
     ax.set_ylabel("P[T−2, j]")
     ax.set_title("Sander et al.: learned positional row (PE-only, first seed)")
     ax.legend(fontsize=8)
-    return _save(fig, out_dir, "sander_pe_mu")
+    return save_figure(fig, out_dir, "sander_pe_mu")
 
 
 # ------------------------------------------------------------------------------------------------- sweeps

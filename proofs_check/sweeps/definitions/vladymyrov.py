@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from proofs_check.figures import save_figure
 from proofs_check.sweeps.grid import Aggregate, Grid, Sweep
 
 PAPER = "Vladymyrov et al. 2024 (arXiv:2402.14180)"
@@ -216,11 +217,7 @@ def _figure(cells: dict[tuple[int, str, str], dict[str, Any]], noises: list[str]
     fig.suptitle("Vladymyrov et al. Table 1 / Fig. 1: ours (solid, best of seeds) vs paper (dashed)", fontsize=10)
     fig.tight_layout()
     fig.legend(list(legend.values()), list(legend), loc="center left", fontsize=7, bbox_to_anchor=(1.0, 0.5))
-    rel = Path("figures") / "vladymyrov_table1.png"
-    (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_dir / rel, dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return rel.as_posix()
+    return save_figure(fig, out_dir, "vladymyrov_table1")
 
 
 # ---------------------------------------------------------------------------------------------- baselines
