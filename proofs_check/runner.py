@@ -131,16 +131,21 @@ def reproduce_command(claim: Claim, profile: str, seed: int, device: str) -> str
     return f"proofs-check run --claims '{claim.id}' --profile {profile} --seed {seed} --device {device}"
 
 
+def result_header(claim: Claim, profile: str, device: str, seed: int) -> dict[str, Any]:
+    """The fields of a :class:`ClaimResult` that describe the claim and the run, before any verdict."""
+    return dict(id=claim.id, paper=claim.paper, reference=claim.reference, statement=claim.statement,
+                kind=claim.kind, tolerance={"bound": claim.tolerance.bound, "reason": claim.tolerance.reason},
+                control_description=claim.control_description, seed=seed, profile=profile, device=device,
+                finding=claim.finding, rests_on=list(claim.rests_on),
+                reproduce=reproduce_command(claim, profile, seed, device))
+
+
 def run_claim(claim: Claim, *, profile: str = "quick", device: str = "cpu", out_dir: Path | None = None,
               seed: int | None = None) -> ClaimResult:
     """Run the check and the negative control of ``claim``; never raises for a failing or crashing claim."""
     one_of("profile", profile, PROFILES)
     used_seed = claim.seed if seed is None else nonnegative_int("seed", seed)
-    base = dict(id=claim.id, paper=claim.paper, reference=claim.reference, statement=claim.statement,
-                kind=claim.kind, tolerance={"bound": claim.tolerance.bound, "reason": claim.tolerance.reason},
-                control_description=claim.control_description, seed=used_seed, profile=profile, device=device,
-                finding=claim.finding, rests_on=list(claim.rests_on),
-                reproduce=reproduce_command(claim, profile, used_seed, device))
+    base = result_header(claim, profile, device, used_seed)
     if profile not in claim.profiles:
         return ClaimResult(verdict="SKIPPED", reason=f"not part of the {profile!r} profile (runs in {claim.profiles})",
                            seconds=0.0, **base)

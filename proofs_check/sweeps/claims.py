@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from proofs_check.claim import Claim
-from proofs_check.runner import ClaimResult, RunReport, environment, reproduce_command
+from proofs_check.runner import ClaimResult, RunReport, environment, result_header
 from proofs_check.sweeps.executor import Executor
 from theory.arguments import positive_int
 
@@ -42,13 +42,8 @@ def claim_task(p: dict[str, Any]) -> dict[str, Any]:
 def _error_result(claim: Claim, profile: str, device: str, seed: int | None, reason: str, tb: str) -> ClaimResult:
     """The ERROR result of a claim that never produced its own result (lost worker, unknown claim)."""
     used = claim.seed if seed is None else seed
-    return ClaimResult(
-        id=claim.id, paper=claim.paper, reference=claim.reference, statement=claim.statement, kind=claim.kind,
-        verdict="ERROR", reason=reason,
-        tolerance={"bound": claim.tolerance.bound, "reason": claim.tolerance.reason},
-        control_description=claim.control_description, seed=used, profile=profile, device=device, seconds=0.0,
-        traceback=tb, finding=claim.finding, rests_on=list(claim.rests_on),
-        reproduce=reproduce_command(claim, profile, used, device))
+    return ClaimResult(verdict="ERROR", reason=reason, seconds=0.0, traceback=tb,
+                       **result_header(claim, profile, device, used))
 
 
 def run_claims_on(executor: Executor, claims: Iterable[Claim], *, profile: str = "quick", device: str = "cpu",
