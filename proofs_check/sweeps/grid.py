@@ -111,6 +111,21 @@ class Aggregate:
 AggregateFn = Callable[[list[dict[str, Any]], Path | None], Aggregate]
 
 
+def group_outcomes(tasks: Sequence[dict[str, Any]], key: Callable[[dict[str, Any]], Any]
+                   ) -> tuple[dict[Any, list[dict[str, Any]]], dict[Any, int]]:
+    """For an aggregator: the results of the OK tasks grouped by ``key(params)``, and the count of the other
+    (ERROR / not run) tasks per key.  A key with only failed tasks appears in the counts alone."""
+    results: dict[Any, list[dict[str, Any]]] = {}
+    failed: dict[Any, int] = {}
+    for t in tasks:
+        k = key(t["params"])
+        if t["status"] == "OK":
+            results.setdefault(k, []).append(t["result"])
+        else:
+            failed[k] = failed.get(k, 0) + 1
+    return results, failed
+
+
 @dataclass(frozen=True)
 class Sweep:
     """A named, declarative sweep (see the module docstring)."""

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from proofs_check.figures import save_figure
-from proofs_check.sweeps.grid import Aggregate, Grid, Sweep
+from proofs_check.sweeps.grid import Aggregate, Grid, Sweep, group_outcomes
 
 PAPER = "Sander et al. 2024 (arXiv:2402.05787)"
 REACH_RTOL = 1e-6
@@ -64,16 +64,13 @@ def _reached(loss: float, predicted: float) -> bool:
 
 def head_count_table(tasks: list[dict[str, Any]], out_dir: Path | None) -> Aggregate:
     """Per (case, H): predicted minimum, min/max trained loss over seeds, seeds reaching it; figure loss vs H."""
-    groups: dict[tuple[str, int, int, int], list[dict[str, Any]]] = {}
-    for t in tasks:
-        p = t["params"]
-        groups.setdefault((p["case"], p["d"], p["T"], p["H"]), []).append(t)
+    by_cell, errors = group_outcomes(tasks, lambda p: (p["case"], p["d"], p["T"], p["H"]))
     lines = ["| case | d | T | H | predicted min | trained min | trained max | seeds reaching (final) | "
              "seeds reaching (first L-BFGS run) | ERROR |", "|---|---|---|---|---|---|---|---|---|---|"]
     data: dict[str, Any] = {}
-    for (case, d, T, H), ts in sorted(groups.items()):
-        ok = [t["result"] for t in ts if t["status"] == "OK"]
-        n_err = len(ts) - len(ok)
+    for case, d, T, H in sorted(set(by_cell) | set(errors)):
+        ok = by_cell.get((case, d, T, H), [])
+        n_err = errors.get((case, d, T, H), 0)
         if not ok:
             lines.append(f"| {case} | {d} | {T} | {H} | — | — | — | 0/0 | 0/0 | {n_err} |")
             continue
@@ -143,14 +140,7 @@ def row_features(row: np.ndarray) -> dict[str, float]:
 
 def pe_mu_table(tasks: list[dict[str, Any]], out_dir: Path | None) -> Aggregate:
     """Per μ: GD steps, P[r, r+1], features of the plotted row (mean over seeds) vs the reference code's rows."""
-    by_mu: dict[float, list[dict[str, Any]]] = {}
-    errors: dict[float, int] = {}
-    for t in tasks:
-        mu = t["params"]["mu"]
-        if t["status"] == "OK":
-            by_mu.setdefault(mu, []).append(t["result"])
-        else:
-            errors[mu] = errors.get(mu, 0) + 1
+    by_mu, errors = group_outcomes(tasks, lambda p: p["mu"])
     lines = ["| μ | seeds | GD steps | P[r,r+1] | max | min | zero crossings | row sum (no superdiag.) | "
              "reference code: max / min / crossings / row sum | ERROR |", "|---|---|---|---|---|---|---|---|---|---|"]
     data: dict[str, Any] = {}

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from proofs_check.figures import save_figure
-from proofs_check.sweeps.grid import Aggregate, Grid, Sweep
+from proofs_check.sweeps.grid import Aggregate, Grid, Sweep, group_outcomes
 
 PAPER = "Vladymyrov et al. 2024 (arXiv:2402.14180)"
 # Labels as numerics.regression.NoiseLaw.parse reads them: U<σ_max> uniform, S<a,b,..> categorical.
@@ -238,14 +238,7 @@ def baselines_point(p: dict[str, Any]) -> dict[str, Any]:
 def baselines_table(tasks: list[dict[str, Any]], out_dir: Path | None) -> Aggregate:
     """Adjusted loss of each baseline, ``ours ± 2 SE / paper`` (mean over seeds; the 1-layer optimum is compared
     with the paper's L = 1 GD++ row, which the closed form predicts)."""
-    by_noise: dict[str, list[dict[str, Any]]] = {}
-    errors: dict[str, int] = {}
-    for t in tasks:
-        n = t["params"]["noise"]
-        if t["status"] == "OK":
-            by_noise.setdefault(n, []).append(t["result"])
-        else:
-            errors[n] = errors.get(n, 0) + 1
+    by_noise, errors = group_outcomes(tasks, lambda p: p["noise"])
     noises = [n for n in NOISE_LAWS if n in by_noise or n in errors]
     lines = ["Adjusted evaluation loss of the closed-form baselines, **ours ± 2 SE / paper** (mean over seeds).", "",
              "| baseline | " + " | ".join(NOISE_LABELS[n] for n in noises) + " |", "|---|" + "---|" * len(noises)]
