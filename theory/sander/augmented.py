@@ -38,6 +38,7 @@ import numpy as np
 import sympy as sp
 
 from theory.arguments import finite_array, nonnegative_int, one_of, positive_float, positive_int
+from theory.laurent import constant_term
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -174,17 +175,6 @@ def shared_optimum(case: Literal["U", "O"], d: int, positions: Sequence[int],
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _constant_term(expr: sp.Expr, phases: Sequence[sp.Symbol]) -> sp.Expr:
-    """Average over independent uniform phases: keep the monomials where every phase has exponent 0."""
-    out = sp.Integer(0)
-    phase_set = set(phases)
-    for term in sp.Add.make_args(sp.expand(expr)):
-        powers = term.as_powers_dict()
-        if all(powers.get(ph, 0) == 0 for ph in phase_set):
-            out += term
-    return out
-
-
 def _radial_average(expr: sp.Expr, radii: Sequence[sp.Symbol]) -> sp.Expr:
     """Replace ``∏ ρ_k^{2n_k}`` by ``∏ m_{2n_k}`` (independent radii)."""
     table = {0: sp.Integer(1), 2: M2, 4: M4, 6: M6}
@@ -239,9 +229,9 @@ def symbolic_moments(case: Literal["U", "O"], d: int, t: int, *, phase_invariant
         vc = [vc[k] + states[i][1][k] * score_c for k in range(d)]
     nxt, nxt_c = states[t + 1]
     phases = list(lam) + [w for w in om if isinstance(w, sp.Symbol)]
-    a = _radial_average(_constant_term(sum(v[k] * vc[k] for k in range(d)), phases), rho)
-    b_full = _radial_average(_constant_term(sum(nxt_c[k] * v[k] for k in range(d)), phases), rho)
-    c = _radial_average(_constant_term(sum(nxt[k] * nxt_c[k] for k in range(d)), phases), rho)
+    a = _radial_average(constant_term(sum(v[k] * vc[k] for k in range(d)), tuple(phases)), rho)
+    b_full = _radial_average(constant_term(sum(nxt_c[k] * v[k] for k in range(d)), tuple(phases)), rho)
+    c = _radial_average(constant_term(sum(nxt[k] * nxt_c[k] for k in range(d)), tuple(phases)), rho)
     return sp.expand(a), sp.expand(sp.re(b_full) if b_full.has(sp.I) else b_full), sp.expand(c)
 
 

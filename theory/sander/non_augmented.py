@@ -50,6 +50,7 @@ import numpy as np
 import sympy as sp
 
 from theory.arguments import even_int, finite_array, nonnegative_int, positive_float, positive_int
+from theory.laurent import constant_term, expectation_of_product, laurent_coefficients
 
 __all__ = [
     "used_mask", "row_statistics",
@@ -527,35 +528,6 @@ def loss_o_reference_sympy(C: sp.Matrix, P: sp.Matrix) -> sp.Expr:
         out += (p[q] ** 2 * t1 + (sum(x ** 2 for x in p) - p[q] ** 2) * t2 + 2 * t3 * (p[q] * sum(p) - p[q] ** 2)
                 + (sum(pn) ** 2 - sum(x ** 2 for x in pn)) * t4 + t5 * p[c] + d)
     return out
-
-
-def laurent_coefficients(expr: sp.Expr, gens: tuple[sp.Symbol, ...]) -> dict[tuple[int, ...], sp.Expr]:
-    """``expr = Σ_e a_e Π gens^e`` (a Laurent polynomial in ``gens``) as ``{e: a_e}``, ``a_e`` free of ``gens``."""
-    out: dict[tuple[int, ...], sp.Expr] = {}
-    for term in sp.Add.make_args(sp.expand(expr)):
-        powers = term.as_powers_dict()
-        exps = []
-        for g in gens:
-            e = powers.get(g, 0)
-            if not (isinstance(e, sp.Integer) or isinstance(e, int)):
-                raise ValueError(f"{term} is not a Laurent monomial in {g}")
-            exps.append(int(e))
-        coeff = term / sp.Mul(*[g ** e for g, e in zip(gens, exps)])
-        key = tuple(exps)
-        out[key] = out.get(key, sp.Integer(0)) + coeff
-    return {k: v for k, v in out.items() if v != 0}
-
-
-def constant_term(expr: sp.Expr, gens: tuple[sp.Symbol, ...]) -> sp.Expr:
-    """The constant term of a Laurent polynomial (= its mean when every ``gen = e^{iθ}``, ``θ`` uniform)."""
-    return laurent_coefficients(expr, gens).get(tuple(0 for _ in gens), sp.Integer(0))
-
-
-def expectation_of_product(f: sp.Expr, g: sp.Expr, gens: tuple[sp.Symbol, ...]) -> sp.Expr:
-    """Constant term of ``f·g`` without expanding the product: ``Σ_e f_e g_{−e}``."""
-    fc = laurent_coefficients(f, gens)
-    gc = laurent_coefficients(g, gens)
-    return sp.Add(*[a * gc[tuple(-x for x in e)] for e, a in fc.items() if tuple(-x for x in e) in gc])
 
 
 def _conj_laurent(expr: sp.Expr, gens: tuple[sp.Symbol, ...]) -> sp.Expr:
