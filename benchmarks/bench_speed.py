@@ -13,7 +13,10 @@ Parts
    loss of the zero predictor) is below 1e-8; the baseline gets a time budget and, if it does not get there,
    its ratio is reported as a lower bound (">").
 2. ``sampled``: sampled-sequence training throughput (sequences per second, forward+backward+Adam step).
-   Ours: ``fit_sampled(models=M)`` — M independent models in one vmapped computation, data drawn on the fly.
+   Ours: ``fit_sampled(models=M)`` — M independent models in cache-sized batched chunks, data drawn on the fly,
+   eager and with ``compile_loss=True`` (``torch.compile``; its one-off compilation is timed separately, as a
+   warm-up).  The ceiling column is the rate at which the pass's dominant arithmetic would run at this machine's
+   dense-matmul speed (measured in the same run).
    Baseline: the straightforward loop — for each model, a ``torch.utils.data.DataLoader`` over a pre-generated
    ``TensorDataset`` (data generation *excluded* from the baseline's time, in its favour), one Adam step per
    mini-batch.
@@ -31,7 +34,7 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from numerics.device import resolve_device
+from numerics.device import resolve_device, resolve_dtype
 from numerics.models import sander_non_augmented as na
 from theory.sander import non_augmented as theory
 
@@ -73,31 +76,52 @@ def bench_population(seeds: list[int], gd_budget_s: float, device: str) -> dict:
             "ratio": gd_seconds / ours_time, "ratio_is_lower_bound": not gap < 1e-8}
 
 
-def bench_sampled(d: int, h: int, t: int, models: int, batch: int, steps: int, device: str) -> dict:
+def gemm_gflops(dtype: torch.dtype, device: torch.device) -> float:
+    """This machine's dense matmul rate (GFLOP/s, 1024² operands): the compute ceiling for the ratios below."""
+    a = torch.randn(1024, 1024, dtype=dtype, device=device)
+    (a @ a).sum().item()
+    t0, reps = time.perf_counter(), 5
+    for _ in range(reps):
+        (a @ a).sum().item()
+    return 2 * 1024 ** 3 * reps / (time.perf_counter() - t0) / 1e9
+
+
+def bench_sampled(d: int, h: int, t: int, models: int, batch: int, steps: int, device: str, dtype: str) -> dict:
     dev = resolve_device(device)
-    t0 = time.perf_counter()
-    na.fit_sampled("orthogonal", d, h, t, seed=0, steps=steps, batch=batch, lr=1e-2, models=models, device=dev)
-    ours_s = time.perf_counter() - t0
-    ours_rate = models * batch * steps / ours_s
+    common = dict(seed=0, batch=batch, lr=1e-2, models=models, device=dev, dtype=dtype)
+    ours = {}
+    for mode, compiled in (("eager", False), ("compiled", True)):
+        t0 = time.perf_counter()
+        na.fit_sampled("orthogonal", d, h, t, steps=2, compile_loss=compiled, **common)  # warm-up (compilation)
+        warm_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        na.fit_sampled("orthogonal", d, h, t, steps=steps, compile_loss=compiled, **common)
+        ours[mode] = {"seq_per_s": models * batch * steps / (time.perf_counter() - t0), "warm_up_s": warm_s}
 
     # Baseline: one model at a time, a DataLoader over pre-generated data, the head-by-head forward pass.
-    data = na.sample_sequences("orthogonal", batch * steps, d, t, rng=np.random.default_rng(0), device="cpu")
+    data = na.sample_sequences("orthogonal", batch * steps, d, t, rng=np.random.default_rng(0), dtype=dtype, device="cpu")
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data), batch_size=batch, shuffle=True,
                                          generator=torch.Generator().manual_seed(0))
     base_models = max(1, models // 8)  # time a few models and scale: the loop is linear in the number of models
     t0 = time.perf_counter()
     for m in range(base_models):
         g = torch.Generator().manual_seed(m)
-        params = {k: v.requires_grad_(True) for k, v in na.init_params(h, d, t, generator=g, device=dev).items()}
+        params = {k: v.requires_grad_(True)
+                  for k, v in na.init_params(h, d, t, generator=g, dtype=dtype, device=dev).items()}
         opt = torch.optim.Adam(list(params.values()), lr=1e-2)
         for (x,) in loader:
             opt.zero_grad()
             na.sequence_losses(params, x.to(dev)).mean().backward()
             opt.step()
-    base_s = time.perf_counter() - t0
-    base_rate = base_models * batch * steps / base_s
-    return {"size": f"d={d},H={h},T={t}", "models": models, "batch": batch, "steps": steps,
-            "ours_seq_per_s": ours_rate, "baseline_seq_per_s": base_rate, "ratio": ours_rate / base_rate}
+    base_rate = base_models * batch * steps / (time.perf_counter() - t0)
+    # Dominant arithmetic of the grouped pass: the (T−1)×T moments product forward and its P-gradient backward.
+    flop_per_seq = 4 * (t - 1) * t * d * d
+    peak = gemm_gflops(resolve_dtype(dtype), dev)
+    return {"size": f"d={d},H={h},T={t}", "models": models, "batch": batch, "steps": steps, "dtype": dtype,
+            "ours": ours, "baseline_seq_per_s": base_rate,
+            "ratio_eager": ours["eager"]["seq_per_s"] / base_rate,
+            "ratio_compiled": ours["compiled"]["seq_per_s"] / base_rate,
+            "gemm_gflops": peak, "ceiling_seq_per_s": peak * 1e9 / flop_per_seq}
 
 
 def bench_quick(device: str) -> dict:
@@ -117,6 +141,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5, help="L-BFGS seeds for part 1")
     ap.add_argument("--gd-budget", type=float, default=60.0, help="seconds of plain GD for part 1")
     ap.add_argument("--steps", type=int, default=40, help="Adam steps per sampled-training configuration")
+    ap.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="sampled-training dtype")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (the suite's default is 1)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
@@ -136,11 +161,15 @@ def main() -> None:
         if "sampled" in args.parts:
             # The reference size (arithmetic-bound) and a property-test size (overhead-bound).
             for cfg in ((D, H, T, 32, 128), (4, 2, 6, 64, 64)):
-                r = bench_sampled(*cfg, steps=args.steps, device=dev)
+                r = bench_sampled(*cfg, steps=args.steps, device=dev, dtype=args.dtype)
                 out.setdefault(f"sampled_{dev}", []).append(r)
-                rows.append((dev, f"sampled training {r['size']}, {r['models']} models x batch {r['batch']}",
-                             f"{r['ours_seq_per_s']:.3g} seq/s (vmapped, grouped forward)",
-                             f"{r['baseline_seq_per_s']:.3g} seq/s (per-model DataLoader loop)", f"{r['ratio']:.1f}x"))
+                e, c = r["ours"]["eager"], r["ours"]["compiled"]
+                rows.append((dev, f"sampled training {r['size']}, {r['models']} models x batch {r['batch']}, {r['dtype']}",
+                             f"{e['seq_per_s']:.3g} seq/s batched eager; {c['seq_per_s']:.3g} seq/s compiled "
+                             f"(+{c['warm_up_s']:.0f} s compilation once)",
+                             f"{r['baseline_seq_per_s']:.3g} seq/s (per-model DataLoader loop); compute ceiling "
+                             f"{r['ceiling_seq_per_s']:.3g} seq/s at {r['gemm_gflops']:.0f} GFLOP/s",
+                             f"{r['ratio_eager']:.1f}x eager, {r['ratio_compiled']:.1f}x compiled"))
         if "quick" in args.parts and dev == devices[-1]:
             r = bench_quick(dev)
             out[f"quick_{dev}"] = r

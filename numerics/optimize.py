@@ -97,6 +97,23 @@ def cosine_lr(step: int, steps: int, lr: float, final_fraction: float = 1e-2) ->
     return lr * (final_fraction + (1 - final_fraction) * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
+def chunked_model_sum(loss_fn: Callable[[Params, torch.Tensor], torch.Tensor], params: Params, batch: torch.Tensor,
+                      chunk: int) -> torch.Tensor:
+    """``Σ_m loss_fn(params_m, batch_m)`` over the leading model axis, evaluated ``chunk`` models at a time.
+
+    ``loss_fn`` takes parameters and data with a leading model axis and returns one loss per model.  Chunks are
+    as equal as possible, so a compiled ``loss_fn`` sees at most two shapes.  Chunking
+    changes only the order of evaluation: the sum and its gradient are those of one batched call.
+    """
+    chunk = positive_int("chunk", chunk)
+    count = batch.shape[0]
+    parts = -(-count // chunk)
+    bounds = [count * i // parts for i in range(parts + 1)]          # equal sizes up to one
+    losses = [loss_fn({k: v[lo:hi] for k, v in params.items()}, batch[lo:hi]).sum()
+              for lo, hi in zip(bounds[:-1], bounds[1:])]
+    return torch.stack(losses).sum()
+
+
 def train_sampled(loss_fn: Callable[[Params, Any], torch.Tensor], init: Params, sample_batch: Callable[[int], Any], *,
                   steps: int, lr: float, final_lr_fraction: float = 1e-2, log_every: int = 50) -> OptResult:
     """Adam on fresh mini-batches ``sample_batch(step)`` with cosine decay; returns the last parameters.

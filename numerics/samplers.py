@@ -99,6 +99,11 @@ class CommutingFamily:
     def d(self) -> int:
         return int(self.basis.shape[0])
 
+    @property
+    def is_canonical(self) -> bool:
+        """Whether the shared basis ``Q`` is the identity (the rotation blocks act on coordinate pairs)."""
+        return bool(np.array_equal(self.basis, np.eye(self.d)))
+
     def from_angles(self, thetas: np.ndarray) -> np.ndarray:
         """Members for given angles ``(..., d/2)``."""
         th = finite_array("thetas", thetas)
@@ -108,8 +113,35 @@ class CommutingFamily:
 
     def sample(self, n: int, *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """``n`` members ``(n, d, d)`` and their angles ``(n, d/2)``."""
-        th = sample_angles(n, self.d // 2, rng=rng, mu=self.mu)
+        th = self.sample_angles(n, rng=rng)
         return self.from_angles(th), th
+
+    def sample_angles(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        """The ``(n, d/2)`` angles :meth:`sample` draws (the same draws from ``rng``), without building ``W``."""
+        return sample_angles(n, self.d // 2, rng=rng, mu=self.mu)
+
+    def trajectories(self, thetas: np.ndarray, s0: np.ndarray, t_max: int) -> np.ndarray:
+        """``s_0, …, s_T`` of ``s_{t+1} = W s_t`` for the members with angles ``thetas`` (``(n, d/2)``), without
+        forming ``W``: ``W^t = Q diag(R(tθ_m)) Qᵀ``, so block ``m`` of ``Qᵀ s_t`` is block ``m`` of ``Qᵀ s_0``
+        rotated by ``tθ_m`` (one complex multiplication per block and step instead of a ``d×d`` product).  Equal to
+        :func:`sequences` with :meth:`from_angles` up to round-off; returns ``(n, T+1, d)``."""
+        th = finite_array("thetas", thetas, ndim=2)
+        y0 = finite_array("s0", s0, ndim=2)
+        t_max = nonnegative_int("t_max", t_max)
+        if np.iscomplexobj(y0):
+            raise ValueError("s0 must be real for a real rotation family")
+        if th.shape[1] != self.d // 2 or y0.shape != (th.shape[0], self.d):
+            raise ValueError(f"thetas {th.shape} and s0 {y0.shape} do not match: need (n, {self.d // 2}) and (n, {self.d})")
+        y0 = y0 @ self.basis                                        # rows are (Qᵀ s_0)ᵀ
+        # Block m of Qᵀ s_t as the complex number u_{t,m} = x + iy: u_{t+1} = e^{iθ_m} u_t (time-major, contiguous).
+        step = np.exp(1j * th)
+        u = np.empty((t_max + 1,) + step.shape, dtype=np.complex128)
+        u[0] = y0[:, 0::2] + 1j * y0[:, 1::2]
+        for t in range(t_max):
+            np.multiply(u[t], step, out=u[t + 1])
+        # complex128 viewed as float64 pairs is the block layout (x_m, y_m); back to sequence-major order.
+        out = np.ascontiguousarray(u.view(np.float64).transpose(1, 0, 2))
+        return out if self.is_canonical else out @ self.basis.T
 
 
 def commuting_family(d: int, *, basis: Literal["identity", "haar"] = "identity", mu: float = 1.0,
@@ -134,6 +166,19 @@ def unitary_diagonal(n: int, d: int, *, rng: np.random.Generator, mu: float = 1.
     idx = np.arange(d)
     w[:, idx, idx] = lam
     return lam, w
+
+
+def diagonal_trajectories(lam: np.ndarray, s0: np.ndarray, t_max: int) -> np.ndarray:
+    """Case U in closed form: ``s_t = λ^t ⊙ s_0`` for ``W = diag(λ)`` (``λ``: ``(n, d)`` on the unit circle);
+    equal to :func:`sequences` up to round-off; returns ``(n, T+1, d)`` complex128."""
+    lam_arr = finite_array("lam", lam, ndim=2)
+    y0 = finite_array("s0", s0, ndim=2)
+    t_max = nonnegative_int("t_max", t_max)
+    if y0.shape != lam_arr.shape:
+        raise ValueError(f"lam {lam_arr.shape} and s0 {y0.shape} do not match: need the same (n, d)")
+    if not np.allclose(np.abs(lam_arr), 1.0, atol=1e-10):
+        raise ValueError("lam must lie on the unit circle (W = diag(lam) unitary)")
+    return lam_arr[:, None, :] ** np.arange(t_max + 1)[None, :, None] * y0[:, None, :]
 
 
 def initial_states(n: int, d: int, law: InitLaw, *, rng: np.random.Generator | None = None,

@@ -113,6 +113,26 @@ def test_sequences_follow_w_and_preserve_norm(family: S.CommutingFamily, seed: i
     np.testing.assert_allclose(s[:, 1:], np.einsum("nij,ntj->nti", w, s[:, :-1]), atol=1e-10)
 
 
+@given(commuting_families(2, 8), seeds(), st.integers(0, 40))
+def test_closed_form_trajectories_equal_the_recursion(family: S.CommutingFamily, seed: int, t_max: int) -> None:
+    """``CommutingFamily.trajectories`` (no W formed) equals ``sequences`` with the members, any shared basis."""
+    rng = np.random.default_rng(seed)
+    w, th = family.sample(6, rng=rng)
+    s0 = rng.standard_normal((6, family.d))
+    np.testing.assert_allclose(family.trajectories(th, s0, t_max), S.sequences(w, s0, t_max), atol=1e-11, rtol=0)
+    # the comparison can fail: other angles give other trajectories
+    if t_max > 0:
+        assert not np.allclose(family.trajectories(th + 0.1, s0, t_max), S.sequences(w, s0, t_max), atol=1e-6)
+
+
+@given(seeds(), dims(1, 6), st.integers(0, 40))
+def test_closed_form_diagonal_trajectories_equal_the_recursion(seed: int, d: int, t_max: int) -> None:
+    rng = np.random.default_rng(seed)
+    lam, w = S.unitary_diagonal(4, d, rng=rng)
+    s0 = S.initial_states(4, d, "gaussian", rng=rng, complex_valued=True)
+    np.testing.assert_allclose(S.diagonal_trajectories(lam, s0, t_max), S.sequences(w, s0, t_max), atol=1e-11, rtol=0)
+
+
 def test_noise_is_added_with_the_stated_scale() -> None:
     rng = np.random.default_rng(5)
     w = S.haar_orthogonal(4, 2000, rng=rng)
@@ -161,6 +181,12 @@ def test_to_torch_dtypes_and_same_data_in_float32() -> None:
         (lambda: S.to_torch(np.eye(2), dtype="float16"), "dtype must be one of"),
         (lambda: S.to_torch(np.eye(2), device="cuda:0") if not torch.cuda.is_available() else (_ for _ in ()).throw(ValueError("device skip")), "device"),
         (lambda: S.CommutingFamily(basis=np.ones((2, 2))), "basis must be orthogonal"),
+        (lambda: S.commuting_family(4).trajectories(np.zeros((2, 3)), np.ones((2, 4)), 3), "do not match"),
+        (lambda: S.commuting_family(4).trajectories(np.zeros((2, 2)), np.ones((2, 4)) + 0j, 3), "s0 must be real"),
+        (lambda: S.commuting_family(4).trajectories(np.zeros((2, 2)), np.ones((2, 4)), -1), "t_max must be"),
+        (lambda: S.commuting_family(2).trajectories(np.array([[np.nan]]), np.ones((1, 2)), 1), "thetas contains NaN"),
+        (lambda: S.diagonal_trajectories(2 * np.ones((1, 2)), np.ones((1, 2)), 3), "lam must lie on the unit circle"),
+        (lambda: S.diagonal_trajectories(np.ones((1, 2)), np.ones((1, 3)), 3), "do not match"),
     ],
 )
 def test_bad_input_names_the_argument(call, match: str) -> None:

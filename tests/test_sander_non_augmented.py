@@ -263,6 +263,60 @@ def test_batched_sampled_training_matches_independent_models() -> None:
         assert float(model.exact_loss(model.unstack(res.params, i), "unitary")) < 1e-2 * 3 * 2
 
 
+def test_sampled_sequences_keep_the_recursions_draws() -> None:
+    """The closed-form trajectories in ``sample_sequences`` consume the same random draws as building ``W`` and
+    running the recursion: same seed, same data (to round-off), for both commuting cases."""
+    from numerics import samplers as S
+
+    a, b = np.random.default_rng(4), np.random.default_rng(4)
+    w, _ = S.commuting_family(6).sample(50, rng=a)
+    ref = S.sequences(w, S.initial_states(50, 6, "torus", rng=a), 12)
+    got = model.sample_sequences("orthogonal", 50, 6, 12, rng=b).numpy()
+    np.testing.assert_allclose(got, ref, atol=1e-12, rtol=0)
+    _, w = S.unitary_diagonal(50, 3, rng=a)
+    ref = S.sequences(w, S.initial_states(50, 3, "torus", rng=a, complex_valued=True), 12)
+    np.testing.assert_allclose(model.sample_sequences("unitary", 50, 3, 12, rng=b).numpy(), ref, atol=1e-12, rtol=0)
+
+
+def test_batched_forward_and_chunked_sum_equal_per_model_passes() -> None:
+    """Stacked parameters (M, …) with data (M, n, T+1, d) give each model's own pass; chunking the model axis
+    changes neither the summed loss nor its gradient."""
+    from numerics.optimize import chunked_model_sum
+
+    M, H, d, T = 5, 2, 4, 5
+    g = torch.Generator().manual_seed(3)
+    per = [model.init_params(H, d, T, scale=0.5, generator=g) for _ in range(M)]
+    stacked = {k: torch.stack([p[k] for p in per]).requires_grad_(True) for k in per[0]}
+    data = model.sample_sequences("haar", M * 7, d, T, rng=np.random.default_rng(2)).reshape(M, 7, T + 1, d)
+    pred = model.predict_fast(stacked, data)
+    for m in range(M):
+        assert torch.allclose(pred[m], model.predict(per[m], data[m]), atol=1e-12, rtol=0)
+    sums = {}
+    for chunk in (1, 2, M):
+        total = chunked_model_sum(model.sampled_loss, stacked, data, chunk)
+        sums[chunk] = (float(total), torch.autograd.grad(total, list(stacked.values())))
+    for chunk in (1, 2):
+        assert abs(sums[chunk][0] - sums[M][0]) < 1e-12 * sums[M][0]
+        for ga, gb in zip(sums[chunk][1], sums[M][1]):
+            assert torch.allclose(ga, gb, atol=1e-12, rtol=0)
+    with pytest.raises(ValueError, match="chunk must be a positive integer"):
+        chunked_model_sum(model.sampled_loss, stacked, data, 0)
+    with pytest.raises(ValueError, match="shapes do not match"):
+        model.predict_fast(stacked, data[:3])
+
+
+def test_compiled_sampled_training_equals_eager() -> None:
+    """``compile_loss=True`` (torch.compile, fused kernels) trains the same models as the eager pass, to float64
+    round-off accumulated over the steps; a different seed must not agree (the comparison can fail)."""
+    kw = dict(steps=15, batch=16, lr=1e-2, models=3)
+    eager = model.fit_sampled("orthogonal", 4, 2, 4, seed=5, **kw)
+    compiled = model.fit_sampled("orthogonal", 4, 2, 4, seed=5, compile_loss=True, **kw)
+    other = model.fit_sampled("orthogonal", 4, 2, 4, seed=6, **kw)
+    for k in eager.params:
+        assert torch.allclose(compiled.params[k], eager.params[k], atol=1e-10, rtol=0), k
+    assert not torch.allclose(other.params["P"], eager.params["P"], atol=1e-6)
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # property tests: L-BFGS on the exact loss reaches the predicted minimum and structure
 # ----------------------------------------------------------------------------------------------------------------

@@ -33,9 +33,10 @@ import numpy as np
 import torch
 
 from numerics.device import resolve_device, resolve_dtype
-from numerics.optimize import OptResult, minimize_population, train_sampled
+from numerics.optimize import OptResult, chunked_model_sum, minimize_population, train_sampled
 from numerics.samplers import (
     commuting_family,
+    diagonal_trajectories,
     haar_orthogonal,
     initial_states,
     sequences,
@@ -46,6 +47,9 @@ from theory.arguments import even_int, one_of, positive_float, positive_int
 from theory.sander import non_augmented as theory
 
 Params = dict[str, torch.Tensor]
+#: Working-set budget of one batched chunk of models in :func:`fit_sampled` (measured best at 2-4 MiB on the
+#: benchmark CPU for both the reference size and the property-test size; see ``benchmarks/bench_speed.py``).
+CHUNK_BYTES = 4 * 2**20
 Case = Literal["unitary", "orthogonal", "haar"]
 CASES: tuple[str, ...] = ("unitary", "orthogonal", "haar")
 
@@ -93,10 +97,13 @@ def _mask(T: int, device: torch.device) -> torch.Tensor:
 
 def _check_shapes(params: Params, seqs: torch.Tensor) -> int:
     A, B, P = params["A"], params["B"], params["P"]
-    n, T1, d = seqs.shape
+    *lead, n, T1, d = seqs.shape
     T = T1 - 1
-    if P.shape[-1] != T or A.shape[-1] != d or B.shape != A.shape:
-        raise ValueError(f"shapes do not match: seqs {tuple(seqs.shape)} needs P ({T}, {T}) and A, B (H, {d}); "
+    models = tuple(A.shape[:-2])
+    if (P.shape[-2:] != (T, T) or A.shape[-1] != d or B.shape != A.shape or tuple(P.shape[:-2]) != models
+            or tuple(lead) != models):
+        raise ValueError(f"shapes do not match: seqs {tuple(seqs.shape)} needs P (..., {T}, {T}) and A, B (..., H, {d}) "
+                         f"with the same leading model axes as seqs before its (n, T+1, d); "
                          f"got A {tuple(A.shape)}, B {tuple(B.shape)}, P {tuple(P.shape)}")
     return T
 
@@ -108,6 +115,8 @@ def predict(params: Params, seqs: torch.Tensor) -> torch.Tensor:
     Monte-Carlo and quadrature checks of the closed forms go through.
     """
     T = _check_shapes(params, seqs)
+    if seqs.dim() != 3:
+        raise ValueError(f"seqs must be (n, T+1, d) for the head-by-head pass, got shape {tuple(seqs.shape)}")
     A, B, P = params["A"], params["B"], params["P"]
     if seqs.is_complex():
         A, B, P = A.to(seqs.dtype), B.to(seqs.dtype), P.to(seqs.dtype)
@@ -125,17 +134,20 @@ def predict_fast(params: Params, seqs: torch.Tensor) -> torch.Tensor:
     ``M_r = Σ_{j≤r+1} P[r, j] s_j s_jᵀ``: one ``(T−1)×T`` matmul over the key outer products instead of per-head
     ``(n, H, T−1, T)`` score tensors (about 1.8x faster forward+backward at d=10, H=8, T=20; equal to
     :func:`predict` to round-off, see ``tests/test_sander_non_augmented.py``).
+
+    Batched models: parameters with leading model axes ``(..., H, d)``, ``(..., T, T)`` and sequences
+    ``(..., n, T+1, d)`` with the same leading axes give ``(..., n, T−1, d)``; model ``m`` sees only its data.
     """
     T = _check_shapes(params, seqs)
     C = attention_product(params).to(seqs.dtype)
-    pm = (params["P"][: T - 1] * _mask(T, seqs.device)).to(seqs.dtype)
-    keys = seqs[:, :T]
-    moments = torch.einsum("rj,njlk->nrlk", pm, keys.unsqueeze(-1) * keys.unsqueeze(-2))
-    return torch.einsum("kl,nrl,nrlk->nrk", C, seqs[:, : T - 1].conj(), moments)
+    pm = (params["P"][..., : T - 1, :] * _mask(T, seqs.device)).to(seqs.dtype)
+    keys = seqs[..., :T, :]
+    moments = torch.einsum("...rj,...njlk->...nrlk", pm, keys.unsqueeze(-1) * keys.unsqueeze(-2))
+    return torch.einsum("...kl,...nrl,...nrlk->...nrk", C, seqs[..., : T - 1, :].conj(), moments)
 
 
 def _squared_error(pred: torch.Tensor, seqs: torch.Tensor) -> torch.Tensor:
-    err = pred - seqs[:, 2:]
+    err = pred - seqs[..., 2:, :]
     return (err.abs() ** 2).sum((-1, -2)) if err.is_complex() else (err ** 2).sum((-1, -2))
 
 
@@ -145,8 +157,9 @@ def sequence_losses(params: Params, seqs: torch.Tensor) -> torch.Tensor:
 
 
 def sampled_loss(params: Params, seqs: torch.Tensor) -> torch.Tensor:
-    """Mean over sequences of the squared error (the sampled population loss), via :func:`predict_fast`."""
-    return _squared_error(predict_fast(params, seqs), seqs).mean()
+    """Mean over sequences of the squared error (the sampled population loss), via :func:`predict_fast`;
+    shape ``(...)``: one loss per model for batched models (see :func:`predict_fast`)."""
+    return _squared_error(predict_fast(params, seqs), seqs).mean(-1)
 
 
 def exact_loss(params: Params, case: Literal["unitary", "orthogonal"], *, radius_sq: float = 2.0) -> torch.Tensor:
@@ -172,16 +185,17 @@ def sample_sequences(case: Case, n: int, d: int, T: int, *, rng: np.random.Gener
     one_of("case", case, CASES)
     n, d, T = positive_int("n", n), positive_int("d", d), positive_int("T", T)
     if case == "unitary":
-        _, w = unitary_diagonal(n, d, rng=rng, mu=mu)
+        lam, _ = unitary_diagonal(n, d, rng=rng, mu=mu)
         s0 = initial_states(n, d, s0_law or "torus", rng=rng, complex_valued=True)
+        seqs = diagonal_trajectories(lam, s0, T)
     elif case == "orthogonal":
-        even_int("d", d)
-        w, _ = commuting_family(d, mu=mu).sample(n, rng=rng)
-        s0 = initial_states(n, d, s0_law or "torus", rng=rng)
+        family = commuting_family(even_int("d", d), mu=mu)
+        th = family.sample_angles(n, rng=rng)
+        seqs = family.trajectories(th, initial_states(n, d, s0_law or "torus", rng=rng), T)
     else:
         w = haar_orthogonal(d, n, rng=rng)
-        s0 = initial_states(n, d, s0_law or "sphere", rng=rng)
-    return to_torch(sequences(w, s0, T), dtype=dtype, device=device)
+        seqs = sequences(w, initial_states(n, d, s0_law or "sphere", rng=rng), T)
+    return to_torch(seqs, dtype=dtype, device=device)
 
 
 def quadrature_sequences(case: Literal["unitary", "orthogonal"], d: int, T: int, *, dtype: str | torch.dtype = "float64",
@@ -292,11 +306,19 @@ def fit_exact(case: Literal["unitary", "orthogonal"], d: int, H: int, T: int, *,
 
 def fit_sampled(case: Case, d: int, H: int, T: int, *, seed: int, steps: int, batch: int, lr: float,
                 models: int = 1, scale: float = 0.1, mu: float = 1.0, dtype: str = "float64",
-                device: str | torch.device | None = "cpu", s0_law: str | None = None) -> OptResult:
+                device: str | torch.device | None = "cpu", s0_law: str | None = None,
+                compile_loss: bool = False) -> OptResult:
     """Adam + cosine decay on fresh sampled batches; ``models`` independent models trained at once.
 
     With ``models > 1`` the parameters carry a leading model axis (``A: (M, H, d)``, …); each model sees its
-    own data and the summed loss keeps their gradients independent (``torch.func.vmap`` over the forward).
+    own data and the summed loss keeps their gradients independent.  On a CPU the models are evaluated in batched
+    chunks (:func:`numerics.optimize.chunked_model_sum`) whose largest intermediate, the key moments
+    ``(chunk, batch, T−1, d, d)``, stays within ``CHUNK_BYTES`` (cache-sized: one big batch spills out of cache
+    and was 2.6x slower than a loop at d=10, H=8, T=20, 32 models x batch 128; see ``benchmarks/bench_speed.py``);
+    on CUDA all models go in one chunk.
+
+    ``compile_loss=True`` runs the loss through ``torch.compile`` (fused kernels; about 2-3x faster per step on a CPU,
+    paid for once by a compilation of a few seconds per shape; needs a C++ compiler, or Triton on CUDA).
     """
     models = positive_int("models", models)
     g = torch.Generator().manual_seed(int(seed))
@@ -308,8 +330,10 @@ def fit_sampled(case: Case, d: int, H: int, T: int, *, seed: int, steps: int, ba
         x = sample_sequences(case, models * batch, d, T, rng=rng, mu=mu, dtype=dtype, device=device, s0_law=s0_law)
         return x.reshape((models, batch) + tuple(x.shape[1:]))
 
-    batched = torch.func.vmap(sampled_loss)
-    out = train_sampled(lambda p, b: batched(p, b).sum(), init, sample, steps=steps, lr=lr)
+    per_model = batch * (T - 1) * d * d * resolve_dtype(dtype).itemsize * (2 if case == "unitary" else 1)
+    chunk = models if resolve_device(device).type == "cuda" else max(1, CHUNK_BYTES // per_model)
+    loss_fn = torch.compile(sampled_loss, dynamic=False) if compile_loss else sampled_loss
+    out = train_sampled(lambda p, b: chunked_model_sum(loss_fn, p, b, chunk), init, sample, steps=steps, lr=lr)
     out.loss = out.loss / models
     return out
 
