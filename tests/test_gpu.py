@@ -36,6 +36,17 @@ def test_exact_fit_and_sampled_training_agree_across_devices() -> None:
     assert abs(a.loss - b.loss) <= 1e-6 * max(1.0, abs(a.loss))
 
 
+def test_batched_and_compiled_sampled_training_on_cuda() -> None:
+    """Many models at once (one chunk on CUDA, cache-sized chunks on the CPU) and the torch.compile path
+    (Triton kernels on CUDA) train the same models as the CPU eager pass."""
+    kw = dict(steps=20, batch=32, lr=1e-2, models=6)
+    cpu = na.fit_sampled("orthogonal", 6, 3, 5, seed=3, device="cpu", **kw)
+    for compiled in (False, True):
+        gpu = na.fit_sampled("orthogonal", 6, 3, 5, seed=3, device="cuda", compile_loss=compiled, **kw)
+        for k in cpu.params:
+            assert torch.allclose(gpu.params[k].cpu(), cpu.params[k], atol=1e-8, rtol=0), (k, compiled)
+
+
 @pytest.mark.parametrize("claim", load_all().select(profile="quick"), ids=lambda c: c.id)
 def test_quick_claims_on_cuda(claim, tmp_path) -> None:
     result = run_claim(claim, profile="quick", device="cuda", out_dir=tmp_path)
