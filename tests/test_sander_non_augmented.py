@@ -253,6 +253,8 @@ def test_model_float32_and_shape_errors() -> None:
     assert model.predict(params, seqs).dtype == torch.complex64
     with pytest.raises(ValueError, match="shapes"):
         model.predict(params, seqs[:, :4])
+    with pytest.raises(ValueError, match="H must be at least the model's 2 heads"):
+        model.pad_heads(params, 1)
 
 
 def test_batched_sampled_training_matches_independent_models() -> None:
@@ -303,6 +305,23 @@ def test_batched_forward_and_chunked_sum_equal_per_model_passes() -> None:
         chunked_model_sum(model.sampled_loss, stacked, data, 0)
     with pytest.raises(ValueError, match="shapes do not match"):
         model.predict_fast(stacked, data[:3])
+
+
+@settings(max_examples=5, deadline=None)
+@given(d=st.integers(2, 4), T=st.integers(3, 6), seed=seeds())
+def test_property_head_counts_trained_at_once_reach_their_minima(d: int, T: int, seed: int) -> None:
+    """Every head count 1..d+1 in one batched sampled training (zero-padded heads): each model reaches its own
+    minimum (T−1)·max(d−H, 0) of the exact loss, and the padding heads are still exactly zero."""
+    heads = list(range(1, d + 2))
+    res = model.fit_sampled("unitary", d, heads, T, seed=seed % 2**31, steps=120, batch=64, lr=0.1, models=len(heads))
+    zero = (T - 1) * d
+    for m, h in enumerate(heads):
+        p = model.unstack(res.params, m)
+        gap = float(model.exact_loss(p, "unitary")) - na.loss_u_minimum(d, h, T)
+        assert -1e-9 <= gap <= 1e-3 * zero, (h, gap)            # the claim's bound (sander.non-aug.heads-u.sampled)
+        assert not p["A"][h:].any() and not p["B"][h:].any()
+    with pytest.raises(ValueError, match="one per model"):
+        model.fit_sampled("unitary", d, heads, T, seed=0, steps=1, batch=4, lr=0.1, models=len(heads) + 1)
 
 
 def test_compiled_sampled_training_equals_eager() -> None:

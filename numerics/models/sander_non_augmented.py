@@ -27,7 +27,7 @@ The positional-encoding-only variant (``pe_only_*``) fixes ``H = 1``, ``a = b = 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 import torch
@@ -68,6 +68,21 @@ def init_params(H: int, d: int, T: int, *, scale: float = 0.1, generator: torch.
     g = generator if generator is not None else torch.Generator().manual_seed(0)
     draw = lambda *shape: (scale * torch.randn(*shape, generator=g, dtype=torch.float64)).to(dtype=dt, device=dev)  # noqa: E731
     return {"A": draw(H, d), "B": draw(H, d), "P": draw(T, T)}
+
+
+def pad_heads(params: Params, H: int) -> Params:
+    """The same model with ``H`` heads: zero rows appended to ``A`` and ``B``.
+
+    A zero head ``(a_h, b_h) = (0, 0)`` adds nothing to the output, and it stays zero under gradient training:
+    ``∂L/∂a_h`` carries the factor ``b_h`` and ``∂L/∂b_h`` the factor ``a_h`` (through ``C = BᵀA``), so both
+    gradients are exactly 0, and Adam moves a parameter only where its gradient history is non-zero.  Models of
+    different head counts therefore train in one batch, each exactly the model of its own ``H``.
+    """
+    have = params["A"].shape[-2]
+    if positive_int("H", H) < have:
+        raise ValueError(f"H must be at least the model's {have} heads to pad, got {H}")
+    pad = lambda x: torch.cat([x, x.new_zeros(x.shape[:-2] + (H - have, x.shape[-1]))], dim=-2)  # noqa: E731
+    return {**params, "A": pad(params["A"]), "B": pad(params["B"])}
 
 
 def attention_product(params: Params) -> torch.Tensor:
@@ -304,14 +319,16 @@ def fit_exact(case: Literal["unitary", "orthogonal"], d: int, H: int, T: int, *,
                      history=history, attempts=attempts)
 
 
-def fit_sampled(case: Case, d: int, H: int, T: int, *, seed: int, steps: int, batch: int, lr: float,
+def fit_sampled(case: Case, d: int, H: int | Sequence[int], T: int, *, seed: int, steps: int, batch: int, lr: float,
                 models: int = 1, scale: float = 0.1, mu: float = 1.0, dtype: str = "float64",
                 device: str | torch.device | None = "cpu", s0_law: str | None = None,
                 compile_loss: bool = False) -> OptResult:
     """Adam + cosine decay on fresh sampled batches; ``models`` independent models trained at once.
 
     With ``models > 1`` the parameters carry a leading model axis (``A: (M, H, d)``, …); each model sees its
-    own data and the summed loss keeps their gradients independent.  On a CPU the models are evaluated in batched
+    own data and the summed loss keeps their gradients independent.  Models of different head counts train
+    together when ``H`` is a sequence (one count per model): each is padded with zero heads (:func:`pad_heads`),
+    which stay exactly zero.  On a CPU the models are evaluated in batched
     chunks (:func:`numerics.optimize.chunked_model_sum`) whose largest intermediate, the key moments
     ``(chunk, batch, T−1, d, d)``, stays within ``CHUNK_BYTES`` (cache-sized: one big batch spills out of cache
     and was 2.6x slower than a loop at d=10, H=8, T=20, 32 models x batch 128; see ``benchmarks/bench_speed.py``);
@@ -321,8 +338,12 @@ def fit_sampled(case: Case, d: int, H: int, T: int, *, seed: int, steps: int, ba
     paid for once by a compilation of a few seconds per shape; needs a C++ compiler, or Triton on CUDA).
     """
     models = positive_int("models", models)
+    heads = [positive_int("H", H)] * models if isinstance(H, int) else [positive_int("H", h) for h in H]
+    if len(heads) != models:
+        raise ValueError(f"H must be one head count or one per model ({models} models), got {len(heads)}")
     g = torch.Generator().manual_seed(int(seed))
-    inits = [init_params(H, d, T, scale=scale, generator=g, dtype=dtype, device=device) for _ in range(models)]
+    inits = [pad_heads(init_params(h, d, T, scale=scale, generator=g, dtype=dtype, device=device), max(heads))
+             for h in heads]
     init = {k: torch.stack([p[k] for p in inits]) for k in inits[0]}
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
 

@@ -247,6 +247,53 @@ register(Claim(
 ))
 
 
+def _sampled_heads_u(ctx: RunContext, *, claimed: str) -> Measurement:
+    """Every head count 1..d+1 (two seeds each) trained in ONE batched Adam run (padded heads stay zero);
+    compared with the claimed minimum of its own H (``claimed="own"``) or, for the control, with the wrong
+    claim that every H reaches the full-head minimum 0 (``claimed="full"``)."""
+    d, T = 4, 5
+    steps, batch, lr = (120, 64, 0.1) if ctx.quick else (400, 128, 0.05)
+    heads = [h for h in range(1, d + 2) for _ in range(2)]
+    t0 = time.perf_counter()
+    res = model.fit_sampled("unitary", d, heads, T, seed=ctx.torch_seed(0), steps=steps, batch=batch, lr=lr,
+                            models=len(heads), device=ctx.device)
+    seconds = time.perf_counter() - t0
+    zero = (T - 1) * d
+    rows = []
+    for m, h in enumerate(heads):
+        p = {k: v.double().cpu() for k, v in model.unstack(res.params, m).items()}
+        target = theory.loss_u_minimum(d, h if claimed == "own" else d, T)
+        loss = float(model.exact_loss(p, "unitary"))
+        rows.append({"H": h, "loss": loss, "claimed_minimum": target, "rel_gap": abs(loss - target) / zero,
+                     "padded_heads_max_abs": float(max(p["A"][h:].abs().max(), p["B"][h:].abs().max()))
+                     if h < max(heads) else 0.0})
+    return Measurement(
+        error=max(r["rel_gap"] for r in rows),
+        expected=("|exact loss − (T−1)·max(d−H, 0)| / zero-predictor loss ≤ %g for every H" % SAMPLED_BOUND
+                  if claimed == "own" else "the wrong claim: every H reaches 0"),
+        observed={f"H={r['H']}": f"{r['loss']:.4f} (claimed {r['claimed_minimum']:g})" for r in rows[::2]},
+        compared="exact population loss of each model of one batched Adam run vs the claimed minimum of its H, "
+                 "relative to the zero predictor (T−1)·d",
+        details={"d": d, "T": T, "heads": heads, "steps": steps, "batch": batch, "lr": lr, "rows": rows,
+                 "seconds": seconds})
+
+
+register(Claim(
+    id="sander.non-aug.heads-u.sampled", paper=PAPER, reference=f"{SECTION}: global minima, unitary case, head count",
+    statement=("Case U, d = 4: with H heads the minimum is (T−1)·max(d−H, 0) and Adam on sampled sequences reaches "
+               "it for every H — all head counts 1..d+1 trained at once in one batched computation (zero-padded "
+               "heads, which stay exactly zero)."),
+    kind="trained", check=lambda ctx: _sampled_heads_u(ctx, claimed="own"),
+    control=lambda ctx: _sampled_heads_u(ctx, claimed="full"),
+    control_description="the same trained models against the wrong claim that H < d heads also reach 0",
+    tolerance=Tolerance(SAMPLED_BOUND, (
+        "noise-free targets: at the minimum of each H the mini-batch gradient restricted to the reachable "
+        "directions vanishes; measured gaps after 120 Adam steps (batch 64, lr 0.1, cosine decay) are ≤ 4e-4 of "
+        "the zero predictor, and a missing head costs (T−1)/((T−1)d) = 1/d = 0.25 of it")),
+    seed=33, rests_on=(U_UNIFORM, INDEXING),
+))
+
+
 # --------------------------------------------------------------------------------------------------------------
 # 2. case O: exact loss (symbolic, quadrature, MC), minima, head count, PE ratio
 # --------------------------------------------------------------------------------------------------------------
