@@ -10,8 +10,9 @@ Parts
    T=20).  Ours: float64 L-BFGS with saddle-escape restarts (``numerics.models.sander_non_augmented.fit_exact``).
    Baseline: plain gradient descent with the reference hyper-parameters (lr 1e-3, initialisation 0.1·N(0,1)) on
    the same closed form.  Metric: wall time until the normalised gap ``(L − L*)/(d(T−1))`` (``d(T−1)`` is the
-   loss of the zero predictor) is below 1e-8; the baseline gets a time budget and, if it does not get there,
-   its ratio is reported as a lower bound (">").
+   loss of the zero predictor) is first below 1e-8 (ours: the first L-BFGS evaluation below it; the full
+   convergence time is reported too); the baseline gets a time budget and, if it does not get there, its ratio
+   is reported as a lower bound (">").
 2. ``sampled``: sampled-sequence training throughput (sequences per second, forward+backward+Adam step).
    Ours: ``fit_sampled(models=M)`` — M independent models in cache-sized batched chunks, data drawn on the fly,
    eager and with ``compile_loss=True`` (``torch.compile``; its one-off compilation is timed separately, as a
@@ -50,30 +51,35 @@ def bench_population(seeds: list[int], gd_budget_s: float, device: str) -> dict:
     for seed in seeds:
         t0 = time.perf_counter()
         res = na.fit_exact("orthogonal", D, H, T, seed=seed, device=device)
+        reached = [c for loss, c in zip(res.history, res.history_clock) if _gap(loss) < 1e-8]
         ours.append({"seed": seed, "seconds": time.perf_counter() - t0, "gap": _gap(res.loss),
+                     "seconds_to_gap": reached[0] - t0 if reached else float("nan"),
                      "restarts": len(res.attempts) - 1})
     # Plain GD with the reference hyper-parameters, same closed form, same initialisation as seed 0.
     g = torch.Generator().manual_seed(seeds[0])
     params = {k: v.requires_grad_(True) for k, v in na.init_params(H, D, T, scale=0.1, generator=g, device=device).items()}
     t0, steps, gap = time.perf_counter(), 0, float("inf")
     while time.perf_counter() - t0 < gd_budget_s:
-        for _ in range(500):
-            loss = na.exact_loss(params, "orthogonal")
-            grads = torch.autograd.grad(loss, list(params.values()))
-            with torch.no_grad():
-                for p, gr in zip(params.values(), grads):
-                    p -= 1e-3 * gr
-            steps += 1
-        with torch.no_grad():
-            gap = _gap(float(na.exact_loss(params, "orthogonal")))
+        loss = na.exact_loss(params, "orthogonal")
+        gap = _gap(float(loss.detach()))  # the same "first evaluation below the gap" as ours
         if gap < 1e-8:
             break
+        grads = torch.autograd.grad(loss, list(params.values()))
+        with torch.no_grad():
+            for p, gr in zip(params.values(), grads):
+                p -= 1e-3 * gr
+        steps += 1
     gd_seconds = time.perf_counter() - t0
     ours_ok = [o for o in ours if o["gap"] < 1e-8]
     ours_time = float(np.median([o["seconds"] for o in ours]))
+    # A seed that never reached the gap counts as +inf (never), so the median stays honest.
+    to_gap = float(np.median([o["seconds_to_gap"] if o["seconds_to_gap"] == o["seconds_to_gap"] else np.inf
+                              for o in ours]))
     return {"ours": ours, "ours_reached": f"{len(ours_ok)}/{len(ours)}", "ours_median_s": ours_time,
+            "ours_median_s_to_gap": to_gap,
             "gd": {"steps": steps, "seconds": gd_seconds, "gap": gap, "reached": gap < 1e-8},
-            "ratio": gd_seconds / ours_time, "ratio_is_lower_bound": not gap < 1e-8}
+            "ratio": gd_seconds / to_gap, "ratio_full_convergence": gd_seconds / ours_time,
+            "ratio_is_lower_bound": not gap < 1e-8}
 
 
 def gemm_gflops(dtype: torch.dtype, device: torch.device) -> float:
@@ -155,9 +161,11 @@ def main() -> None:
             out[f"pop_{dev}"] = r
             gd = r["gd"]
             rows.append((dev, "population loss to gap 1e-8 (d=10,H=8,T=20)",
-                         f"L-BFGS median {r['ours_median_s']:.2f} s ({r['ours_reached']} seeds reached)",
+                         f"L-BFGS median {r['ours_median_s_to_gap']:.2f} s to the gap, {r['ours_median_s']:.2f} s to "
+                         f"full convergence ({r['ours_reached']} seeds reached)",
                          f"plain GD lr 1e-3: {gd['steps']} steps, {gd['seconds']:.1f} s, gap {gd['gap']:.2g}",
-                         f"{'>' if r['ratio_is_lower_bound'] else ''}{r['ratio']:.0f}x"))
+                         f"{'>' if r['ratio_is_lower_bound'] else ''}{r['ratio']:.0f}x to the gap "
+                         f"({r['ratio_full_convergence']:.1f}x vs our full convergence)"))
         if "sampled" in args.parts:
             # The reference size (arithmetic-bound) and a property-test size (overhead-bound).
             for cfg in ((D, H, T, 32, 128), (4, 2, 6, 64, 64)):

@@ -31,6 +31,8 @@ class OptResult:
     iterations: int
     seconds: float
     history: list[float] = field(default_factory=list)
+    #: ``time.perf_counter()`` at each ``history`` entry (L-BFGS evaluations), e.g. for time-to-gap measurements.
+    history_clock: list[float] = field(default_factory=list)
     attempts: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -38,7 +40,8 @@ def _clone(params: Params) -> Params:
     return {k: v.detach().clone() for k, v in params.items()}
 
 
-def _lbfgs(loss_fn: Callable[[Params], torch.Tensor], params: Params, max_iter: int, tol: float) -> tuple[Params, float, int, list[float]]:
+def _lbfgs(loss_fn: Callable[[Params], torch.Tensor], params: Params, max_iter: int, tol: float,
+           clock: list[float]) -> tuple[Params, float, int, list[float]]:
     leaves = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
     opt = torch.optim.LBFGS(list(leaves.values()), lr=1.0, max_iter=max_iter, tolerance_grad=tol,
                             tolerance_change=tol * 1e-3, history_size=50, line_search_fn="strong_wolfe")
@@ -49,6 +52,7 @@ def _lbfgs(loss_fn: Callable[[Params], torch.Tensor], params: Params, max_iter: 
         loss = loss_fn(leaves)
         loss.backward()
         history.append(float(loss.detach()))
+        clock.append(time.perf_counter())
         return loss
 
     opt.step(closure)
@@ -73,7 +77,8 @@ def minimize_population(loss_fn: Callable[[Params], torch.Tensor], init: Params,
     if not init:
         raise ValueError("init must hold at least one parameter tensor")
     t0 = time.perf_counter()
-    best, best_loss, iters, history = _lbfgs(loss_fn, init, max_iter, grad_tol)
+    clock: list[float] = []
+    best, best_loss, iters, history = _lbfgs(loss_fn, init, max_iter, grad_tol, clock)
     attempts = [{"attempt": 0, "loss": best_loss, "iterations": iters}]
     total = iters
     for attempt in range(1, restarts + 1):
@@ -81,14 +86,14 @@ def minimize_population(loss_fn: Callable[[Params], torch.Tensor], init: Params,
             break
         start = {k: v + perturb_scale * torch.randn(v.shape, generator=generator, dtype=v.dtype).to(v.device)
                  for k, v in best.items()}
-        params, loss, iters, hist = _lbfgs(loss_fn, start, max_iter, grad_tol)
+        params, loss, iters, hist = _lbfgs(loss_fn, start, max_iter, grad_tol, clock)
         total += iters
         history.extend(hist)
         attempts.append({"attempt": attempt, "loss": loss, "iterations": iters})
         if loss < best_loss:
             best, best_loss = params, loss
     return OptResult(params=_clone(best), loss=best_loss, iterations=total, seconds=time.perf_counter() - t0,
-                     history=history, attempts=attempts)
+                     history=history, history_clock=clock, attempts=attempts)
 
 
 def cosine_lr(step: int, steps: int, lr: float, final_fraction: float = 1e-2) -> float:

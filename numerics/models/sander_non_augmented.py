@@ -301,7 +301,7 @@ def fit_exact(case: Literal["unitary", "orthogonal"], d: int, H: int, T: int, *,
     start = init if init is not None else init_params(H, d, T, scale=scale, generator=g, device=device)
     best: OptResult | None = None
     attempts: list[dict[str, Any]] = []
-    iterations, seconds, history = 0, 0.0, []
+    iterations, seconds, history, clock = 0, 0.0, [], []
     for k in range(starts):
         if k > 0:
             start = init_params(H, d, T, scale=scale, generator=g, device=device)
@@ -310,13 +310,14 @@ def fit_exact(case: Literal["unitary", "orthogonal"], d: int, H: int, T: int, *,
         attempts.extend({**a, "start": k} for a in res.attempts)
         iterations, seconds = iterations + res.iterations, seconds + res.seconds
         history.extend(res.history)
+        clock.extend(res.history_clock)
         if best is None or res.loss < best.loss:
             best = res
         if best.loss - target <= gap * max(1.0, abs(target)):
             break
     assert best is not None
     return OptResult(params=balance_heads(best.params), loss=best.loss, iterations=iterations, seconds=seconds,
-                     history=history, attempts=attempts)
+                     history=history, history_clock=clock, attempts=attempts)
 
 
 def fit_sampled(case: Case, d: int, H: int | Sequence[int], T: int, *, seed: int, steps: int, batch: int, lr: float,
