@@ -2,6 +2,7 @@
 
     proofs-check list [--claims PATTERN ...] [--profile quick|full]
     proofs-check run  [--claims PATTERN ...] [--profile quick|full] [--out DIR] [--device auto|cpu|cuda] [--seed N]
+                      [--workers N | --scheduler ADDRESS | --cluster-config FILE]
     proofs-check sweep NAME --scale cpu|paper [--workers N | --scheduler ADDR | --cluster-config FILE] [--resume]
 
 ``run`` exits 0 when no claim FAILs or ERRORs, 1 otherwise, 2 on bad arguments.
@@ -45,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=int, default=1,
                      help="torch intra-op threads (default 1: the models are small, and on 2 busy cores two "
                           "threads made the trained claims 2-3x slower)")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="run the claims in parallel on a local Dask cluster of N single-threaded workers "
+                            "(default: one by one in this process)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run them on a running Dask scheduler")
+    where.add_argument("--cluster-config", type=Path, default=None, metavar="FILE",
+                       help="run them on a dask-jobqueue cluster (YAML, see docs/sweeps.md)")
     return p
 
 
@@ -80,8 +88,17 @@ def _cmd_run(args: argparse.Namespace, console: Console, argv: list[str]) -> int
             progress.advance(task)
             console.print(f"[{_STYLE[r.verdict]}]{r.verdict:7s}[/] {r.id}  ({r.seconds:.1f} s)")
 
-        report = run_claims(claims, profile=args.profile, device=device, out_dir=args.out, seed=args.seed,
-                            on_result=on_result, command="proofs-check " + shlex.join(argv))
+        common = dict(profile=args.profile, device=device, out_dir=args.out, seed=args.seed, on_result=on_result,
+                      command="proofs-check " + shlex.join(argv))
+        if args.workers is None and args.scheduler is None and args.cluster_config is None:
+            report = run_claims(claims, **common)
+        else:
+            from proofs_check.sweeps.claims import run_claims_on
+            from proofs_check.sweeps.executor import open_executor
+
+            with open_executor(workers=args.workers, scheduler=args.scheduler,
+                               cluster_config=args.cluster_config) as executor:
+                report = run_claims_on(executor, claims, **common)
     paths = write_report(report, args.out)
     c = report.counts()
     console.print(f"PASS {c['PASS']}  FAIL {c['FAIL']}  ERROR {c['ERROR']}  SKIPPED {c['SKIPPED']}  "

@@ -674,3 +674,20 @@ def test_cli_runs_a_sweep_writes_the_report_and_resumes(tmp_path, monkeypatch):
     assert _executions(log) == 4  # all four came from OUT/cache
     assert run_sweep_command(_parse(["sweep", "toy-bad", "--in-process", "--out", str(tmp_path / "bad"),
                                      "--no-progress"]), console) == 1
+
+
+def test_cli_run_with_workers_gives_the_in_process_results(tmp_path):
+    """``proofs-check run --workers 2`` runs the registry's claims on a LocalCluster: same verdicts and the same
+    measured numbers as the default in-process run (claims are seeded; every task runs single-threaded)."""
+    from proofs_check.cli import main
+
+    pattern = ["vladymyrov.thm41.*", "sander.non-aug.zero-o.identity"]
+    assert main(["run", "--claims", *pattern, "--out", str(tmp_path / "a"), "--no-progress"]) == 0
+    assert main(["run", "--claims", *pattern, "--workers", "2", "--out", str(tmp_path / "b"), "--no-progress"]) == 0
+    a, b = (json.loads((tmp_path / x / "report.json").read_text())["results"] for x in ("a", "b"))
+    assert [r["id"] for r in a] == [r["id"] for r in b] and len(a) == 3
+    for ra, rb in zip(a, b):
+        assert ra["verdict"] == rb["verdict"] == "PASS"
+        assert ra["check"]["error"] == rb["check"]["error"] and ra["control"]["error"] == rb["control"]["error"]
+    with pytest.raises(SystemExit):  # argparse: one place to run at a time
+        main(["run", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"])
