@@ -120,17 +120,32 @@ def chunked_model_sum(loss_fn: Callable[[Params, torch.Tensor], torch.Tensor], p
 
 
 def train_sampled(loss_fn: Callable[[Params, Any], torch.Tensor], init: Params, sample_batch: Callable[[int], Any], *,
-                  steps: int, lr: float, final_lr_fraction: float = 1e-2, log_every: int = 50) -> OptResult:
+                  steps: int, lr: float, final_lr_fraction: float = 1e-2, log_every: int = 50,
+                  per_model: bool = False, clip_norm: float | None = None, name: str = "model") -> OptResult:
     """Adam on fresh mini-batches ``sample_batch(step)`` with cosine decay; returns the last parameters.
 
-    ``loss_fn(params, batch)`` must return a scalar (sum over a batch of independent models is fine: their
-    gradients do not interact, so one call trains them all at once).
+    Default: ``loss_fn(params, batch)`` returns a scalar (a sum over independent models is fine: their gradients
+    do not interact, so one call trains them all at once); a non-finite loss raises ``FloatingPointError``.
+
+    ``per_model=True``: every parameter carries a leading axis of ``M`` independent models and ``loss_fn`` returns
+    their ``M`` losses.  A model whose loss turns non-finite is frozen from that step on (its gradient is zeroed
+    and its parameters are restored after every Adam step, since Adam's momentum would still move them) and
+    marked ``diverged`` in ``attempts``; only when every model has diverged
+    is ``FloatingPointError`` raised.  ``clip_norm`` rescales each model's gradient (all its parameters together)
+    to a norm of at most ``clip_norm``.  ``history`` and ``loss`` are then the lowest loss among the live
+    models; ``name`` is what the models are called in messages (e.g. ``"restart"``).
     """
     steps = positive_int("steps", steps)
     lr = positive_float("lr", lr)
+    if clip_norm is not None:
+        clip_norm = positive_float("clip_norm", clip_norm)
+        if not per_model:
+            raise ValueError("clip_norm is per model: it needs per_model=True")
     t0 = time.perf_counter()
     leaves = {k: v.detach().clone().requires_grad_(True) for k, v in init.items()}
     opt = torch.optim.Adam(list(leaves.values()), lr=lr)
+    models = next(iter(leaves.values())).shape[0] if per_model else 1
+    alive = torch.ones(models, dtype=torch.bool, device=next(iter(leaves.values())).device)
     history: list[float] = []
     loss = torch.tensor(float("nan"))
     for step in range(steps):
@@ -138,12 +153,37 @@ def train_sampled(loss_fn: Callable[[Params, Any], torch.Tensor], init: Params, 
             group["lr"] = cosine_lr(step, steps, lr, final_lr_fraction)
         batch = sample_batch(step)
         opt.zero_grad()
-        loss = loss_fn(leaves, batch)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"training diverged at step {step}: loss {float(loss)}; lower lr (now {lr})")
-        loss.backward()
+        losses = loss_fn(leaves, batch).reshape(-1)
+        alive &= torch.isfinite(losses.detach())
+        if not bool(alive.any()):
+            what = f"every {name} diverged by step {step}" if per_model else f"training diverged at step {step}"
+            raise FloatingPointError(f"{what}: loss {losses.detach().tolist()}; lower lr (now {lr})"
+                                     + (" or clip_norm" if clip_norm is not None else ""))
+        losses[alive].sum().backward()
+        if per_model:
+            _freeze_and_clip(leaves, alive, clip_norm)
+            frozen = {k: v.detach()[~alive].clone() for k, v in leaves.items()}
         opt.step()
+        if per_model and not bool(alive.all()):
+            with torch.no_grad():  # a zero gradient alone does not stop Adam: its momentum still moves the model
+                for k, v in leaves.items():
+                    v[~alive] = frozen[k]
+        loss = losses.detach()[alive].min()
         if step % log_every == 0 or step == steps - 1:
-            history.append(float(loss.detach()))
-    return OptResult(params=_clone(leaves), loss=float(loss.detach()), iterations=steps,
-                     seconds=time.perf_counter() - t0, history=history)
+            history.append(float(loss))
+    attempts = ([{name: i, "diverged": not bool(ok)} for i, ok in enumerate(alive.tolist())] if per_model else [])
+    return OptResult(params=_clone(leaves), loss=float(loss), iterations=steps,
+                     seconds=time.perf_counter() - t0, history=history, attempts=attempts)
+
+
+def _freeze_and_clip(leaves: Params, alive: torch.Tensor, clip_norm: float | None) -> None:
+    """Zero the gradients of diverged models; rescale each model's gradient norm to at most ``clip_norm``."""
+    with torch.no_grad():
+        for v in leaves.values():
+            v.grad[~alive] = 0.0
+        if clip_norm is not None:
+            m = alive.shape[0]
+            norms = torch.sqrt(sum((v.grad.reshape(m, -1) ** 2).sum(-1) for v in leaves.values()))
+            factor = torch.clamp(clip_norm / (norms + 1e-12), max=1.0)
+            for v in leaves.values():
+                v.grad.mul_(factor.reshape((m,) + (1,) * (v.ndim - 1)))

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from numerics.device import resolve_device, resolve_dtype
-from numerics.optimize import OptResult, cosine_lr
+from numerics.optimize import OptResult, train_sampled
 from numerics.regression import PAPER_D, PAPER_N, NoiseLaw, RegressionBatch, sample_regression
 from theory.arguments import one_of, positive_float, positive_int
 from theory.vladymyrov.baselines import oracle_prediction, ridge_spectrum
@@ -134,45 +134,27 @@ def train(kind: str, layers: int, law: NoiseLaw, *, steps: int, batch: int, lr: 
     gen = torch.Generator().manual_seed(int(seed))
     inits = [init_params(kind, layers, d=d, heads=heads, scale=init_scale, generator=gen, dtype=dt, device=dev)
              for _ in range(restarts)]
-    leaves = {k: torch.stack([p[k] for p in inits]).requires_grad_(True) for k in PARAM_NAMES[kind]}
+    leaves = {k: torch.stack([p[k] for p in inits]) for k in PARAM_NAMES[kind]}
     rng = np.random.default_rng([int(seed), 1])
-    opt = torch.optim.Adam(list(leaves.values()), lr=lr)
 
     def losses(params: Params, b: dict[str, torch.Tensor]) -> torch.Tensor:
         def one(p: Params) -> torch.Tensor:
             return half_mse(forward_readouts(kind, p, b["x"], b["y"], b["x_query"])[-1], b["y_query"])
         return torch.func.vmap(one)(params)
 
-    t0 = time.perf_counter()
-    history: list[float] = []
-    alive = torch.ones(restarts, dtype=torch.bool, device=dev)
-    for step in range(steps):
-        for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, steps, lr, final_lr_fraction)
-        b = sample_regression(batch, law, rng=rng, n=n, d=d).to_torch(dtype=dt, device=dev)
-        opt.zero_grad()
-        per_model = losses(leaves, b)
-        alive &= torch.isfinite(per_model.detach())
-        if not bool(alive.any()):
-            raise FloatingPointError(f"every restart diverged by step {step}; lower lr (now {lr}) or clip_norm")
-        per_model[alive].sum().backward()
-        with torch.no_grad():
-            for v in leaves.values():  # a diverged restart is frozen: no update, excluded from the choice
-                v.grad[~alive] = 0.0
-            norms = torch.sqrt(sum((v.grad.reshape(restarts, -1) ** 2).sum(-1) for v in leaves.values()))
-            factor = torch.clamp(clip_norm / (norms + 1e-12), max=1.0)
-            for v in leaves.values():
-                v.grad.mul_(factor.reshape((restarts,) + (1,) * (v.ndim - 1)))
-        opt.step()
-        if step % 50 == 0 or step == steps - 1:
-            history.append(float(per_model.detach()[alive].min()))
+    def sample(_: int) -> dict[str, torch.Tensor]:
+        return sample_regression(batch, law, rng=rng, n=n, d=d).to_torch(dtype=dt, device=dev)
+
+    trained = train_sampled(losses, leaves, sample, steps=steps, lr=lr, final_lr_fraction=final_lr_fraction,
+                            per_model=True, clip_norm=clip_norm, name="restart")
+    alive = torch.tensor([not a["diverged"] for a in trained.attempts], device=dev)
     with torch.no_grad():
         val = sample_regression(validation, law, rng=np.random.default_rng([int(seed), 3]), n=n, d=d)
-        val_loss = losses({k: v.detach() for k, v in leaves.items()}, val.to_torch(dtype=dt, device=dev))
+        val_loss = losses(trained.params, val.to_torch(dtype=dt, device=dev))
         val_loss = torch.where(alive, torch.nan_to_num(val_loss, nan=float("inf")), float("inf"))
     best = int(torch.argmin(val_loss))
-    return OptResult(params={k: v.detach()[best].clone() for k, v in leaves.items()}, loss=float(val_loss[best]),
-                     iterations=steps, seconds=time.perf_counter() - t0, history=history,
+    return OptResult(params={k: v[best].clone() for k, v in trained.params.items()}, loss=float(val_loss[best]),
+                     iterations=steps, seconds=trained.seconds, history=trained.history,
                      attempts=[{"restart": i, "validation_loss": float(v)} for i, v in enumerate(val_loss)])
 
 

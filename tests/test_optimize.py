@@ -1,0 +1,62 @@
+"""The shared optimisers of numerics.optimize: per-model sampled training (freeze, clip) and model chunking."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from numerics.optimize import _freeze_and_clip, train_sampled
+
+TARGETS = torch.tensor([[1.0, -2.0], [0.5, 0.5], [-3.0, 2.0]], dtype=torch.float64)
+
+
+def _quadratic(blow_up: int | None = None, at_step: int = 3):
+    """Per-model losses ||x_m − t_m||²; model ``blow_up`` returns inf from step ``at_step`` on."""
+    calls = {"n": 0}
+
+    def loss(params, _batch):
+        out = ((params["x"] - TARGETS) ** 2).sum(-1)
+        if blow_up is not None and calls["n"] >= at_step:
+            out = out.clone()
+            out[blow_up] = float("inf")
+        calls["n"] += 1
+        return out
+
+    return loss
+
+
+def test_per_model_training_freezes_a_diverged_model_and_trains_the_others() -> None:
+    init = {"x": torch.zeros(3, 2, dtype=torch.float64)}
+    # a constant rate (final_lr_fraction=1), so the first three steps are the same in both runs
+    ref = train_sampled(_quadratic(), init, lambda s: None, steps=3, lr=0.1, per_model=True, final_lr_fraction=1.0)
+    res = train_sampled(_quadratic(blow_up=1), init, lambda s: None, steps=400, lr=0.1, per_model=True,
+                        final_lr_fraction=1.0)
+    assert [a["diverged"] for a in res.attempts] == [False, True, False]
+    # model 1 stopped where its three finite steps left it; the others reached their targets
+    assert torch.equal(res.params["x"][1], ref.params["x"][1])
+    assert torch.allclose(res.params["x"][[0, 2]], TARGETS[[0, 2]], atol=1e-3)
+    assert not torch.allclose(res.params["x"][1], TARGETS[1], atol=1e-1)
+
+
+def test_all_models_diverging_raises_and_clip_needs_per_model() -> None:
+    init = {"x": torch.zeros(1, 2, dtype=torch.float64)}
+    with pytest.raises(FloatingPointError, match="every restart diverged by step 0"):
+        train_sampled(lambda p, b: torch.full((1,), float("nan")), init, lambda s: None, steps=5, lr=0.1,
+                      per_model=True, name="restart")
+    with pytest.raises(FloatingPointError, match="training diverged at step 0"):
+        train_sampled(lambda p, b: p["x"].sum() * float("inf"), init, lambda s: None, steps=5, lr=0.1)
+    with pytest.raises(ValueError, match="clip_norm is per model"):
+        train_sampled(lambda p, b: p["x"].sum(), init, lambda s: None, steps=5, lr=0.1, clip_norm=1.0)
+    with pytest.raises(ValueError, match="clip_norm must be a positive"):
+        train_sampled(lambda p, b: p["x"].sum(), init, lambda s: None, steps=5, lr=0.1, per_model=True, clip_norm=0.0)
+
+
+def test_freeze_and_clip_rescales_each_models_gradient_norm() -> None:
+    leaves = {"a": torch.zeros(3, 2, requires_grad=True), "b": torch.zeros(3, 1, requires_grad=True)}
+    leaves["a"].grad = torch.tensor([[3.0, 0.0], [0.3, 0.0], [5.0, 5.0]])
+    leaves["b"].grad = torch.tensor([[4.0], [0.4], [1.0]])
+    _freeze_and_clip(leaves, torch.tensor([True, True, False]), clip_norm=1.0)
+    norms = torch.sqrt((leaves["a"].grad ** 2).sum(-1) + (leaves["b"].grad ** 2).sum(-1))
+    # model 0 (norm 5) clipped to 1 along the same direction; model 1 (norm 0.5) untouched; model 2 frozen
+    assert torch.allclose(norms, torch.tensor([1.0, 0.5, 0.0]))
+    assert torch.allclose(leaves["a"].grad[0], torch.tensor([0.6, 0.0])) and torch.allclose(leaves["b"].grad[0], torch.tensor([0.8]))
