@@ -336,7 +336,9 @@ def fit_sampled(case: Case, d: int, H: int | Sequence[int], T: int, *, seed: int
     on CUDA all models go in one chunk.
 
     ``compile_loss=True`` runs the loss through ``torch.compile`` (fused kernels; about 2-3x faster per step on a CPU,
-    paid for once by a compilation of a few seconds per shape; needs a C++ compiler, or Triton on CUDA).
+    paid for once by a compilation of a few seconds per shape; needs a C++ compiler, or Triton on CUDA).  Complex
+    data (case U) gets no fused kernels from inductor; past torch's recompile limit (8 shapes per process by
+    default) torch falls back to the eager pass with a warning.
     """
     models = positive_int("models", models)
     heads = [positive_int("H", H)] * models if isinstance(H, int) else [positive_int("H", h) for h in H]
