@@ -107,8 +107,8 @@ def chunked_model_sum(loss_fn: Callable[[Params, torch.Tensor], torch.Tensor], p
     """``Σ_m loss_fn(params_m, batch_m)`` over the leading model axis, evaluated ``chunk`` models at a time.
 
     ``loss_fn`` takes parameters and data with a leading model axis and returns one loss per model.  Chunks are
-    as equal as possible, so a compiled ``loss_fn`` sees at most two shapes.  Chunking
-    changes only the order of evaluation: the sum and its gradient are those of one batched call.
+    as equal as possible, so a compiled ``loss_fn`` sees at most two shapes.  Chunking changes only the order of
+    evaluation: the sum and its gradient are those of one batched call.
     """
     chunk = positive_int("chunk", chunk)
     count = batch.shape[0]
@@ -130,10 +130,10 @@ def train_sampled(loss_fn: Callable[[Params, Any], torch.Tensor], init: Params, 
     ``per_model=True``: every parameter carries a leading axis of ``M`` independent models and ``loss_fn`` returns
     their ``M`` losses.  A model whose loss turns non-finite is frozen from that step on (its gradient is zeroed
     and its parameters are restored after every Adam step, since Adam's momentum would still move them) and
-    marked ``diverged`` in ``attempts``; only when every model has diverged
-    is ``FloatingPointError`` raised.  ``clip_norm`` rescales each model's gradient (all its parameters together)
-    to a norm of at most ``clip_norm``.  ``history`` and ``loss`` are then the lowest loss among the live
-    models; ``name`` is what the models are called in messages (e.g. ``"restart"``).
+    marked ``diverged`` in ``attempts``; only when every model has diverged is ``FloatingPointError`` raised.
+    ``clip_norm`` rescales each model's gradient (all its parameters together) to a norm of at most
+    ``clip_norm``.  ``history`` and ``loss`` are then the lowest loss among the live models; ``name`` is what
+    the models are called in messages (e.g. ``"restart"``).
     """
     steps = positive_int("steps", steps)
     lr = positive_float("lr", lr)

@@ -329,11 +329,12 @@ def fit_sampled(case: Case, d: int, H: int | Sequence[int], T: int, *, seed: int
     With ``models > 1`` the parameters carry a leading model axis (``A: (M, H, d)``, …); each model sees its
     own data and the summed loss keeps their gradients independent.  Models of different head counts train
     together when ``H`` is a sequence (one count per model): each is padded with zero heads (:func:`pad_heads`),
-    which stay exactly zero.  On a CPU the models are evaluated in batched
-    chunks (:func:`numerics.optimize.chunked_model_sum`) whose largest intermediate, the key moments
-    ``(chunk, batch, T−1, d, d)``, stays within ``CHUNK_BYTES`` (cache-sized: one big batch spills out of cache
-    and was 2.6x slower than a loop at d=10, H=8, T=20, 32 models x batch 128; see ``benchmarks/bench_speed.py``);
-    on CUDA all models go in one chunk.
+    which stay exactly zero.
+
+    On a CPU the models are evaluated in batched chunks (:func:`numerics.optimize.chunked_model_sum`) whose
+    largest intermediate, the key moments ``(chunk, batch, T−1, d, d)``, stays within ``CHUNK_BYTES``: one big
+    batch spills out of cache and was 2.6x slower than a loop at d=10, H=8, T=20, 32 models x batch 128 (see
+    ``benchmarks/bench_speed.py``).  On CUDA all models go in one chunk.
 
     ``compile_loss=True`` runs the loss through ``torch.compile`` (fused kernels; about 2-3x faster per step on a CPU,
     paid for once by a compilation of a few seconds per shape; needs a C++ compiler, or Triton on CUDA).  Complex
@@ -341,7 +342,7 @@ def fit_sampled(case: Case, d: int, H: int | Sequence[int], T: int, *, seed: int
     default) torch falls back to the eager pass with a warning.
     """
     models = positive_int("models", models)
-    heads = [positive_int("H", H)] * models if isinstance(H, int) else [positive_int("H", h) for h in H]
+    heads = [positive_int("H", H)] * models if isinstance(H, (int, np.integer)) else [positive_int("H", h) for h in H]
     if len(heads) != models:
         raise ValueError(f"H must be one head count or one per model ({models} models), got {len(heads)}")
     g = torch.Generator().manual_seed(int(seed))
