@@ -160,12 +160,14 @@ def train_sampled(loss_fn: Callable[[Params, Any], torch.Tensor], init: Params, 
             raise FloatingPointError(f"{what}: loss {losses.detach().tolist()}; lower lr (now {lr})"
                                      + (" or clip_norm" if clip_norm is not None else ""))
         losses[alive].sum().backward()
+        frozen: Params = {}
         if per_model:
             _freeze_and_clip(leaves, alive, clip_norm)
-            frozen = {k: v.detach()[~alive].clone() for k, v in leaves.items()}
+            if not bool(alive.all()):  # a zero gradient alone does not stop Adam: its momentum still moves the model
+                frozen = {k: v.detach()[~alive].clone() for k, v in leaves.items()}
         opt.step()
-        if per_model and not bool(alive.all()):
-            with torch.no_grad():  # a zero gradient alone does not stop Adam: its momentum still moves the model
+        if frozen:
+            with torch.no_grad():
                 for k, v in leaves.items():
                     v[~alive] = frozen[k]
         loss = losses.detach()[alive].min()
