@@ -209,22 +209,28 @@ register(Claim(
 SAMPLED_BOUND = 1e-3
 
 
+def _trained_sampled_u(ctx: RunContext, d: int, heads: list[int], T: int, steps: int, batch: int,
+                       lr: float) -> tuple[list[dict[str, torch.Tensor]], float]:
+    """Adam on sampled case-U sequences, one model per entry of ``heads``, all in one batched run
+    (:func:`numerics.models.sander_non_augmented.fit_sampled`); each model's float64 CPU parameters and the time."""
+    t0 = time.perf_counter()
+    res = model.fit_sampled("unitary", d, heads, T, seed=ctx.torch_seed(0), steps=steps, batch=batch, lr=lr,
+                            models=len(heads), device=ctx.device)
+    seconds = time.perf_counter() - t0
+    return [{k: v.double().cpu() for k, v in model.unstack(res.params, m).items()} for m in range(len(heads))], seconds
+
+
 def _sampled_u(ctx: RunContext, *, untrained: bool) -> Measurement:
     d, H, T = 3, 3, 5
     steps, batch, lr, models = (120, 64, 0.1, 2) if ctx.quick else (600, 256, 0.05, 4)
-    seed = ctx.torch_seed(0)
     if untrained:
-        g = torch.Generator().manual_seed(seed)
+        g = torch.Generator().manual_seed(ctx.torch_seed(0))
         params = [model.init_params(H, d, T, generator=g) for _ in range(models)]
         seconds = 0.0
     else:
-        t0 = time.perf_counter()
-        res = model.fit_sampled("unitary", d, H, T, seed=seed, steps=steps, batch=batch, lr=lr, models=models,
-                                device=ctx.device)
-        seconds = time.perf_counter() - t0
-        params = [model.unstack(res.params, i) for i in range(models)]
+        params, seconds = _trained_sampled_u(ctx, d, [H] * models, T, steps, batch, lr)
     zero = (T - 1) * d
-    losses = [float(model.exact_loss({k: v.double().cpu() for k, v in p.items()}, "unitary")) for p in params]
+    losses = [float(model.exact_loss(p, "unitary")) for p in params]
     rel = [x / zero for x in losses]
     return Measurement(error=max(rel), expected=f"exact loss / zero-predictor loss ≤ {SAMPLED_BOUND:g} (minimum 0)",
                        observed=[f"{x:.2e}" for x in rel],
@@ -254,14 +260,10 @@ def _sampled_heads_u(ctx: RunContext, *, claimed: str) -> Measurement:
     d, T = 4, 5
     steps, batch, lr = (120, 64, 0.1) if ctx.quick else (400, 128, 0.05)
     heads = [h for h in range(1, d + 2) for _ in range(2)]
-    t0 = time.perf_counter()
-    res = model.fit_sampled("unitary", d, heads, T, seed=ctx.torch_seed(0), steps=steps, batch=batch, lr=lr,
-                            models=len(heads), device=ctx.device)
-    seconds = time.perf_counter() - t0
+    trained, seconds = _trained_sampled_u(ctx, d, heads, T, steps, batch, lr)
     zero = (T - 1) * d
     rows = []
-    for m, h in enumerate(heads):
-        p = {k: v.double().cpu() for k, v in model.unstack(res.params, m).items()}
+    for h, p in zip(heads, trained):
         target = theory.loss_u_minimum(d, h if claimed == "own" else d, T)
         loss = float(model.exact_loss(p, "unitary"))
         rows.append({"H": h, "loss": loss, "claimed_minimum": target, "rel_gap": abs(loss - target) / zero,

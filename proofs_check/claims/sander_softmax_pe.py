@@ -41,12 +41,9 @@ def _measure(ctx: RunContext, *, free_p: bool) -> Measurement:
         target = theory.loss_o_softmax_infimum(d, H, T)
         zero = (T - 1) * d                            # the zero predictor's loss (ρ = 2)
         t0 = time.perf_counter()
-        if free_p:
-            res = product.fit_exact("orthogonal", d, H, T, seed=ctx.torch_seed(i))
-            C = product.attention_product(res.params).numpy()
-        else:
-            res = model.fit_exact(d, H, T, seed=ctx.torch_seed(i), starts=4, max_iter=300)
-            C = product.attention_product(res.params).numpy()
+        res = (product.fit_exact("orthogonal", d, H, T, seed=ctx.torch_seed(i)) if free_p
+               else model.fit_exact(d, H, T, seed=ctx.torch_seed(i), starts=4, max_iter=300))
+        C = product.attention_product(res.params).numpy()
         row = {"d": d, "H": H, "T": T, "trained_loss": res.loss, "infimum": target, "zero_predictor": zero,
                "rel_gap": (res.loss - target) / zero, "seconds": time.perf_counter() - t0,
                "simplex_minimum_at_trained_C": theory.loss_o_simplex_minimum(C, T)[0],
