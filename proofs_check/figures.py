@@ -6,6 +6,17 @@ from pathlib import Path
 from typing import Any
 
 
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the non-interactive Agg backend (reports are drawn without a display); imported
+    on first use, so loading the claims does not import matplotlib."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def save_figure(fig: Any, out_dir: Path | str | None, name: str) -> str | None:
     """Save a matplotlib figure as ``figures/<name>.png`` under ``out_dir``; return that relative path.
 

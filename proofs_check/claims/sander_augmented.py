@@ -16,6 +16,7 @@ import torch
 from numerics import samplers
 from numerics.models import sander_augmented as model
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
+from proofs_check.figures import pyplot
 from proofs_check.registry import register
 from theory.sander import augmented as th
 
@@ -329,10 +330,7 @@ def _heatmap_figure(ctx: RunContext, params: model.Params, predicted: model.Para
 
     Moduli are shown because a complex model sits at an arbitrary diagonal-unitary gauge (docs, "gauge").
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     def panels(p: model.Params) -> list[tuple[np.ndarray, str]]:
         w_v, w_kq = p["W_V"].detach().cpu().numpy(), p["W_KQ"].detach().cpu().numpy()

@@ -16,6 +16,7 @@ import torch
 
 from numerics.models import sander_non_augmented as model
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
+from proofs_check.figures import pyplot
 from proofs_check.registry import register
 from theory.sander import non_augmented as theory
 
@@ -554,10 +555,7 @@ def _structure(case: str, params: dict[str, np.ndarray], H: int) -> dict[str, fl
 
 
 def _fig3_figure(ctx: RunContext, case: str, ours: dict[str, np.ndarray], stored: dict[str, np.ndarray], alpha: float) -> str | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     d, H, T = FIG3[case]
     if case == "unitary":

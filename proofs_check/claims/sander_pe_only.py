@@ -13,6 +13,7 @@ import sympy as sp
 
 from numerics.models import sander_non_augmented as model
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
+from proofs_check.figures import pyplot
 from proofs_check.registry import register
 from theory.sander import pe_only as theory
 
@@ -69,10 +70,7 @@ ROW_TOL = 0.02
 
 
 def _pe_figure(ctx: RunContext, ours: dict[int, dict[str, Any]], sampled: dict[int, np.ndarray]) -> str | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, len(MUS), figsize=(3.2 * len(MUS), 3), sharey=True)
     j = np.arange(T - 1)

@@ -18,6 +18,7 @@ from numerics.models import vladymyrov as vm
 from numerics.regression import PAPER_D, PAPER_N, NoiseLaw, RegressionBatch, sample_regression
 from numerics.vladymyrov_training import SCALES, baseline_losses, train_scaled
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
+from proofs_check.figures import pyplot
 from proofs_check.registry import register
 from theory.vladymyrov import baselines as bl
 from theory.vladymyrov.model import context_gram, diag_matrices, forward, gdpp_matrices, head_sum, omega, omega_forward, tokens
@@ -206,7 +207,7 @@ register(Claim(
 
 def _gdpp(ctx: RunContext, precondition: bool) -> Measurement:
     rng = ctx.rng(0)
-    n, d, L = PAPER_N, PAPER_D, 5
+    d, L = PAPER_D, 5
     x, y, xq = _prompts(rng, 64)
     oxx, oyx = -rng.uniform(0.0, 0.02, L), -rng.uniform(0.01, 0.05, L)
     P, Q = gdpp_matrices(np.ones((L, 1)), (oyx / oxx)[:, None], oxx[:, None], d)  # omega_yx = p_y q_x
@@ -439,10 +440,7 @@ register(Claim(
 
 
 def _shrinkage(ctx: RunContext, kind: str) -> Measurement:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     label, layers = "U5", ADAPTIVE_LAYERS
     t = _trained(kind, layers, label, ctx.seed, _scale(ctx), ctx.device)
@@ -509,10 +507,7 @@ register(Claim(
 
 
 def _layers_table(ctx: RunContext, kind: str) -> Measurement:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     label, max_layers = "U5", 4
     ev = _eval_batch(label, ctx.seed, ctx.quick)

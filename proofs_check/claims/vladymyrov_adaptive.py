@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
+from proofs_check.figures import pyplot
 from proofs_check.registry import register
 from theory.vladymyrov import adaptive as ad
 from theory.vladymyrov.model import diag_matrices, forward, omega, omega_forward
@@ -367,10 +368,7 @@ def _thm52_limit(ctx: RunContext, one_layer: bool) -> Measurement:
         worst = max(worst, dev)
     figures = []
     if ctx.out_dir is not None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         fig, ax = plt.subplots(figsize=(5, 3.5))
         for sigma, colour in zip(THM52_SIGMAS, ("C0", "C1")):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
+from proofs_check.figures import pyplot
 from proofs_check.registry import register
 from theory.vladymyrov import second_order as so
 from theory.vladymyrov.recursion import gdpp_preconditioned_gd
@@ -342,10 +343,7 @@ def _layer_count(ctx: RunContext, plain_gd: bool) -> Measurement:
     per_decade = [so.gdpp_layers_needed(10 * k, 1e-8) - so.gdpp_layers_needed(k, 1e-8) for k in (1e2, 1e3, 1e4, 1e5)]
     figs = []
     if ctx.out_dir is not None and not plain_gd:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         fig, ax = plt.subplots(figsize=(5.2, 3.6))
         grid = np.logspace(-1, -256, 60)

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from proofs_check.figures import save_figure
+from proofs_check.figures import pyplot, save_figure
 from proofs_check.sweeps.grid import Aggregate, Grid, Sweep, group_outcomes
 
 PAPER = "Sander et al. 2024 (arXiv:2402.05787)"
@@ -91,10 +91,7 @@ def head_count_table(tasks: list[dict[str, Any]], out_dir: Path | None) -> Aggre
 def _head_count_figure(data: dict[str, Any], out_dir: Path | None) -> str | None:
     if out_dir is None or not data:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for case, marker in (("unitary", "o"), ("orthogonal", "s")):
@@ -168,10 +165,7 @@ def pe_mu_table(tasks: list[dict[str, Any]], out_dir: Path | None) -> Aggregate:
 def _pe_figure(data: dict[str, Any], out_dir: Path | None) -> str | None:
     if out_dir is None or not data:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for mu, v in sorted(data.items(), key=lambda kv: float(kv[0])):

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from proofs_check.figures import save_figure
+from proofs_check.figures import pyplot, save_figure
 from proofs_check.sweeps.grid import Aggregate, Grid, Sweep, group_outcomes
 
 PAPER = "Vladymyrov et al. 2024 (arXiv:2402.14180)"
@@ -183,10 +183,7 @@ def _baseline_rows(cells: dict[tuple[int, str, str], dict[str, Any]], noises: li
 def _figure(cells: dict[tuple[int, str, str], dict[str, Any]], noises: list[str], out_dir: Path | None) -> str | None:
     if out_dir is None or not noises:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     cols = min(5, len(noises))
     rows = math.ceil(len(noises) / cols)
