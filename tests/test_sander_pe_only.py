@@ -7,7 +7,6 @@ import pytest
 import sympy as sp
 import torch
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from numerics.models import sander_non_augmented as model
 from theory.sander import pe_only as pe

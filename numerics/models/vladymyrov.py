@@ -18,7 +18,6 @@ ridge oracle (``λ = σ_τ²``) on the same prompts (Sec. 6).
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np

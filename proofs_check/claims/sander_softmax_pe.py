@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import torch
 from scipy.optimize import minimize
 
 from numerics.models import sander_non_augmented as product
