@@ -31,6 +31,13 @@ KINDS: tuple[str, ...] = ("symbolic", "identity", "monte-carlo", "trained", "mea
 Profile = Literal["quick", "full"]
 PROFILES: tuple[str, ...] = ("quick", "full")
 Verdict = Literal["PASS", "FAIL", "ERROR", "SKIPPED"]
+#: Where a tolerance comes from.  ``standard-errors``: k standard errors of a Monte-Carlo or held-out estimate;
+#: ``round-off``: a floating-point error bound; ``optimiser-gap``: the stopping rule or measured gap of an
+#: optimiser; ``exact``: exact (symbolic or rational) arithmetic, bound 0; ``theorem-bound``: the bound the paper's
+#: statement itself asserts (the claim *is* the inequality).
+TOLERANCE_ORIGINS: tuple[str, ...] = ("standard-errors", "round-off", "optimiser-gap", "exact", "theorem-bound")
+#: A control whose error is below this multiple of the bound is flagged *weak*: it barely failed.
+WEAK_CONTROL_MARGIN = 3.0
 
 _ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[.\-_][a-z0-9]+)*$")
 
@@ -45,19 +52,23 @@ class Tolerance:
 
     bound: float
     reason: str
+    origin: str = "unspecified"
 
     def __post_init__(self) -> None:
         if not isinstance(self.bound, (int, float)) or math.isnan(self.bound) or self.bound < 0:
             raise ValueError(f"Tolerance.bound must be a non-negative number, got {self.bound!r}")
         if not self.reason or not self.reason.strip():
             raise ValueError("Tolerance.reason must say where the bound comes from")
+        if self.origin not in TOLERANCE_ORIGINS + ("unspecified",):
+            raise ValueError(f"Tolerance.origin must be one of {TOLERANCE_ORIGINS}, got {self.origin!r}")
 
 
 @dataclass
 class Measurement:
     """What a check (or a negative control) measured.
 
-    ``error`` is the one number compared with the tolerance; ``expected`` and ``observed`` are what a reader
+    ``error`` is the one finite, non-negative number compared with the tolerance (anything else is refused with a
+    ``ValueError``, so a NaN from a diverged run is reported as ERROR, never as PASS or as a control that "failed"); ``expected`` and ``observed`` are what a reader
     needs to see (numbers, short lists or strings; JSON-serialisable); ``compared`` says in words what was
     compared.  ``details`` holds any further numbers; ``figures`` paths relative to the report folder.
     """
@@ -70,7 +81,15 @@ class Measurement:
     figures: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.error = float(self.error)
+        try:
+            error = float(self.error)
+        except (TypeError, ValueError):
+            raise ValueError(f"Measurement.error must be a number, got {self.error!r}") from None
+        if not math.isfinite(error) or error < 0:
+            raise ValueError(
+                f"Measurement.error must be a finite non-negative number, got {self.error!r} "
+                f"(compared: {self.compared!r})")
+        self.error = error
 
 
 @dataclass
@@ -130,6 +149,7 @@ class Claim:
     requires_cuda: bool = False
     finding: str | None = None
     rests_on: tuple[str, ...] = ()
+    route: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID_PATTERN.match(self.id):
@@ -165,6 +185,18 @@ def passes(measurement: Measurement, tolerance: Tolerance) -> bool:
 def control_fails(measurement: Measurement, tolerance: Tolerance) -> bool:
     """Whether a negative control failed as it must: a number (possibly +inf) strictly above the bound."""
     return (not math.isnan(measurement.error)) and measurement.error > tolerance.bound
+
+
+def control_margin(control: Measurement, tolerance: Tolerance) -> float:
+    """How many times the bound the negative control missed by: ``control.error / bound`` (inf for bound 0)."""
+    if tolerance.bound == 0:
+        return math.inf if control.error > 0 else 0.0
+    return control.error / tolerance.bound
+
+
+def is_weak(control: Measurement, tolerance: Tolerance) -> bool:
+    """A control that failed by less than :data:`WEAK_CONTROL_MARGIN` times the bound: a weak discrimination."""
+    return control_margin(control, tolerance) < WEAK_CONTROL_MARGIN
 
 
 def verdict_of(check: Measurement, control: Measurement, tolerance: Tolerance) -> tuple[Verdict, str]:

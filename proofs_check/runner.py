@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from proofs_check.claim import PROFILES, Claim, Measurement, RunContext, verdict_of
+from proofs_check.claim import PROFILES, Claim, Measurement, RunContext, control_margin, is_weak, verdict_of
 from theory.arguments import nonnegative_int, one_of
 
 SCHEMA_VERSION = 1
@@ -46,6 +46,9 @@ class ClaimResult:
     finding: str | None = None
     rests_on: list[str] = field(default_factory=list)
     reproduce: str = ""
+    route: str = ""
+    control_margin: float | None = None
+    weak: bool = False
 
     @property
     def figures(self) -> list[str]:
@@ -134,9 +137,10 @@ def reproduce_command(claim: Claim, profile: str, seed: int, device: str) -> str
 def result_header(claim: Claim, profile: str, device: str, seed: int) -> dict[str, Any]:
     """The fields of a :class:`ClaimResult` that describe the claim and the run, before any verdict."""
     return dict(id=claim.id, paper=claim.paper, reference=claim.reference, statement=claim.statement,
-                kind=claim.kind, tolerance={"bound": claim.tolerance.bound, "reason": claim.tolerance.reason},
+                kind=claim.kind, tolerance={"bound": claim.tolerance.bound, "reason": claim.tolerance.reason,
+                                               "origin": claim.tolerance.origin},
                 control_description=claim.control_description, seed=seed, profile=profile, device=device,
-                finding=claim.finding, rests_on=list(claim.rests_on),
+                finding=claim.finding, rests_on=list(claim.rests_on), route=claim.route,
                 reproduce=reproduce_command(claim, profile, seed, device))
 
 
@@ -164,7 +168,9 @@ def run_claim(claim: Claim, *, profile: str = "quick", device: str = "cpu", out_
                            check=dataclasses.asdict(check) if check else None, **base)
     verdict, reason = verdict_of(check, control, claim.tolerance)
     return ClaimResult(verdict=verdict, reason=reason, seconds=time.perf_counter() - t0,
-                       check=dataclasses.asdict(check), control=dataclasses.asdict(control), **base)
+                       check=dataclasses.asdict(check), control=dataclasses.asdict(control),
+                       control_margin=control_margin(control, claim.tolerance),
+                       weak=is_weak(control, claim.tolerance), **base)
 
 
 def run_claims(claims: Iterable[Claim], *, profile: str = "quick", device: str = "cpu", out_dir: Path | None = None,
