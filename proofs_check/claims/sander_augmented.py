@@ -17,14 +17,14 @@ from numerics import samplers
 from numerics.models import sander_augmented as model
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
 from proofs_check.figures import pyplot
+from proofs_check.papers import SANDER
 from proofs_check.registry import register
 from theory.sander import augmented as th
 
-PAPER = "Sander et al. 2024 (arXiv:2402.05787)"
 U_UNCONFIRMED = ("UNCONFIRMED: the paper's s_0 law and normalisation (this suite: phase-invariant s_0, no 1/t)",)
 Z_BOUND = Tolerance(5.0, "5 standard errors of each Monte-Carlo mean (two-sided false alarm 5.7e-7 per "
                          "comparison under the normal approximation; below 1e-4 for the whole grid by the union "
-                         "bound; optimistic for Gaussian s_0, whose statistics have heavy tails)")
+                         "bound; optimistic for Gaussian s_0, whose statistics have heavy tails)", origin="standard-errors")
 
 # ---------------------------------------------------------------------------------------------------------
 # Shared helpers
@@ -126,7 +126,7 @@ def _identity_measure(ctx: RunContext, *, swapped: bool) -> Measurement:
 
 
 register(Claim(
-    id="sander.aug.one-step-identity", paper=PAPER,
+    id="sander.aug.one-step-identity", paper=SANDER,
     reference="Section 3 (augmented tokens), in-context mapping = one GD step (proposition number UNCONFIRMED)",
     statement=("With W_V = V on (slot 2 → slot 1) and W_KQ = M on (key slot 3, query slot 2), the layer predicts "
                "V S_t M s_t; with V = vI, M = mI this is Ŵ s_t for Ŵ = 0 − vm ∇L_t(0) = vm S_t, one GD step "
@@ -135,8 +135,9 @@ register(Claim(
     control=lambda ctx: _identity_measure(ctx, swapped=True),
     control_description="value and key slots swapped (value reads s_{i−1}, key reads s_i): Σ s_{i−1} s_i^* s_t is not GD",
     tolerance=Tolerance(1e-10, "exact in sympy (count of non-zero residuals must be 0); float64 round-off of "
-                               "length-12 sums of products of unit-scale entries ~1e-14, bound 1e-10"),
-    seed=20240201))
+                               "length-12 sums of products of unit-scale entries ~1e-14, bound 1e-10", origin="round-off"),
+    seed=20240201,
+    route="sympy expansion of the attention output built from the token matrices (not from the GD formula), and the torch forward pass against the numpy one-step map"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -162,13 +163,14 @@ def _symbolic_moments_measure(ctx: RunContext, *, swap_cases: bool) -> Measureme
 
 
 register(Claim(
-    id="sander.aug.moments.symbolic", paper=PAPER, reference="constants of the one-step optimum (derived; docs/sander-augmented.md)",
+    id="sander.aug.moments.symbolic", paper=SANDER, reference="constants of the one-step optimum (derived; docs/sander-augmented.md)",
     statement=("Case U: a_t = E‖S_t s_t‖² = d m6 t² + d(d−1) m2 m4 t, b_t = d m4 t, c = d m2. Case O: a_t = p t "
                "(ρ6 (t+1)/4 + (p−1) ρ2ρ4/2), b_t = p ρ4 t/2, c = p ρ2 (p = d/2, ρ = moments of the squared block radius)."),
     kind="symbolic", check=lambda ctx: _symbolic_moments_measure(ctx, swap_cases=False),
     control=lambda ctx: _symbolic_moments_measure(ctx, swap_cases=True),
     control_description="the other case's constants (complex U vs real O, the d ↔ d/2 pitfall)",
-    tolerance=Tolerance(0.0, "exact symbolic equality: no entry may differ"), seed=11, rests_on=U_UNCONFIRMED))
+    tolerance=Tolerance(0.0, "exact symbolic equality: no entry may differ", origin="exact"), seed=11, rests_on=U_UNCONFIRMED,
+    route="sympy constant-term extraction over explicit symbolic sequences s_t = W^t s_0, independent of the closed-form moment expressions"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -232,20 +234,22 @@ for _case, _ref, _stmt_m in (
         ("O", "Section 3, commuting orthogonal W (case O, 2x2 rotation blocks)",
          "a_t = p t(ρ6(t+1)/4 + (p−1)ρ2ρ4/2), b_t = pρ4 t/2, c = pρ2 (p = d/2; fixed block radius r: η_t* = 2/(r²(t+d−1)))")):
     register(Claim(
-        id=f"sander.aug.moments-{_case.lower()}.mc", paper=PAPER, reference=_ref, statement=_stmt_m,
+        id=f"sander.aug.moments-{_case.lower()}.mc", paper=SANDER, reference=_ref, statement=_stmt_m,
         kind="monte-carlo", check=lambda ctx, c=_case: _mc_measure(ctx, c, what="moments"),
         control=lambda ctx, c=_case: _mc_measure(ctx, c, what="moments", mu=4.0),
         control_description="angles θ ~ U[0, π/2) (μ = 4) instead of U[0, 2π): the closed forms must miss",
-        tolerance=Z_BOUND, seed=31 if _case == "U" else 37, rests_on=U_UNCONFIRMED))
+        tolerance=Z_BOUND, seed=31 if _case == "U" else 37, rests_on=U_UNCONFIRMED,
+    route="Monte Carlo over sampled sequences (numerics.samplers), standard errors from numerics.statistics"))
     register(Claim(
-        id=f"sander.aug.optimum-{_case.lower()}.mc", paper=PAPER, reference=_ref + "; optimal one-step size",
+        id=f"sander.aug.optimum-{_case.lower()}.mc", paper=SANDER, reference=_ref + "; optimal one-step size",
         statement=("η_t* = b_t/a_t is a stationary point of the MC loss E‖η S_t s_t − s_{t+1}‖² and the loss there "
                    "is c − b_t²/a_t (case U torus: d(d−1)/(t+d−1); case O radius r: r²(d/2)(d−1)/(t+d−1)); one η "
                    "shared over positions: η* = Σb_t/Σa_t with loss Σc − (Σb_t)²/Σa_t."),
         kind="monte-carlo", check=lambda ctx, c=_case: _mc_measure(ctx, c, what="optimum"),
         control=lambda ctx, c=_case: _mc_measure(ctx, c, what="optimum", eta_factor=1.2),
         control_description="the step perturbed by +20 % (1.2 η*): neither stationary nor at the optimal loss",
-        tolerance=Z_BOUND, seed=41 if _case == "U" else 43, rests_on=U_UNCONFIRMED))
+        tolerance=Z_BOUND, seed=41 if _case == "U" else 43, rests_on=U_UNCONFIRMED,
+    route="Monte Carlo over sampled sequences: the sampled loss and its derivative at the closed-form step"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -284,7 +288,7 @@ def _general_vm_measure(ctx: RunContext, *, s0: str) -> Measurement:
 
 
 register(Claim(
-    id="sander.aug.general-vm.exact", paper=PAPER,
+    id="sander.aug.general-vm.exact", paper=SANDER,
     reference="Section 3: optimality of one GD step within the block family (theorem number UNCONFIRMED)",
     statement=("Over general complex V, M (ŝ = V S_t M s_t), the exact case-U population loss with phase-invariant "
                "s_0 is minimised at VM = η* I with the one-step loss (per position and with one V, M shared over positions)."),
@@ -293,11 +297,12 @@ register(Claim(
     control_description=("deterministic s_0 = 1_d (d=3, t=4): the general optimum is not scalar (loss ≈ 0.864 < "
                          "scalar 1.000, VM has off-diagonal entries)"),
     tolerance=Tolerance(1e-5, "exact float64 population loss, L-BFGS to gradient 1e-12 with saddle restarts: "
-                              "loss gaps ~1e-14, parameter errors ~1e-7"),
+                              "loss gaps ~1e-14, parameter errors ~1e-7", origin="optimiser-gap"),
     seed=53, rests_on=U_UNCONFIRMED,
     finding=("Deterministic s_0 = 1_d (as in the authors' population scripts) breaks the one-GD-step optimality "
              "in case U: general V, M reach 0.864 (d=3, t=4) against 1.000 for any scalar VM, with "
-             "‖VM − (tr VM/d)I‖/‖VM‖ ≈ 0.22. The one-step form needs a phase-invariant s_0 law.")))
+             "‖VM − (tr VM/d)I‖/‖VM‖ ≈ 0.22. The one-step form needs a phase-invariant s_0 law."),
+    route="L-BFGS over general complex V, M on the exact population tensors (the restricted model's loss, not the scalar closed form), compared with the scalar optimum",))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -406,7 +411,7 @@ def _full_trained_measure(ctx: RunContext, *, untrained: bool) -> Measurement:
 
 
 register(Claim(
-    id="sander.aug.trained-full.u", paper=PAPER,
+    id="sander.aug.trained-full.u", paper=SANDER,
     reference="Section 3 and Fig. 5 analogue (figure content UNCONFIRMED): trained model = one GD step",
     statement=("A one-layer linear attention with full 3d×3d W_KQ, W_V trained on case-U sequences reaches the "
                "block structure (only V ⊗ M on value slot 2, key slot 3, query slot 2), VM = η* I with the shared "
@@ -416,8 +421,9 @@ register(Claim(
     control_description="the untrained (initial) model",
     tolerance=Tolerance(0.1, "Adam on batches of 256 with cosine decay (600 steps quick, 3000 full): the "
                              "minibatch noise floor leaves ~1e-2 relative parameter noise (1–4 % measured); 10 % "
-                             "separates it from the untrained model's O(1)"),
-    seed=61, rests_on=U_UNCONFIRMED))
+                             "separates it from the untrained model's O(1)", origin="optimiser-gap"),
+    seed=61, rests_on=U_UNCONFIRMED,
+    route="Adam on sampled sequences through the torch forward pass of the full 3d x 3d layer; held-out loss measured by sampling through the forward pass, paired with one GD step"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -459,7 +465,7 @@ def _haar_measure(ctx: RunContext, *, s0_law: str) -> Measurement:
 
 
 register(Claim(
-    id="sander.aug.haar.measured", paper=PAPER,
+    id="sander.aug.haar.measured", paper=SANDER,
     reference="Section 5 experiments, non-commuting W (Fig. 5; plotted content UNCONFIRMED)",
     statement=("Paper (qualitative): the one-GD-step structure found for commuting W persists for non-commuting "
                "(Haar) W. Measured here: the trained VM block is a multiple of I when s_0 is isotropic; the other "
@@ -468,12 +474,13 @@ register(Claim(
     control=lambda ctx: _haar_measure(ctx, s0_law="ones_normalized"),
     control_description="the authors' fixed s_0 = 1_d/√d, which breaks the O(d) symmetry (s_0-aligned off-diagonals in VM)",
     tolerance=Tolerance(0.05, "Adam noise floor at batch 256 (0.5 % measured for the commuting case); the "
-                              "fixed-s_0 structure sits at ≈ 0.2"),
+                              "fixed-s_0 structure sits at ≈ 0.2", origin="optimiser-gap"),
     seed=71, rests_on=("UNCONFIRMED: the paper's Fig. 5 content and s_0 law",),
     finding=("The reference augmented.py trains on one fixed s_0 = 1_d/√d for every sequence: with it the trained "
              "VM is not a multiple of I (s_0-aligned off-diagonals), so that experiment cannot show the "
              "isotropic one-GD-step structure; with isotropic s_0 it does (VM ∝ I), although other value/key-query "
-             "products stay non-zero for non-commuting W.")))
+             "products stay non-zero for non-commuting W."),
+    route="Adam on sampled Haar sequences through the torch forward pass; structure read off the trained weights"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -517,7 +524,7 @@ def _full_from_gd_measure(ctx: RunContext, case: str) -> Measurement:
 
 
 register(Claim(
-    id="sander.aug.full-model-o.measured", paper=PAPER,
+    id="sander.aug.full-model-o.measured", paper=SANDER,
     reference="Section 3 (the one-GD-step result assumes block-structured parameters)",
     statement=("Measured: for commuting real rotations (case O) one GD step is NOT a minimum of the full 3d×3d "
                "linear-attention layer: trained from the one-step-GD point it lowers the loss by > 1 %, using the "
@@ -527,9 +534,10 @@ register(Claim(
     control=lambda ctx: _full_from_gd_measure(ctx, "U"),
     control_description="case U (complex diagonal W), where one GD step is the full model's optimum (λ-degree argument)",
     tolerance=Tolerance(0.99, "paired held-out loss ratio on 40,000 sequences (MC error ~1e-3) after Adam noise "
-                              "(case U stays within 0.1 % of 1): a 1 % gain is a real improvement"),
+                              "(case U stays within 0.1 % of 1): a 1 % gain is a real improvement", origin="standard-errors"),
     seed=83, profiles=("full",), rests_on=U_UNCONFIRMED,
     finding=("The one-GD-step optimum needs the block-structure assumption in case O: the unrestricted one-layer "
              "model beats one GD step by ≈ 3 % (d=4, T=6, block radius 1: 7.26 vs 7.50; N(0,I) start: 15.94 vs "
              "16.39) through the query's s_{t−1} slot. In case U it cannot (every other slot product has a "
-             "different total λ-degree than the target).")))
+             "different total λ-degree than the target)."),
+    route="held-out Monte-Carlo loss through the torch forward pass of the trained full layer vs one GD step, paired"))

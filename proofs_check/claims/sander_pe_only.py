@@ -14,10 +14,10 @@ import sympy as sp
 from numerics.models import sander_non_augmented as model
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
 from proofs_check.figures import pyplot
+from proofs_check.papers import SANDER
 from proofs_check.registry import register
 from theory.sander import pe_only as theory
 
-PAPER = "Sander et al. 2024 (arXiv:2402.05787)"
 REFERENCE = "Positional encoding and the law of W (section number UNCONFIRMED); reference code pe_only.py"
 DATA = Path(__file__).resolve().parents[1] / "data" / "sander_reference"
 T = 30
@@ -52,13 +52,14 @@ def _identity(ctx: RunContext, P: np.ndarray, what: str) -> Measurement:
 
 
 register(Claim(
-    id="sander.pe-only.exact-minimiser.identity", paper=PAPER, reference=REFERENCE,
+    id="sander.pe-only.exact-minimiser.identity", paper=SANDER, reference=REFERENCE,
     statement=("In the PE-only model (d = 1, s_t = λ^t, λ = e^{iθ/μ}), P[i, i+1] = 1 with every other entry 0 gives "
                "zero loss for every μ, since conj(s_i) s_{i+1}² = s_{i+2}."),
     kind="identity", check=lambda ctx: _identity(ctx, theory.exact_minimiser(T), "superdiagonal ones"),
     control=lambda ctx: _identity(ctx, np.eye(T), "identity (copy the query token)"),
     control_description="P = identity (copy the query token): smallest loss over the same μ values",
-    tolerance=Tolerance(1e-12, "float64 round-off of an exact expectation"), seed=0, rests_on=(ANGLE_LAW,),
+    tolerance=Tolerance(1e-12, "float64 round-off of an exact expectation", origin="round-off"), seed=0, rests_on=(ANGLE_LAW,),
+    route="exact expectation from the moment formula, itself checked against sympy integration, and Monte Carlo of the sampled model",
 ))
 
 
@@ -125,7 +126,7 @@ def _reproduce(ctx: RunContext, *, control: bool) -> Measurement:
 
 
 register(Claim(
-    id="sander.pe-only.gd-rows.measured", paper=PAPER, reference=REFERENCE + "; Fig. 6 of the code README",
+    id="sander.pe-only.gd-rows.measured", paper=SANDER, reference=REFERENCE + "; Fig. 6 of the code README",
     statement=("The learned-PE rows shown for μ = 50…300 are gradient descent from P = 0 (lr 0.5) stopped at loss "
                "< 10⁻³: GD on the exact expectation reproduces the stored rows, their oscillations (4, 2, 2, 1 zero "
                "crossings) get fewer as μ grows, and uniform angles (μ = 1) give no oscillating profile."),
@@ -133,9 +134,10 @@ register(Claim(
     control_description="GD with μ = 1 (uniform angles: P[i,i+1] ≈ 0.97, everything else ≈ 0) against the same stored rows",
     tolerance=Tolerance(ROW_TOL, "the stored rows come from 1000 unseeded draws; the two stored runs of the same code "
                         "differ by up to 0.0065 over the whole matrix (0.0034 on row 28), and 0.02 is about three times "
-                        "the larger spread"),
+                        "the larger spread", origin="standard-errors"),
     seed=81, rests_on=(ANGLE_LAW,),
     finding=("The stored PE rows (and the reference figure) drop the superdiagonal P[i, i+1] that solves the problem "
              "exactly (P[28, 29] ≈ 0.46 at μ = 50), and they are an early-stopped GD solution, not a minimiser: the exact "
              "minimiser (superdiagonal ones) has no trigonometric profile at all."),
+    route="GD on the exact expectation compared with the reference code's stored rows (an independent implementation)",
 ))

@@ -13,10 +13,10 @@ from scipy.optimize import minimize
 from numerics.models import sander_non_augmented as product
 from numerics.models import sander_softmax_pe as model
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
+from proofs_check.papers import SANDER
 from proofs_check.registry import register
 from theory.sander import softmax_pe as theory
 
-PAPER = "Sander et al. 2024 (arXiv:2402.05787)"
 REFERENCE = "Non-augmented tokens, positional encoding (shared notes S-P3; the paper's statement is UNCONFIRMED)"
 BOUND = 1e-6
 
@@ -60,7 +60,7 @@ def _measure(ctx: RunContext, *, free_p: bool) -> Measurement:
 
 
 register(Claim(
-    id="sander.non-aug.softmax-pe.trained", paper=PAPER, reference=REFERENCE,
+    id="sander.non-aug.softmax-pe.trained", paper=SANDER, reference=REFERENCE,
     statement=("Case O: a softmax positional encoding (non-negative rows summing to 1) cannot give the opposite-sign "
                "P[r,r], P[r,r+1] of the zero-loss solution. Its infimum is half the zero-predictor loss, "
                "(T−1)·(d/2)·ρ/2 (attend to the last key only, C = blockdiag(11ᵀ)/ρ), and trained softmax-PE models "
@@ -70,10 +70,11 @@ register(Claim(
     tolerance=Tolerance(BOUND, (
         "float64 L-BFGS on the exact loss; the infimum needs one-hot rows (Z → ∞), so 300 iterations leave a gap "
         "of 1e-9 to 1.5e-8 of the zero predictor (measured); 1e-6 keeps room for seeds, and a softmax model that "
-        "beat the derived value by more would fail as well")),
+        "beat the derived value by more would fail as well"), origin="optimiser-gap"),
     seed=91,
     rests_on=("UNCONFIRMED: S-P3 is the shared notes' reading of the paper; the paper's softmax variant may differ "
               "(per-head PE, softmax over scores)",
               "that no C does better than C = blockdiag(11ᵀ)/ρ is established numerically (trained softmax models, "
               "and in the full profile a Nelder-Mead search over C of the exact simplex minimum), not proved"),
+    route="L-BFGS on the softmax-PE torch model's exact loss (independent of the derived infimum) and, in the full profile, a Nelder-Mead search over C of the exact simplex minimum",
 ))

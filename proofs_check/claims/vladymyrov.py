@@ -19,6 +19,7 @@ from numerics.regression import PAPER_D, PAPER_N, NoiseLaw, RegressionBatch, sam
 from numerics.vladymyrov_training import SCALES, baseline_losses, train_scaled
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
 from proofs_check.figures import pyplot
+from proofs_check.papers import VLADYMYROV
 from proofs_check.registry import register
 from theory.vladymyrov import baselines as bl
 from theory.vladymyrov.model import context_gram, diag_matrices, forward, gdpp_matrices, head_sum, omega, omega_forward, tokens
@@ -26,9 +27,8 @@ from theory.vladymyrov.recursion import (ImplicitState, implicit_states, initial
                                          lemma44_step_printed, ols_data, symbolic_theorem41_residual,
                                          theorem41_relative_error, gdpp_preconditioned_gd)
 
-PAPER = "Vladymyrov, von Oswald, Sandler, Ge 2024 (NeurIPS, arXiv:2402.14180)"
 FLOAT64 = Tolerance(1e-10, "float64 round-off: a few (d+1)x(d+1) products per layer at L <= 4 give ~1e-15 relative; "
-                           "1e-10 leaves 5 orders of headroom and is far below any structural error (>= 1e-4 here)")
+                           "1e-10 leaves 5 orders of headroom and is far below any structural error (>= 1e-4 here)", origin="round-off")
 # Table 1 (adjusted evaluation loss, best of 5 seeds, 1e5 evaluation sequences), read from the paper's text copy.
 TABLE1_BASELINES = {
     "U1": {"constrr": 0.009, "adarr": 0.003, "tunedrr": 0.002},
@@ -87,12 +87,13 @@ def _thm41_float64(ctx: RunContext, wrong: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.thm41.float64", paper=PAPER, reference="Theorem 4.1 and Lemma 4.3 (Sec. 4)",
+    id="vladymyrov.thm41.float64", paper=VLADYMYROV, reference="Theorem 4.1 and Lemma 4.3 (Sec. 4)",
     statement="After l layers, x_i^l = M^l x_i + y_i u^l and y_i^l = a^l y_i - <w^l, x_i> for every token, the query "
               "with y = 0, where (M, u, a, w) follow M' = (I+A)M - b w^T, u' = (I+A)u + a b, a' = (1+d)a + <c, u>, "
               "w' = (1+d)w - M^T c; hence y_hat = <w^L, x_t>.",
     kind="identity", check=lambda ctx: _thm41_float64(ctx, False), control=lambda ctx: _thm41_float64(ctx, True),
     control_description="the recursion without the -b^l w^{lT} term in the M update", tolerance=FLOAT64, seed=41001,
+    route="the FULL attention forward pass (theory.vladymyrov.model.forward) against the Lemma 4.3 recursion",
 ))
 
 
@@ -120,11 +121,12 @@ def _thm41_sympy(ctx: RunContext, include_query: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.thm41.sympy", paper=PAPER, reference="Theorem 4.1 and Lemma 4.3 (Sec. 4), exact",
+    id="vladymyrov.thm41.sympy", paper=VLADYMYROV, reference="Theorem 4.1 and Lemma 4.3 (Sec. 4), exact",
     statement="Theorem 4.1 holds as a polynomial identity in the data for rational weights (n, d, L, H small).",
     kind="symbolic", check=lambda ctx: _thm41_sympy(ctx, False), control=lambda ctx: _thm41_sympy(ctx, True),
     control_description="the forward pass with the query token inside E (unmasked query), against the same recursion",
-    tolerance=Tolerance(0.0, "exact polynomial arithmetic over QQ: the residual must be the zero polynomial"), seed=41002,
+    tolerance=Tolerance(0.0, "exact polynomial arithmetic over QQ: the residual must be the zero polynomial", origin="exact"), seed=41002,
+    route="exact polynomial forward pass over QQ(data) against the recursion",
 ))
 
 
@@ -159,7 +161,7 @@ def _lemma44(ctx: RunContext, printed: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.lemma44.diag-form", paper=PAPER, reference="Lemma 4.4 (Sec. 4) / Lemma A.1",
+    id="vladymyrov.lemma44.diag-form", paper=VLADYMYROV, reference="Lemma 4.4 (Sec. 4) / Lemma A.1",
     statement="For one-head DIAG attention, u^{l+1} = (I - Lambda)u + Gamma Sigma(a w* - w) and w^{l+1} = (1+s)w - "
               "Pi Sigma(a w* - w) - Phi u with Gamma = a w_xy (M + u w*^T), Pi = w_yx M^T (M + u w*^T), "
               "Lambda = -w_xy a^2 rho I - w_xx Sigma^l, s = w_yy lambda^l, Phi = a rho w_yx M^T.",
@@ -171,6 +173,7 @@ register(Claim(
             "the factor a^l. The printed form is off by ~1e-3..1e-2 relative as soon as a^l != 1 (from layer 2 "
             "when w_yy or w_yx != 0); the corrected form holds to 1e-15. (Could be an extraction artefact.)",
     rests_on=("UNCONFIRMED: the display equations of Lemma 4.4 are reconstructed from the text copy (it lost them)",),
+    route="Lemma 4.3 recursion driven by the DIAG forward pass",
 ))
 
 
@@ -194,11 +197,12 @@ def _omega_form(ctx: RunContext, swap_names: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.diag.omega-form", paper=PAPER, reference="Sec. 5, DIAG re-parametrisation (omega_xx, omega_xy, omega_yx, omega_yy)",
+    id="vladymyrov.diag.omega-form", paper=VLADYMYROV, reference="Sec. 5, DIAG re-parametrisation (omega_xx, omega_xy, omega_yx, omega_yy)",
     statement="With diagonal P_k = diag(p_x I, p_y), Q_k = diag(q_x I, q_y), a layer acts as x <- x + w_xx Sigma x + "
               "w_xy y alpha and y <- y + w_yx <alpha, x> + w_yy lambda y, with w_ab = sum_k p_a,k q_b,k.",
     kind="identity", check=lambda ctx: _omega_form(ctx, False), control=lambda ctx: _omega_form(ctx, True),
     control_description="omega_xy and omega_yx exchanged (the opposite naming convention)", tolerance=FLOAT64, seed=50001,
+    route="the DIAG matrix forward pass against the omega update equations",
 ))
 
 
@@ -220,11 +224,12 @@ def _gdpp(ctx: RunContext, precondition: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.gdpp.preconditioned-gd", paper=PAPER, reference="Sec. 5.1 (GD++ updates) and Theorem 5.1's setting",
+    id="vladymyrov.gdpp.preconditioned-gd", paper=VLADYMYROV, reference="Sec. 5.1 (GD++ updates) and Theorem 5.1's setting",
     statement="GD++ performs preconditioned gradient descent on the in-context least squares: its implicit w^l follows "
               "w^{l+1} = w^l + eta_l (M^l)^2 Sigma (w* - w^l) with eta_l = -omega_yx^l and M^l a polynomial in Sigma.",
     kind="identity", check=lambda ctx: _gdpp(ctx, True), control=lambda ctx: _gdpp(ctx, False),
     control_description="the same steps without the (M^l)^2 preconditioner (plain GD)", tolerance=FLOAT64, seed=51001,
+    route="the GD++ forward pass against the preconditioned-GD recursion",
 ))
 
 
@@ -253,13 +258,14 @@ def _oracle_posterior(ctx: RunContext, lam_is_sigma: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.baselines.oracle-posterior-mean", paper=PAPER, reference="Sec. 6, oracle of the adjusted loss (eq. (5))",
+    id="vladymyrov.baselines.oracle-posterior-mean", paper=VLADYMYROV, reference="Sec. 6, oracle of the adjusted loss (eq. (5))",
     statement="With w ~ N(0, I) and known noise sigma, ridge regression with lambda = sigma^2 is the Bayes posterior "
               "mean of w, so it is the oracle the adjusted loss subtracts.",
     kind="monte-carlo", check=lambda ctx: _oracle_posterior(ctx, False), control=lambda ctx: _oracle_posterior(ctx, True),
     control_description="ridge with lambda = sigma (std read as variance) at sigma = 2",
     tolerance=Tolerance(6.0, "6 standard errors from 20 batch means (t with 19 dof: false alarm ~1e-5 per coordinate, "
-                             "~5e-5 over the 4 coordinates)"), seed=60001,
+                             "~5e-5 over the 4 coordinates)", origin="standard-errors"), seed=60001,
+    route="Monte-Carlo joint (w, y) draws: the regression of w on y, independent of the ridge formula",
 ))
 
 
@@ -304,16 +310,17 @@ def _table1(ctx: RunContext, rss_over_n: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.baselines.table1", paper=PAPER, reference="Table 1, rows ConstRR, AdaRR, TunedRR",
+    id="vladymyrov.baselines.table1", paper=VLADYMYROV, reference="Table 1, rows ConstRR, AdaRR, TunedRR",
     statement="Ridge baselines with a constant tuned lambda (ConstRR), lambda = RSS/(n-d) (AdaRR) and lambda = "
               "min(k RSS/(n-d), cap) tuned (TunedRR) reach the adjusted losses of Table 1.",
     kind="monte-carlo", check=lambda ctx: _table1(ctx, False), control=lambda ctx: _table1(ctx, True),
     control_description="AdaRR with the biased noise estimate RSS/n instead of RSS/(n-d)",
     tolerance=Tolerance(1.0, "deviation <= allowance: 15% covers tuning on separate data vs the paper's tuning on the "
-                             "evaluation set (optimistic) and grid choices; 4 SE of both MC means (ours 2e4 quick / 2e5 full, paper 1e5)"),
+                             "evaluation set (optimistic) and grid choices; 4 SE of both MC means (ours 2e4 quick / 2e5 full, paper 1e5)", origin="standard-errors"),
     seed=60002,
     rests_on=("UNCONFIRMED: TunedRR applies min(k*sigma_hat^2, cap) (order of the two adjustments not stated)",
               "UNCONFIRMED: categorical noise levels equally likely"),
+    route="the paper's published Table 1 numbers against our tuned baselines evaluated on fresh prompts",
 ))
 
 
@@ -339,12 +346,13 @@ def _one_layer(ctx: RunContext, variance_reading: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.one-layer.optimum", paper=PAPER, reference="Table 1, L = 1 row (our closed form)",
+    id="vladymyrov.one-layer.optimum", paper=VLADYMYROV, reference="Table 1, L = 1 row (our closed form)",
     statement="The best one-layer model is y_hat = eta <alpha, x_t> with eta = 1/(n+d+1+E sigma^2), with 1/2-MSE "
               "1/2 d(d+1+E sigma^2)/(n+d+1+E sigma^2); minus the oracle it gives Table 1's L = 1 row.",
     kind="monte-carlo", check=lambda ctx: _one_layer(ctx, False), control=lambda ctx: _one_layer(ctx, True),
     control_description="the closed form with the noise law read as a law of the variance (E sigma^2 = sigma_max/2)",
-    tolerance=Tolerance(5.0, "5 standard errors of the MC mean (4e4 prompts quick, 2e5 full): false alarm ~6e-7 per law"), seed=60003,
+    tolerance=Tolerance(5.0, "5 standard errors of the MC mean (4e4 prompts quick, 2e5 full): false alarm ~6e-7 per law", origin="standard-errors"), seed=60003,
+    route="Monte Carlo over sampled prompts of the one-layer prediction",
 ))
 
 
@@ -392,14 +400,15 @@ def _one_layer_trained(ctx: RunContext, untrained: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.train.one-layer", paper=PAPER, reference="Table 1, L = 1 row; Sec. 6 training",
+    id="vladymyrov.train.one-layer", paper=VLADYMYROV, reference="Table 1, L = 1 row; Sec. 6 training",
     statement="A trained one-layer DIAG model reaches the one-layer optimum eta* <alpha, x_t> (FULL, DIAG and GD++ "
               "coincide at L = 1).",
     kind="trained", check=lambda ctx: _one_layer_trained(ctx, False), control=lambda ctx: _one_layer_trained(ctx, True),
     control_description="the untrained (initial) model",
     tolerance=Tolerance(0.02, "2% relative: Adam with cosine decay (quick: 600 steps, batch 256, best of 3) leaves the step "
                               "eta within a few % of eta*, i.e. a loss excess ~(delta eta)^2 well under 2%; MC noise "
-                              "is paired out"), seed=70001,
+                              "is paired out", origin="optimiser-gap"), seed=70001,
+    route="Adam through the torch DIAG forward pass; its loss measured on fresh prompts through the forward pass, paired with the closed-form predictor",
 ))
 
 
@@ -427,15 +436,16 @@ def _adaptive(ctx: RunContext, kind: str) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.train.noise-adaptive", paper=PAPER, reference="Sec. 6, Fig. 1, Fig. 2 (bottom) and Table 1 (U(0,5), L = 2)",
+    id="vladymyrov.train.noise-adaptive", paper=VLADYMYROV, reference="Sec. 6, Fig. 1, Fig. 2 (bottom) and Table 1 (U(0,5), L = 2)",
     statement="Trained DIAG linear transformers adapt to the noise level: at L = 2 under U(0,5) they beat the best "
               "constant-lambda ridge (ConstRR) clearly, while GD++ (q_y = 0) stays at or above ConstRR.",
     kind="trained", check=lambda ctx: _adaptive(ctx, "diag"), control=lambda ctx: _adaptive(ctx, "gdpp"),
     control_description="GD++ (DIAG with q_y = 0: no omega_xy, omega_yy) trained with the same budget",
     tolerance=Tolerance(0.88, "paper (Table 1, L = 2): DIAG/ConstRR = 0.242/0.365 = 0.66, GD++/ConstRR = 1.00; at CPU "
                               "scale (600 Adam steps, best of 3 seeds) we measured ~0.73 and ~1.06, each +-0.04 (2 SE "
-                              "of the paired 2e4-prompt mean); 0.88 sits between the two"),
+                              "of the paired 2e4-prompt mean); 0.88 sits between the two", origin="standard-errors"),
     seed=70002, rests_on=("UNCONFIRMED: DIAG trains the tied (p_x, p_y, q_x, q_y) per head; init N(0, 0.02^2)",),
+    route="Adam through the torch DIAG forward pass; adjusted loss measured on fresh prompts through the forward pass, paired with ConstRR",
 ))
 
 
@@ -494,15 +504,16 @@ def _shrinkage(ctx: RunContext, kind: str) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.train.implicit-shrinkage", paper=PAPER, reference="Lemma 4.4 and Sec. 5.2-5.3 (omega_yy rescaling, omega_xy step size)",
+    id="vladymyrov.train.implicit-shrinkage", paper=VLADYMYROV, reference="Lemma 4.4 and Sec. 5.2-5.3 (omega_yy rescaling, omega_xy step size)",
     statement="The algorithm read off a trained DIAG model is noise-adaptive: with X and the OLS solution w* fixed, "
               "its implicit weight vector w^L shrinks w* more when the residual energy rho (the noise estimate) grows, "
               "like ridge; GD++'s w^L depends on (Sigma, w*) only (Lemma 4.4 with omega_xy = omega_yy = 0).",
     kind="measured", check=lambda ctx: _shrinkage(ctx, "diag"), control=lambda ctx: _shrinkage(ctx, "gdpp"),
     control_description="the same measurement on GD++ trained with the same budget",
     tolerance=Tolerance(0.2, "at least 80% of prompts: a noise-adaptive rule shrinks more with more residual energy "
-                             "on (nearly) every prompt; GD++ cannot react to rho at all (fraction 1 up to round-off)"),
+                             "on (nearly) every prompt; GD++ cannot react to rho at all (fraction 1 up to round-off)", origin="standard-errors"),
     seed=70002,
+    route="the Lemma 4.3 implicit weights of the trained model on prompts with rescaled residuals",
 ))
 
 
@@ -538,11 +549,12 @@ def _layers_table(ctx: RunContext, kind: str) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.train.layers", paper=PAPER, reference="Table 1 and Fig. 1 (U(0,5), L = 1..4), Fig. 5",
+    id="vladymyrov.train.layers", paper=VLADYMYROV, reference="Table 1 and Fig. 1 (U(0,5), L = 1..4), Fig. 5",
     statement="Under U(0,5), the adjusted loss of DIAG decreases with every added layer and falls well below ConstRR "
               "by L = 4; GD++ plateaus near ConstRR.",
     kind="trained", check=lambda ctx: _layers_table(ctx, "diag"), control=lambda ctx: _layers_table(ctx, "gdpp"),
     control_description="GD++ trained the same way (plateau near ConstRR)",
-    tolerance=Tolerance(1.0, "ratios < 1 mean strict improvement with L (evaluation on the same 1e5 prompts, SE ~1%)"),
+    tolerance=Tolerance(1.0, "ratios < 1 mean strict improvement with L (evaluation on the same 1e5 prompts, SE ~1%)", origin="theorem-bound"),
     seed=70003, profiles=("full",),
+    route="Adam through the torch forward pass for L = 1..4; adjusted loss measured on fresh prompts",
 ))

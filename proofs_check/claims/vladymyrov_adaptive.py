@@ -16,18 +16,18 @@ import numpy as np
 
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
 from proofs_check.figures import pyplot
+from proofs_check.papers import VLADYMYROV
 from proofs_check.registry import register
 from theory.vladymyrov import adaptive as ad
 from theory.vladymyrov.model import diag_matrices, forward, omega, omega_forward
 from theory.vladymyrov.recursion import implicit_states, ols_data
 
-PAPER = "Vladymyrov, von Oswald, Sandler, Ge 2024 (NeurIPS, arXiv:2402.14180)"
 N, D = 20, 10  # the paper's prompt size (Sec. 6)
 FLOAT64 = Tolerance(1e-10, "float64 round-off: a few (d+1)x(d+1) products per layer over n = 20 tokens give ~1e-15 "
                            "relative; 1e-10 leaves 5 orders of headroom and sits far below the structural errors "
-                           "the controls produce (>= 1e-3 here)")
+                           "the controls produce (>= 1e-3 here)", origin="round-off")
 EXACT = Tolerance(0.0, "exact arithmetic in the rational-function field QQ(data, omega): every residual must be "
-                       "the zero rational function")
+                       "the zero rational function", origin="exact")
 SYMBOLIC_NOTE = "symbolic data and omega (sympy fraction field over QQ)"
 
 
@@ -81,15 +81,16 @@ def _thm42_bound(ctx: RunContext, n: int) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.thm42.cosine-bound", paper=PAPER, reference="Theorem 4.2 (Sec. 4) and its proof (App. A.3)",
+    id="vladymyrov.thm42.cosine-bound", paper=VLADYMYROV, reference="Theorem 4.2 (Sec. 4) and its proof (App. A.3)",
     statement="For noiseless y_i = w^T x_i with x_i ~ N(0, I), when n >> d the labels y^l of every layer of every linear "
               "transformer have cosine similarity at most 0.1 with y* = (x_i(1)^2)_i (tested at d = 10, n = 1e4 uniformly "
               "over all implicit weights: y^l lies in col(X), so |cos| <= ||Proj_col(X) y*||/||y*||).",
     kind="monte-carlo", check=lambda ctx: _thm42_bound(ctx, 10_000), control=lambda ctx: _thm42_bound(ctx, 100),
     control_description="the same statistic at n = 100 (n not >> d): sup-cosine ~ sqrt(14/100) = 0.37",
     tolerance=Tolerance(0.1, "the theorem's own bound 0.1; at n = 1e4 our approximation sqrt((d+4)/n) = 0.037 and the "
-                             "sup-cosine has a relative spread ~0.3, so 0.1 is ~2.7x the typical value"),
+                             "sup-cosine has a relative spread ~0.3, so 0.1 is ~2.7x the typical value", origin="theorem-bound"),
     seed=42001,
+    route="projection of the target on col(X) by least squares over sampled prompts, and the labels of a random FULL forward pass",
 ))
 
 
@@ -121,15 +122,16 @@ def _thm42_approx(ctx: RunContext, generic: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.thm42.approximation", paper=PAPER, reference="Theorem 4.2 (Sec. 4), proof App. A.3 (our constant)",
+    id="vladymyrov.thm42.approximation", paper=VLADYMYROV, reference="Theorem 4.2 (Sec. 4), proof App. A.3 (our constant)",
     statement="E[cos^2(Proj_col(X) y*, y*)] = (d+4)/n to leading order (E||X^T y*||^2/n = E g^6 + (d-1) E g^4 = 3d+12, "
               "||y*||^2 ~ 3n; the mean of y* included), so the sup-cosine of Theorem 4.2 is ~ sqrt((d+4)/n).",
     kind="monte-carlo", check=lambda ctx: _thm42_approx(ctx, False), control=lambda ctx: _thm42_approx(ctx, True),
     control_description="the generic-position value d/n (y* treated as a vector in general position)",
     tolerance=Tolerance(4.0, "4 standard errors of the MC mean (400 draws per setting quick, 4000 full): false alarm "
                              "~6e-5 per setting; the O(d/n) bias is below 1 SE (ratio 1.004 at d=10, n=500 and 0.992 "
-                             "at n=2000 with 4000 draws; -4% only at n=100)"),
+                             "at n=2000 with 4000 draws; -4% only at n=100)", origin="standard-errors"),
     seed=42002,
+    route="Monte Carlo over sampled prompts of the exact sup-cosine (least-squares projection)",
 ))
 
 
@@ -178,12 +180,13 @@ def _sec52(ctx: RunContext, include_query: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.sec52.omega-yy-rescaling", paper=PAPER, reference="Sec. 5.2 (understanding omega_yy: adaptive rescaling)",
+    id="vladymyrov.sec52.omega-yy-rescaling", paper=VLADYMYROV, reference="Sec. 5.2 (understanding omega_yy: adaptive rescaling)",
     statement="A DIAG layer whose only nonzero coefficient is omega_yy leaves every x alone and multiplies every label, "
               "the query's included, by 1 + omega_yy lambda^l with lambda^l = sum_{i<=n} (y_i^l)^2 over the context "
               "tokens; hence w^l and a^l of Theorem 4.1 scale by that factor and M^l, u^l are unchanged.",
     kind="identity", check=lambda ctx: _sec52(ctx, False), control=lambda ctx: _sec52(ctx, True),
     control_description="lambda^l summed over all n+1 tokens (the query's label included)", tolerance=FLOAT64, seed=52201,
+    route="the DIAG matrix forward pass and the Lemma 4.3 implicit state",
 ))
 
 
@@ -198,11 +201,12 @@ def _sec52_sympy(ctx: RunContext, include_query: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.sec52.omega-yy-sympy", paper=PAPER, reference="Sec. 5.2, exact",
+    id="vladymyrov.sec52.omega-yy-sympy", paper=VLADYMYROV, reference="Sec. 5.2, exact",
     statement="The omega_yy rescaling of Sec. 5.2 holds as an identity of rational functions in the data and the omegas "
               "(after an omega_yx and an omega_xy layer, so the query label and x have moved).",
     kind="symbolic", check=lambda ctx: _sec52_sympy(ctx, False), control=lambda ctx: _sec52_sympy(ctx, True),
     control_description="lambda^l including the query's label", tolerance=EXACT, seed=52202,
+    route="the DIAG forward pass over the rational-function field",
 ))
 
 
@@ -251,13 +255,14 @@ def _sec53(ctx: RunContext, form: str) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.sec53.step-size", paper=PAPER, reference="Sec. 5.3 (understanding omega_xy: adapting step-sizes)",
+    id="vladymyrov.sec53.step-size", paper=VLADYMYROV, reference="Sec. 5.3 (understanding omega_xy: adapting step-sizes)",
     statement="With layer 1 only omega_xy and layer 2 only omega_yx, the query's x is unchanged, alpha^1 = "
               "(1 + omega_xy lambda) alpha exactly, and y_hat = -omega_yx (1 + omega_xy lambda) <alpha, x_t>: one GD step "
               "whose size shrinks with the label energy lambda = rho + w*^T Sigma w* when omega_xy, omega_yx < 0.",
     kind="identity", check=lambda ctx: _sec53(ctx, "exact"), control=lambda ctx: _sec53(ctx, "paper"),
     control_description="the paper's step -omega_yx (1 + omega_xy rho) with the residual energy rho in place of lambda",
     tolerance=FLOAT64, seed=53001, finding=SEC53_FINDING,
+    route="the DIAG matrix forward pass",
 ))
 
 
@@ -273,11 +278,12 @@ def _sec53_sympy(ctx: RunContext, form: str) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.sec53.step-size-sympy", paper=PAPER, reference="Sec. 5.3, exact",
+    id="vladymyrov.sec53.step-size-sympy", paper=VLADYMYROV, reference="Sec. 5.3, exact",
     statement="The Sec. 5.3 step -omega_yx (1 + omega_xy lambda) holds as an identity of rational functions.",
     kind="symbolic", check=lambda ctx: _sec53_sympy(ctx, "exact"), control=lambda ctx: _sec53_sympy(ctx, "paper"),
     control_description="the paper's form with rho = lambda - alpha^T Sigma^-1 alpha in place of lambda",
     tolerance=EXACT, seed=53002,
+    route="the DIAG forward pass over the rational-function field",
 ))
 
 
@@ -314,7 +320,7 @@ def _thm52_constants(ctx: RunContext, printed: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.thm52.constants", paper=PAPER, reference="Theorem 5.2 (Sec. 5.2) and its proof (App. A.5)",
+    id="vladymyrov.thm52.constants", paper=VLADYMYROV, reference="Theorem 5.2 (Sec. 5.2) and its proof (App. A.5)",
     statement="With layer 1 only omega_yx and layer 2 only omega_yy, y_hat = -omega_yx (1 + omega_yy lambda^1) <alpha, x_q>; "
               "matching the ridge limit <alpha, x_q>/(1+sigma_k^2) at two noise levels gives omega_yx = "
               "-(1+s1+s2)/((1+s1)(1+s2)), n omega_yy = -1/(1+s1+s2) (sigma = (0.5, 2): -0.84 and -0.1905).",
@@ -323,6 +329,7 @@ register(Claim(
     tolerance=EXACT, seed=52001, finding=THM52_FINDING,
     rests_on=("UNCONFIRMED: the DIAG layer y <- y + omega_yx <alpha, x> + omega_yy lambda y is reconstructed from the "
               "prose (the text copy lost its displays); the read-out y_hat = -y_t is stated in the text",),
+    route="sympy solution of the matching equations and the symbolic forward pass",
 ))
 
 
@@ -395,7 +402,7 @@ def _thm52_limit(ctx: RunContext, one_layer: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.thm52.ridge-limit", paper=PAPER, reference="Theorem 5.2 (Sec. 5.2), n -> infinity",
+    id="vladymyrov.thm52.ridge-limit", paper=VLADYMYROV, reference="Theorem 5.2 (Sec. 5.2), n -> infinity",
     statement="With x_i ~ N(0, I/n) and sigma in {0.5, 2}, the two-layer DIAG model (omega_yx = -0.84, n omega_yy = -4/21) "
               "has implicit weights w^2 -> ridge (Sigma + sigma^2 I)^-1 alpha at both noise levels; the relative error "
               "decays like n^-1/2 with the first-order RMS sqrt([2 z^2 (1+s)^2 s^2 + (d+1)/(1+s)^2]/n), z = 0.16.",
@@ -404,7 +411,8 @@ register(Claim(
                         "error -> 3 at sigma_2 = 2, no decay in n",
     tolerance=Tolerance(0.3, "the RMS of 100 (quick) / 200 (full) draws has relative SE ~0.07 (sigma=2: error ~ |N(0,1)|, "
                              "SE of RMS = 1/sqrt(2R)) and ~0.05 (sigma=0.5); measured ratios 0.90-1.04. 0.3 is ~4 SE; "
-                             "the O(1/n) bias at n=1e3 was measured under 0.1"),
+                             "the O(1/n) bias at n=1e3 was measured under 0.1", origin="standard-errors"),
     seed=52002, rests_on=("UNCONFIRMED: w ~ N(0, I_d) in Theorem 5.2 (the theorem does not state the law of w; ridge "
                           "with lambda = sigma^2 is the posterior mean for that prior); d = 5 as in the notes",),
+    route="Monte Carlo over sampled prompts: the two-layer implicit weights (checked against the DIAG forward pass) against ridge by linear solve",
 ))

@@ -18,16 +18,16 @@ import numpy as np
 
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
 from proofs_check.figures import pyplot
+from proofs_check.papers import VLADYMYROV
 from proofs_check.registry import register
 from theory.vladymyrov import second_order as so
 from theory.vladymyrov.recursion import gdpp_preconditioned_gd
 
-PAPER = "Vladymyrov, von Oswald, Sandler, Ge 2024 (NeurIPS, arXiv:2402.14180)"
 N, D = 20, 10
 EPS = 1e-9  # accuracy asked of the Theorem 5.1 construction on float64 instances (float floor measured <= 3e-12)
 NOTES_TRAJECTORY = (23.0, 10.5, 5.0, 2.55, 1.50, 1.10, 1.0066, 1.00003)  # shared notes, Sec. 7 (printed digits)
 FAMILIES = {"isotropic": 0.0, "1-decade": 1.0, "2-decade": 2.0}  # feature scales logspace(0, span, d)
-EXACT = Tolerance(0.0, "exact rational arithmetic in sympy: the measured quantity is an exact number, 0 iff the statement holds")
+EXACT = Tolerance(0.0, "exact rational arithmetic in sympy: the measured quantity is an exact number, 0 iff the statement holds", origin="exact")
 GDPP_DISPLAYS = ("UNCONFIRMED: the GD++ update equations (x <- (I + omega_xx Sigma^l) x for all tokens, y <- y + omega_yx "
                  "<alpha^l, x>) are reconstructed from the text copy, which lost its displays",
                  "UNCONFIRMED: unnormalised sums (no 1/n in attention); with a 1/n the per-instance omega_xx, omega_yx "
@@ -93,15 +93,16 @@ def _lemma_a2(ctx: RunContext, s2_high: float | None) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.lemmaa2.one-step", paper=PAPER, reference="Lemma A.2 (App. A.4)",
+    id="vladymyrov.lemmaa2.one-step", paper=VLADYMYROV, reference="Lemma A.2 (App. A.4)",
     statement="If Sigma = sum_i x_i x_i^T has all eigenvalues in [1, 1+eps], then w_hat = alpha = sum_i y_i x_i (one GD "
               "step of size 1 from 0) satisfies ||w_hat - w*|| <= eps ||w*|| for the least-squares w* = Sigma^{-1} alpha "
               "(alpha = Sigma w* because the residuals are orthogonal to the x_i).",
     kind="identity", check=lambda ctx: _lemma_a2(ctx, None), control=lambda ctx: _lemma_a2(ctx, 2.0),
     control_description="s^2 drawn in [1, 2] while the lemma is applied with eps = 0.1 (spectrum outside [1, 1+eps])",
     tolerance=Tolerance(1e-10, "float64: alpha - w* is computed as a difference of O(||w*||) vectors, error ~1e-16 "
-                               "||w*|| / eps <= 1e-13 of the ratio at eps >= 1e-3; the sharp cases sit at ratio 1 exactly"),
+                               "||w*|| / eps <= 1e-13 of the ratio at eps >= 1e-3; the sharp cases sit at ratio 1 exactly", origin="round-off"),
     seed=52001,
+    route="linear solves on constructed prompts with a prescribed spectrum",
 ))
 
 
@@ -126,7 +127,7 @@ def _monotone(ctx: RunContext, gamma_nu: str) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.lemmaa3.monotone", paper=PAPER, reference="Lemma A.3, proof (App. A.4)",
+    id="vladymyrov.lemmaa3.monotone", paper=VLADYMYROV, reference="Lemma A.3, proof (App. A.4)",
     statement="One GD++ preconditioning layer maps each eigenvalue lambda of Sigma to f(lambda) = lambda (1 - gamma "
               "lambda)^2; f'(lambda) = (1 - gamma lambda)(1 - 3 gamma lambda) >= 0 on [0, nu] when gamma nu = 1/3, so the "
               "extreme eigenvalues stay extreme.",
@@ -134,6 +135,7 @@ register(Claim(
     control_description="gamma nu = 1/2: f' = (1 - t)(1 - 3t) reaches -1/4 at t = 1/2 (f folds [2nu/3, nu] back)",
     tolerance=EXACT, seed=53001,
     rests_on=LEMMA_A3_DISPLAYS,
+    route="exact sympy derivative and minimisation",
 ))
 
 
@@ -155,7 +157,7 @@ def _contraction(ctx: RunContext, from_one: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.lemmaa3.contraction", paper=PAPER, reference="Lemma A.3, first claim (App. A.4)",
+    id="vladymyrov.lemmaa3.contraction", paper=VLADYMYROV, reference="Lemma A.3, first claim (App. A.4)",
     statement="With gamma nu = 1/3, kappa' = (4/9) kappa/(1 - 1/(3 kappa))^2 and, for kappa >= 1.1, kappa' <= c kappa with "
               "c = (4/9)/(1 - 1/3.3)^2 = (22/23)^2 = 0.9149338... <= 0.91494 (kappa'/kappa = 4 kappa^2/(3 kappa - 1)^2 "
               "decreases in kappa).",
@@ -164,6 +166,7 @@ register(Claim(
                         "proof needs the second (quadratic) phase",
     tolerance=EXACT, seed=53002,
     rests_on=LEMMA_A3_DISPLAYS,
+    route="exact sympy supremum",
 ))
 
 
@@ -187,13 +190,14 @@ def _quadratic(ctx: RunContext, gamma_nu: str) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.lemmaa3.quadratic", paper=PAPER, reference="Lemma A.3, second claim (App. A.4)",
+    id="vladymyrov.lemmaa3.quadratic", paper=VLADYMYROV, reference="Lemma A.3, second claim (App. A.4)",
     statement="With gamma nu = 1/3 and kappa = 1 + eps, eps <= 0.1: kappa' = 1 + (3/4) eps^2 - (5/4) eps^3 + O(eps^4) <= "
               "1 + 2 eps^2 (the linear term vanishes exactly at gamma nu = 1/3; sup (kappa'-1)/eps^2 = 3/4).",
     kind="symbolic", check=lambda ctx: _quadratic(ctx, "1/3"), control=lambda ctx: _quadratic(ctx, "1/4"),
     control_description="gamma nu = 1/4 (still monotone): kappa' = 1 + eps/3 + ..., only linear convergence",
     tolerance=EXACT, seed=53003,
     rests_on=LEMMA_A3_DISPLAYS,
+    route="exact sympy series and supremum",
 ))
 
 
@@ -221,16 +225,17 @@ def _kappa_map(ctx: RunContext, gamma_nu: float) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.lemmaa3.kappa-map", paper=PAPER, reference="Lemma A.3 and App. A.4 (Sigma <- (I - gamma Sigma) Sigma (I - gamma Sigma))",
+    id="vladymyrov.lemmaa3.kappa-map", paper=VLADYMYROV, reference="Lemma A.3 and App. A.4 (Sigma <- (I - gamma Sigma) Sigma (I - gamma Sigma))",
     statement="A GD++ layer with omega_xx = -1/(3 nu) and omega_yx = 0 maps Sigma to (I + omega_xx Sigma) Sigma (I + omega_xx "
               "Sigma), and the condition number of the new Sigma is exactly kappa' = 4 kappa^3/(3 kappa - 1)^2.",
     kind="identity", check=lambda ctx: _kappa_map(ctx, 1.0 / 3.0), control=lambda ctx: _kappa_map(ctx, 0.5),
     control_description="omega_xx = -1/(2 nu): the end-point ratio f(nu)/f(mu) is no longer the condition number "
                         "(eigenvalues in (2nu/3, nu) fold back)",
     tolerance=Tolerance(1e-10, "float64: eigvalsh of a 10x10 Gram matrix with kappa <= 2e4 gives kappa to ~eps*kappa "
-                               "~ 1e-12 relative (measured <= 1e-13); structural errors are >= 0.1"),
+                               "~ 1e-12 relative (measured <= 1e-13); structural errors are >= 0.1", origin="round-off"),
     seed=53004,
     rests_on=LEMMA_A3_DISPLAYS + GDPP_DISPLAYS,
+    route="eigenvalues of the Gram matrix after each layer of the GD++ forward pass",
 ))
 
 
@@ -265,7 +270,7 @@ def _construction(ctx: RunContext, plain_gd: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.thm51.construction", paper=PAPER, reference="Theorem 5.1 (Sec. 5.1) and its proof (App. A.4)",
+    id="vladymyrov.thm51.construction", paper=VLADYMYROV, reference="Theorem 5.1 (Sec. 5.1) and its proof (App. A.4)",
     statement="Per instance, GD++ with omega_xx^l = -1/(3 nu_l) (nu_l the top eigenvalue of Sigma^l), omega_yx = 0, then one "
               "GD layer with omega_yx = -1/mu' (mu' the smallest eigenvalue of the final Sigma') outputs y_hat with "
               "|y_hat - <x_t, w*>| <= eps ||x_t|| ||w*|| after O(log kappa + log log 1/eps) layers (here: the exact count "
@@ -273,7 +278,7 @@ register(Claim(
     kind="measured", check=lambda ctx: _construction(ctx, False), control=lambda ctx: _construction(ctx, True),
     control_description="plain GD (omega_xx = 0, best fixed step 2/(mu+nu)) with the same number of layers",
     tolerance=Tolerance(1.0, "the theorem's own accuracy: error / eps <= 1; float64 floor of the forward pass is ~3e-12 "
-                             "(relative), 300x below eps = 1e-9"),
+                             "(relative), 300x below eps = 1e-9", origin="theorem-bound"),
     seed=51101,
     finding="Theorem 5.1 as stated (main text) writes 'Sigma has eigenvalues in the range [nu, mu] with a condition number "
             "kappa = nu/mu', while its proof (Lemma A.3) uses nu as the largest and mu as the smallest eigenvalue (nu/mu = "
@@ -281,6 +286,7 @@ register(Claim(
             "eigenvalues in [mu, nu]. The proof's 'by assigning kappa in the way of Lemma A.3' should read gamma. The "
             "hyper-parameters are per instance (nu_l, mu' of this Sigma), unlike a trained transformer's.",
     rests_on=GDPP_DISPLAYS,
+    route="the GD++ forward pass on prompts, against the least-squares solution by linear solve",
 ))
 
 
@@ -309,7 +315,7 @@ def _error_bound(ctx: RunContext, factor: float) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.thm51.error-bound", paper=PAPER, reference="Theorem 5.1, proof (App. A.4; our sharpened final step)",
+    id="vladymyrov.thm51.error-bound", paper=VLADYMYROV, reference="Theorem 5.1, proof (App. A.4; our sharpened final step)",
     statement="After the preconditioning layers, the final GD layer (omega_yx = -1/mu') gives y_hat - <x_t, w*> = "
               "x_t^T (Sigma'/mu' - I) w* (M is a polynomial in Sigma, so M^2 Sigma = Sigma'), hence |y_hat - <x_t, w*>| <= "
               "(kappa' - 1) ||x_t|| ||w*||, with equality when x_t and w* lie on the top eigenvector.",
@@ -317,13 +323,14 @@ register(Claim(
     control_description="the bound halved, (kappa' - 1)/2: adversarial prompts (x_t = w* = top eigenvector) must violate "
                         "it, so the bound is sharp",
     tolerance=Tolerance(1e-8, "float64: both sides come from the forward pass of a prompt with kappa <= 2e4, absolute floor "
-                              "~3e-12 (measured), i.e. <= 3e-9 relative at the 1e-3 cut-off; measured excess <= 4e-15"),
+                              "~3e-12 (measured), i.e. <= 3e-9 relative at the 1e-3 cut-off; measured excess <= 4e-15", origin="round-off"),
     seed=51102,
     finding="Not an error, a sharpening: the proof bounds the final error by (kappa' - 1) sqrt(kappa) sqrt(kappa') ||w*|| "
             "||x_t|| and so drives kappa' to 1 + eps/(2 kappa); because M is a polynomial in Sigma the error is exactly "
             "x_t^T (Sigma'/mu' - I) w*, bounded by (kappa' - 1) ||x_t|| ||w*|| (sharp). Stopping at kappa' - 1 <= eps instead of "
             "eps/(2 kappa) saves 0-3 layers (kappa <= 1e6).",
     rests_on=GDPP_DISPLAYS,
+    route="the GD++ forward pass stopped at every depth, against the least-squares solution",
 ))
 
 
@@ -370,7 +377,7 @@ def _layer_count(ctx: RunContext, plain_gd: bool) -> Measurement:
 
 
 register(Claim(
-    id="vladymyrov.thm51.layer-count", paper=PAPER, reference="Theorem 5.1 (O(log kappa + log log 1/eps) layers), Lemma A.3",
+    id="vladymyrov.thm51.layer-count", paper=VLADYMYROV, reference="Theorem 5.1 (O(log kappa + log log 1/eps) layers), Lemma A.3",
     statement="The GD++ construction needs O(log kappa + log log 1/eps) layers: at most the explicit two-phase count of the "
               "proof (factor (22/23)^2 per layer while kappa >= 1.1, then kappa - 1 <= 2 (kappa - 1)^2), and one more "
               "layer per squaring of 1/eps; plain GD needs ~(kappa/2) ln(1/eps).",
@@ -378,7 +385,8 @@ register(Claim(
     control_description="plain GD (omega_xx = 0) with the best fixed step 2/(mu+nu): worst-case count "
                         "ceil(ln eps / ln((kappa-1)/(kappa+1))), growing like kappa log(1/eps)",
     tolerance=Tolerance(1.0, "the theorem's own explicit bound (ratio <= 1); counts are exact integers from the "
-                             "cancellation-free kappa-map kappa' - 1 = delta^2 (4 delta + 3)/(3 delta + 2)^2"),
+                             "cancellation-free kappa-map kappa' - 1 = delta^2 (4 delta + 3)/(3 delta + 2)^2", origin="theorem-bound"),
     seed=51103,
     rests_on=LEMMA_A3_DISPLAYS,
+    route="the GD++ forward pass run with the counted number of layers on adversarial prompts of each condition number, checked to reach the accuracy (and with one layer fewer, not to)",
 ))
