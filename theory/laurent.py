@@ -10,6 +10,11 @@ from __future__ import annotations
 import sympy as sp
 
 
+__all__ = [
+    "laurent_coefficients", "constant_term", "expectation_of_product",
+]
+
+
 def laurent_coefficients(expr: sp.Expr, gens: tuple[sp.Symbol, ...]) -> dict[tuple[int, ...], sp.Expr]:
     """``expr = Σ_e a_e Π gens^e`` (a Laurent polynomial in ``gens``) as ``{e: a_e}``, ``a_e`` free of ``gens``."""
     out: dict[tuple[int, ...], sp.Expr] = {}

@@ -43,6 +43,19 @@ from theory.laurent import constant_term
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
+
+__all__ = [
+    "RadialMoments", "TORUS", "COMPLEX_GAUSSIAN", "REAL_GAUSSIAN_BLOCKS", "fixed_radius", "D", "T", "M2", "M4", "M6",
+    "moment_exprs", "optimal_step_expr", "optimal_loss_expr", "moments", "optimal_step", "loss_at_step",
+    "optimal_loss", "shared_optimum", "symbolic_moments", "symbolic_sequence", "context_matrix_sym",
+    "inner_objective_sym", "inner_gradient_at_zero_sym", "one_step_prediction_sym", "block_parameters_sym",
+    "augmented_tokens_sym", "attention_output_sym", "context_matrix", "inner_objective", "inner_gradient",
+    "one_step_prediction", "context_matrix_torch", "inner_objective_torch", "inner_gradient_torch",
+    "one_step_prediction_torch", "RestrictedTensors", "restricted_tensors_u", "restricted_loss",
+    "restricted_loss_torch", "distance_to_identity",
+]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Laws of s_0 through their radial moments
 # ---------------------------------------------------------------------------------------------------------
@@ -76,7 +89,25 @@ REAL_GAUSSIAN_BLOCKS = RadialMoments(2.0, 8.0, 48.0)
 
 
 def fixed_radius(r: float) -> RadialMoments:
-    """Case O, every block of radius ``r`` (``r = √2`` matches ``s_0 = 1_d``)."""
+    """Radial moments of case O when every 2-D block of ``s_0`` has radius ``r`` (``r = √2`` matches ``s_0 = 1_d``).
+
+    ``x = r²`` deterministically, so ``(m2, m4, m6) = (r², r⁴, r⁶)``.
+
+    Parameters
+    ----------
+    r : float
+        Block radius, positive.
+
+    Returns
+    -------
+    RadialMoments
+
+    Examples
+    --------
+    >>> from theory.sander import fixed_radius
+    >>> fixed_radius(1.0)
+    RadialMoments(m2=1.0, m4=1.0, m6=1.0)
+    """
     r2 = positive_float("r", r) ** 2
     return RadialMoments(r2, r2**2, r2**3)
 
@@ -85,32 +116,109 @@ def fixed_radius(r: float) -> RadialMoments:
 # Closed forms: sympy expressions and lambdified numpy twins
 # ---------------------------------------------------------------------------------------------------------
 
-D_, T_ = sp.symbols("d t", positive=True)
+#: Dimension ``d`` and position ``t`` of the closed forms (sympy symbols, positive).
+D, T = sp.symbols("d t", positive=True)
+#: Former private-looking names of :data:`D` and :data:`T`, kept because callers import them.
+D_, T_ = D, T
+#: Radial moments ``m2 = E x, m4 = E x², m6 = E x³`` of :class:`RadialMoments` (sympy symbols, positive).
 M2, M4, M6 = sp.symbols("m2 m4 m6", positive=True)
 
 
 def moment_exprs(case: Literal["U", "O"]) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
-    """``(a_t, b_t, c)`` as sympy expressions in ``d, t, m2, m4, m6`` (see module docstring)."""
+    """The three moments ``(a_t, b_t, c)`` of the augmented-token one-step loss as sympy expressions.
+
+    Sander et al. (2024), augmented tokens (Section 3; numbering UNCONFIRMED), derived in
+    ``docs/sander-augmented.md``::
+
+        case U:  a_t = E‖S_t s_t‖² = d m6 t² + d(d−1) m2 m4 t,   b_t = Re E⟨s_{t+1}, S_t s_t⟩ = d m4 t,   c = d m2
+        case O:  a_t = p t (m6 (t+1)/4 + (p−1) m2 m4/2),   b_t = p m4 t/2,   c = p m2,   p = d/2
+
+    in the symbols :data:`D`, :data:`T`, :data:`M2`, :data:`M4`, :data:`M6`.
+
+    Parameters
+    ----------
+    case : {"U", "O"}
+        ``"U"``: unitary diagonal ``W``; ``"O"``: block-diagonal rotations (``d`` even).
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        ``(a_t, b_t, c)``.
+
+    Examples
+    --------
+    >>> from theory.sander import moment_exprs, D, T, M2, M4, M6
+    >>> a, b, c = moment_exprs("U")
+    >>> b, c
+    (d*m4*t, d*m2)
+    >>> a.subs({D: 4, T: 3, M2: 1, M4: 1, M6: 1})
+    72
+    """
     one_of("case", case, ("U", "O"))
     if case == "U":
-        return D_ * M6 * T_**2 + D_ * (D_ - 1) * M2 * M4 * T_, D_ * M4 * T_, D_ * M2
-    p = D_ / 2
-    return p * T_ * (M6 * (T_ + 1) / 4 + (p - 1) * M2 * M4 / 2), p * M4 * T_ / 2, p * M2
+        return D * M6 * T**2 + D * (D - 1) * M2 * M4 * T, D * M4 * T, D * M2
+    p = D / 2
+    return p * T * (M6 * (T + 1) / 4 + (p - 1) * M2 * M4 / 2), p * M4 * T / 2, p * M2
 
 
 def optimal_step_expr(case: Literal["U", "O"]) -> sp.Expr:
+    """The optimal step ``η_t* = b_t / a_t`` of one GD step at position ``t`` (sympy, simplified).
+
+    Case U: ``η_t* = m4 / (m6 t + (d−1) m2 m4)``; case O: ``η_t* = 2 m4 / (m6 (t+1) + (d−2) m2 m4)``
+    (augmented tokens, Sander et al. 2024 Section 3, numbering UNCONFIRMED; :func:`moment_exprs`).  The numpy twin
+    is :func:`optimal_step`; for a torch twin differentiate ``loss_at_step`` or lambdify with ``modules="torch"``.
+
+    Parameters
+    ----------
+    case : {"U", "O"}
+
+    Returns
+    -------
+    sympy.Expr
+        In :data:`D`, :data:`T`, :data:`M2`, :data:`M4`, :data:`M6`.
+
+    Examples
+    --------
+    >>> from theory.sander import optimal_step_expr, D, T, M2, M4, M6
+    >>> eta = optimal_step_expr("U")
+    >>> eta
+    m4/(m2*m4*(d - 1) + m6*t)
+    >>> eta.subs({M2: 1, M4: 1, M6: 1})  # torus: 1/(t + d - 1)
+    1/(d + t - 1)
+    """
     a, b, _ = moment_exprs(case)
     return sp.simplify(b / a)
 
 
 def optimal_loss_expr(case: Literal["U", "O"]) -> sp.Expr:
+    """The optimal one-step loss ``c − b_t² / a_t`` at position ``t`` (sympy, simplified).
+
+    Torus case U (``m2 = m4 = m6 = 1``): ``d(d−1)/(t+d−1)``; case O with block radius ``r``:
+    ``r² (d/2)(d−1)/(t+d−1)`` (augmented tokens, Sander et al. 2024 Section 3, numbering UNCONFIRMED).  Numpy twin:
+    :func:`optimal_loss`.
+
+    Parameters
+    ----------
+    case : {"U", "O"}
+
+    Returns
+    -------
+    sympy.Expr
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from theory.sander import optimal_loss_expr, M2, M4, M6
+    >>> sp.factor(optimal_loss_expr("U").subs({M2: 1, M4: 1, M6: 1}))
+    d*(d - 1)/(d + t - 1)
+    """
     a, b, c = moment_exprs(case)
     return sp.simplify(c - b**2 / a)
 
 
 @lru_cache(maxsize=None)
 def _moment_funcs(case: str):  # noqa: ANN202 - cached lambdified twins
-    return sp.lambdify((D_, T_, M2, M4, M6), list(moment_exprs(case)), "numpy")  # type: ignore[arg-type]
+    return sp.lambdify((D, T, M2, M4, M6), list(moment_exprs(case)), "numpy")  # type: ignore[arg-type]
 
 
 def _check_case_d(case: str, d: int) -> int:
@@ -122,7 +230,28 @@ def _check_case_d(case: str, d: int) -> int:
 
 
 def moments(case: Literal["U", "O"], d: int, t: int, law: RadialMoments) -> tuple[float, float, float]:
-    """Numeric ``(a_t, b_t, c)`` for position ``t ≥ 1``."""
+    """Numeric ``(a_t, b_t, c)`` of :func:`moment_exprs` for position ``t ≥ 1``.
+
+    Parameters
+    ----------
+    case : {"U", "O"}
+    d : int
+        Dimension (even in case O).
+    t : int
+        Position, ``t ≥ 1``.
+    law : RadialMoments
+        Radial moments of ``s_0`` (e.g. :data:`TORUS`, :data:`COMPLEX_GAUSSIAN`, :func:`fixed_radius`).
+
+    Returns
+    -------
+    tuple of float
+
+    Examples
+    --------
+    >>> from theory.sander import moments, TORUS
+    >>> moments("U", 4, 3, TORUS)
+    (72.0, 12.0, 4.0)
+    """
     d = _check_case_d(case, d)
     t = positive_int("t", t)
     a, b, c = _moment_funcs(case)(d, t, law.m2, law.m4, law.m6)
@@ -130,29 +259,110 @@ def moments(case: Literal["U", "O"], d: int, t: int, law: RadialMoments) -> tupl
 
 
 def optimal_step(case: Literal["U", "O"], d: int, t: int, law: RadialMoments) -> float:
-    """``η_t* = b_t / a_t`` (case U: ``m4/(m6 t + (d−1) m2 m4)``; case O, radius r: ``2/(r²(t+d−1))``)."""
+    """``η_t* = b_t / a_t``: the best step of one GD step at position ``t`` (numpy twin of :func:`optimal_step_expr`).
+
+    Case U: ``m4/(m6 t + (d−1) m2 m4)``; case O, radius ``r``: ``2/(r²(t+d−1))``.
+
+    Parameters
+    ----------
+    case : {"U", "O"}
+    d, t : int
+    law : RadialMoments
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from theory.sander import optimal_step, TORUS, fixed_radius
+    >>> optimal_step("U", 4, 3, TORUS)  # 1/(t + d - 1)
+    0.16666666666666666
+    >>> round(optimal_step("O", 4, 3, fixed_radius(2 ** 0.5)), 12)  # 2/(r^2 (t + d - 1))
+    0.166666666667
+    """
     a, b, _ = moments(case, d, t, law)
     return b / a
 
 
 def loss_at_step(case: Literal["U", "O"], d: int, t: int, law: RadialMoments, eta: float) -> float:
-    """Population loss ``E‖η S_t s_t − s_{t+1}‖² = η² a_t − 2η b_t + c`` of one GD step with step ``η``."""
+    """Population loss ``E‖η S_t s_t − s_{t+1}‖² = η² a_t − 2η b_t + c`` of one GD step with step ``η``.
+
+    Parameters
+    ----------
+    case : {"U", "O"}
+    d, t : int
+    law : RadialMoments
+    eta : float
+        Step size.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from theory.sander import loss_at_step, TORUS
+    >>> loss_at_step("U", 4, 3, TORUS, 0.0)  # zero step: E‖s_{t+1}‖² = d
+    4.0
+    >>> loss_at_step("U", 4, 3, TORUS, 1 / 6)  # at η_t*: d(d-1)/(t+d-1) = 2
+    2.0
+    """
     a, b, c = moments(case, d, t, law)
     return eta**2 * a - 2 * eta * b + c
 
 
 def optimal_loss(case: Literal["U", "O"], d: int, t: int, law: RadialMoments) -> float:
-    """``c − b_t²/a_t`` (torus: ``d(d−1)/(t+d−1)``; case O radius r: ``r² (d/2)(d−1)/(t+d−1)``)."""
+    """``c − b_t²/a_t``: the loss at ``η_t*`` (numpy twin of :func:`optimal_loss_expr`).
+
+    Torus case U: ``d(d−1)/(t+d−1)``; case O radius ``r``: ``r² (d/2)(d−1)/(t+d−1)``.
+
+    Parameters
+    ----------
+    case : {"U", "O"}
+    d, t : int
+    law : RadialMoments
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from theory.sander import optimal_loss, TORUS
+    >>> optimal_loss("U", 4, 3, TORUS)
+    2.0
+    """
     a, b, c = moments(case, d, t, law)
     return c - b**2 / a
 
 
 def shared_optimum(case: Literal["U", "O"], d: int, positions: Sequence[int],
                    law: RadialMoments) -> tuple[float, float]:
-    """One step ``η`` shared by the positions (no normalisation): ``(η*, loss)`` of ``Σ_t E‖η S_t s_t − s_{t+1}‖²``.
+    """One step ``η`` shared by several positions (no normalisation): ``(η*, loss)`` of ``Σ_t E‖η S_t s_t − s_{t+1}‖²``.
 
-    Position ``t = 0`` (``S_0 = 0``) contributes ``c`` whatever ``η``.  Torus case U, positions 1..T−1:
-    ``η* = 3/(2T + 3d − 4)``.
+    ``η* = Σ_t b_t / Σ_t a_t`` and loss ``Σ_t c − (Σ_t b_t)² / Σ_t a_t``.  Position ``t = 0`` (``S_0 = 0``)
+    contributes ``c`` whatever ``η``.  Torus case U, positions ``1..T−1``: ``η* = 3/(2T + 3d − 4)``.
+
+    Parameters
+    ----------
+    case : {"U", "O"}
+    d : int
+    positions : sequence of int
+        Non-empty; non-negative positions.
+    law : RadialMoments
+
+    Returns
+    -------
+    tuple of float
+        ``(η*, loss)``.
+
+    Examples
+    --------
+    >>> from theory.sander import shared_optimum, TORUS
+    >>> eta, loss = shared_optimum("U", 4, range(1, 5), TORUS)
+    >>> eta == 3 / (2 * 5 + 3 * 4 - 4)
+    True
     """
     pos = [nonnegative_int("positions[i]", p) for p in positions]
     if not pos:

@@ -132,7 +132,34 @@ def _u_rows(C: Any, P: Any, *, reference: bool) -> Any:
 
 
 def loss_u(C: Any, P: Any, *, per_row: bool = False) -> np.ndarray:
-    """Exact population loss, case U: ``Σ_r ℓ_r(C, P[r, :r+2])`` (or the ``(..., T-1)`` rows if ``per_row``)."""
+    """Exact population loss, case U: ``Σ_r ℓ_r(C, P[r, :r+2])`` (or the ``(..., T-1)`` rows if ``per_row``).
+
+    Paper: Sander et al. (2024), non-augmented tokens, case U (numbering UNCONFIRMED); derived by
+    :func:`loss_u_derivation`.  Twins: :func:`loss_u_closed_sympy` (sympy), :func:`loss_u_torch` (torch).
+
+    Parameters
+    ----------
+    C : array_like, shape (..., d, d)
+        ``C = BᵀA``, real.
+    P : array_like, shape (..., T, T)
+        Positional matrix (entries right of ``r+1`` in row ``r`` are unused).
+    per_row : bool
+        Return the ``(..., T-1)`` row losses instead of their sum.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import loss_u, loss_u_minimiser
+    >>> float(loss_u(np.eye(2), np.zeros((3, 3))))  # zero predictor: (T-1) d
+    4.0
+    >>> C, P = loss_u_minimiser(3, 4)
+    >>> float(loss_u(C, P))
+    0.0
+    """
     C, P = _check_CP(C, P)
     return _total(_u_rows(C, P, reference=False), per_row)
 
@@ -141,13 +168,31 @@ def loss_u_reference(C: Any, P: Any, *, per_row: bool = False) -> np.ndarray:
     """The loss formula of the reference script ``unitary.py`` (michaelsdr/ical): ``‖C‖_F² ‖p‖² + …``.
 
     It exceeds :func:`loss_u` by exactly ``Σ_r P[r, r]² ‖C‖_F²`` (the ``j = q`` term is counted twice).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import loss_u, loss_u_reference
+    >>> float(loss_u_reference(np.eye(2), np.eye(3)) - loss_u(np.eye(2), np.eye(3)))  # Σ_r P[r,r]² ‖C‖_F² = 2·2
+    4.0
     """
     C, P = _check_CP(C, P)
     return _total(_u_rows(C, P, reference=True), per_row)
 
 
 def loss_u_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
-    """Torch twin of :func:`loss_u` (differentiable; ``C (..., d, d)``, ``P (..., T, T)``)."""
+    """Torch twin of :func:`loss_u` (differentiable; ``C (..., d, d)``, ``P (..., T, T)``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from theory.sander import loss_u_torch
+    >>> C = torch.eye(2, dtype=torch.float64, requires_grad=True)
+    >>> loss = loss_u_torch(C, torch.eye(3, dtype=torch.float64))
+    >>> loss.backward(); C.grad  # P = I: loss = 2‖C𝟙‖² + 2d, gradient 4 (C𝟙) 𝟙ᵀ
+    tensor([[4., 4.],
+            [4., 4.]], dtype=torch.float64)
+    """
     return _total(_u_rows(C, P, reference=False), per_row)
 
 
@@ -170,6 +215,12 @@ def loss_u_minimum(d: int, H: int, T: int) -> float:
     """Global minimum of the case-U loss over ``A, B ∈ R^{H×d}`` and ``P``: ``(T−1)·max(d − H, 0)``.
 
     Per row ``d − tr(C)²/‖C‖_F² ≥ d − rank(C)`` since ``tr(C)² ≤ rank(C) ‖C‖_F²`` and ``rank(BᵀA) ≤ H``.
+
+    Examples
+    --------
+    >>> from theory.sander import loss_u_minimum
+    >>> loss_u_minimum(3, 2, 4), loss_u_minimum(3, 3, 4)
+    (3.0, 0.0)
     """
     d, H, T = positive_int("d", d), positive_int("H", H), positive_int("T", T)
     return float((T - 1) * max(d - H, 0))
@@ -180,7 +231,15 @@ def loss_u_minimiser(d: int, T: int, *, alpha: float = 1.0, H: int | None = None
     ``Π = I`` when ``H ≥ d``), ``P[r, r+1] = 1/α``, all other entries 0.
 
     For ``H < d`` the minimisers are ``C = αΠ`` for any rank-``H`` orthogonal projection ``Π``; if ``Π𝟙 = 0`` the
-    query weights ``P[r, r]`` are free (they enter only through ``‖C𝟙‖² P[r, r]²``)."""
+    query weights ``P[r, r]`` are free (they enter only through ``‖C𝟙‖² P[r, r]²``).
+
+    Examples
+    --------
+    >>> from theory.sander import loss_u, loss_u_minimiser, loss_u_minimum
+    >>> C, P = loss_u_minimiser(3, 4, H=2)
+    >>> float(loss_u(C, P)) == loss_u_minimum(3, 2, 4)
+    True
+    """
     d, T = positive_int("d", d), positive_int("T", T)
     if alpha == 0 or not np.isfinite(alpha):
         raise ValueError(f"alpha must be a non-zero finite number, got {alpha!r}")
@@ -235,7 +294,21 @@ def _o_rows(C: Any, P: Any, rho: float) -> Any:
 
 
 def loss_o(C: Any, P: Any, *, radius_sq: float = 2.0, per_row: bool = False) -> np.ndarray:
-    """Exact population loss, case O (random-phase ``s_0`` blocks of squared radius ``radius_sq``)."""
+    """Exact population loss, case O (random-phase ``s_0`` blocks of squared radius ``radius_sq``).
+
+    Paper: Sander et al. (2024), non-augmented tokens, case O (numbering UNCONFIRMED); derived by
+    :func:`loss_o_derivation`.  Twins: :func:`loss_o_closed_sympy` (sympy), :func:`loss_o_torch` (torch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import loss_o, loss_o_minimiser
+    >>> float(loss_o(np.zeros((4, 4)), np.zeros((3, 3))))  # zero predictor: (T-1) d ρ/2
+    8.0
+    >>> C, P = loss_o_minimiser(4, 3)
+    >>> abs(float(loss_o(C, P))) < 1e-12
+    True
+    """
     C, P = _check_CP(C, P)
     return _total(_o_rows(C, P, positive_float("radius_sq", radius_sq)), per_row)
 
@@ -308,6 +381,12 @@ def loss_o_minimum(d: int, H: int, T: int) -> float:
 
     Zero needs ``H ≥ d/2``: the zero-loss ``C`` has rank ``d/2``.  The value for ``H < d/2`` (each uncovered
     2-D block costs its ``E‖s_block‖² = 2``) is established numerically, not proved here.
+
+    Examples
+    --------
+    >>> from theory.sander import loss_o_minimum
+    >>> loss_o_minimum(4, 1, 3), loss_o_minimum(4, 2, 3)
+    (4.0, 0.0)
     """
     d, H, T = even_int("d", d), positive_int("H", H), positive_int("T", T)
     return float((T - 1) * max(d - 2 * H, 0))
@@ -465,7 +544,14 @@ def _rows_sym(P: sp.Matrix) -> Iterable[tuple[int, list[sp.Expr]]]:
 
 
 def loss_u_closed_sympy(C: sp.Matrix, P: sp.Matrix) -> sp.Expr:
-    """The case-U closed form as a sympy expression (rows summed)."""
+    """The case-U closed form as a sympy expression (rows summed).
+
+    Examples
+    --------
+    >>> from theory.sander import loss_u_closed_sympy, symbolic_C, symbolic_P
+    >>> loss_u_closed_sympy(symbolic_C(1), symbolic_P(2))
+    c_0_0**2*p_0_0**2 + c_0_0**2*p_0_1**2 - 2*c_0_0*p_0_1 + 1
+    """
     d = C.shape[0]
     fro = sum(C[k, l] ** 2 for k in range(d) for l in range(d))
     col = sum(sum(C[k, l] for l in range(d)) ** 2 for k in range(d))

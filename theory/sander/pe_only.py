@@ -74,7 +74,15 @@ def loss_rows(P: Any, mu: float) -> np.ndarray:
 
 
 def loss(P: Any, mu: float) -> float:
-    """Exact population version of the reference loss: the mean over rows of :func:`loss_rows`."""
+    """Exact population version of the reference loss: the mean over rows of :func:`loss_rows`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import pe_only_loss, pe_only_exact_minimiser
+    >>> pe_only_loss(pe_only_exact_minimiser(4), 3.0), pe_only_loss(np.zeros((4, 4)), 3.0)
+    (0.0, 1.0)
+    """
     return float(loss_rows(P, mu).mean())
 
 

@@ -38,6 +38,11 @@ from theory.arguments import even_int, finite_array, positive_float, positive_in
 from theory.sander.non_augmented import loss_o_row_gram
 
 
+__all__ = [
+    "simplex_quadratic_minimum", "loss_o_simplex_minimum", "loss_o_softmax_infimum", "softmax_minimiser",
+]
+
+
 def simplex_quadratic_minimum(G: Any, b: Any, const: float = 0.0) -> tuple[float, np.ndarray]:
     """``min pᵀGp − 2bᵀp + const`` over the probability simplex (``p ≥ 0``, ``Σp = 1``), exactly; ``G`` PSD.
 
@@ -89,7 +94,16 @@ def loss_o_simplex_minimum(C: Any, T: int, *, radius_sq: float = 2.0) -> tuple[f
 
 
 def loss_o_softmax_infimum(d: int, H: int, T: int, *, radius_sq: float = 2.0) -> float:
-    """The candidate infimum ``(T−1)·(d/2)·ρ/2`` over softmax-PE models with ``H ≥ d/2`` heads (module doc)."""
+    """The candidate infimum ``(T−1)·(d/2)·ρ/2`` over softmax-PE models with ``H ≥ d/2`` heads (module doc).
+
+    Examples
+    --------
+    >>> from theory.sander import loss_o_softmax_infimum, loss_o
+    >>> import numpy as np
+    >>> zero = float(loss_o(np.zeros((4, 4)), np.zeros((3, 3))))
+    >>> loss_o_softmax_infimum(4, 2, 3) == zero / 2  # half the zero predictor's loss
+    True
+    """
     d, H, T = even_int("d", d), positive_int("H", H), positive_int("T", T)
     if 2 * H < d:
         raise ValueError(f"H must be at least d/2 = {d // 2} (C = α blockdiag(11ᵀ) needs rank d/2), got {H}")

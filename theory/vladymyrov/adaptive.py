@@ -59,6 +59,17 @@ from theory.vladymyrov.baselines import ridge_weights
 from theory.vladymyrov.model import OMEGA_NAMES, ForwardPass, check_regression_inputs, diag_matrices, omega_forward
 from theory.vladymyrov.recursion import ols_data
 
+__all__ = [
+    "omega_layers", "omega_layer_weights", "label_energy", "inner", "thm42_target", "sup_cosine", "label_cosine",
+    "thm42_cos2_approximation", "thm42_cosine_approximation", "thm42_generic_cos2", "thm42_leading_moments",
+    "sec52_rescaling_factor", "sec52_ridge_shrinkage", "sec53_step_exact", "sec53_step_paper", "sec53_prediction",
+    "TwoNoiseConstants", "thm52_constants", "thm52_constants_as_printed", "thm52_constants_symbolic",
+    "thm52_two_layer_weights", "thm52_two_layer_prediction", "two_layer_forward", "thm52_ridge_weights",
+    "thm52_relative_error_scale", "one_layer_limit_relative_error", "symbolic_sec52_residuals",
+    "symbolic_sec53_residuals", "symbolic_thm52_residuals",
+]
+
+
 # ------------------------------------------------------------------------------------------------ helpers
 
 
@@ -185,7 +196,14 @@ def label_cosine(labels: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def thm42_cos2_approximation(n: int, d: int) -> float:
-    """``E cos²(Proj y*, y*) ≈ (d + 4)/n`` (our leading-order derivation, module docstring)."""
+    """``E cos²(Proj y*, y*) ≈ (d + 4)/n`` (our leading-order derivation, module docstring).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import thm42_cos2_approximation, thm42_generic_cos2
+    >>> thm42_cos2_approximation(100, 4), thm42_generic_cos2(100, 4)
+    (0.08, 0.04)
+    """
     return (positive_int("d", d) + 4) / positive_int("n", n)
 
 
@@ -292,6 +310,13 @@ def thm52_constants(sigma1: float, sigma2: float) -> TwoNoiseConstants:
 
     Closed form: ``ω_yx = −(1 + σ_1² + σ_2²)/((1+σ_1²)(1+σ_2²))`` and ``nω_yy = −1/(1 + σ_1² + σ_2²)``;
     σ = (0.5, 2) gives ``ω_yx = −0.84``, ``nω_yy = −4/21 ≈ −0.1905``.
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import thm52_constants
+    >>> c = thm52_constants(0.5, 2.0)
+    >>> round(c.omega_yx, 12), round(c.n_omega_yy, 12)
+    (-0.84, -0.190476190476)
     """
     s1, s2 = _two_variances(sigma1, sigma2)
     return TwoNoiseConstants(omega_yx=-(1 + s1 + s2) / ((1 + s1) * (1 + s2)), n_omega_yy=-1.0 / (1 + s1 + s2))

@@ -30,12 +30,30 @@ from theory.arguments import finite_array, nonnegative_float, positive_float, po
 from theory.vladymyrov.model import check_regression_inputs
 
 
+__all__ = [
+    "ridge_weights", "RidgeSpectrum", "ridge_spectrum", "oracle_prediction", "adaptive_prediction",
+    "tuned_prediction", "half_mse", "tune_constant", "tune_tuned", "tune_gd", "uniform_sigma_quadrature",
+    "log_evidence", "posterior_noise_weights", "bayes_prediction", "one_layer_optimal_loss",
+]
+
+
 def _swap(a: np.ndarray) -> np.ndarray:
     return np.swapaxes(a, -1, -2)
 
 
 def ridge_weights(x: np.ndarray, y: np.ndarray, lam: np.ndarray | float) -> np.ndarray:
-    """``w_λ = (Σ + λ I)^{-1} α`` by a linear solve; ``lam`` scalar or one per sequence (``λ ≥ 0``)."""
+    """``w_λ = (Σ + λ I)^{-1} α`` by a linear solve; ``lam`` scalar or one per sequence (``λ ≥ 0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import ridge_weights
+    >>> x, y = np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([1.0, 2.0])
+    >>> ridge_weights(x, y, 0.0)  # OLS
+    array([1., 1.])
+    >>> ridge_weights(x, y, 1.0)  # (Σ + I)^{-1} α = (1/2, 4/5)
+    array([0.5, 0.8])
+    """
     x, y = finite_array("x", x), finite_array("y", y)
     lam_arr = finite_array("lam", np.asarray(lam, dtype=float))
     if np.any(lam_arr < 0):
@@ -198,6 +216,13 @@ def one_layer_optimal_loss(n: int, d: int, mean_noise_variance: float) -> tuple[
     ``E||ηα − w||² = η² E||α||² − 2η E⟨α, w⟩ + d`` with ``E||α||² = n d (n + d + 1 + Eσ²)`` (from
     ``E[(X^TX)²] = n(n+d+1) I``) and ``E⟨α, w⟩ = n d`` gives ``η* = 1/(n + d + 1 + Eσ²)`` and the ½-MSE
     ``½ d (d + 1 + Eσ²)/(n + d + 1 + Eσ²)``.  Returns ``(η*, loss*)``.
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import one_layer_optimal_loss
+    >>> eta, loss = one_layer_optimal_loss(20, 5, 0.0)
+    >>> eta == 1 / 26, loss == 0.5 * 5 * 6 / 26
+    (True, True)
     """
     n, d = positive_int("n", n), positive_int("d", d)
     s2 = nonnegative_float("mean_noise_variance", mean_noise_variance)

@@ -34,6 +34,12 @@ import numpy as np
 
 from theory.arguments import finite_array, positive_int
 
+__all__ = [
+    "OMEGA_NAMES", "check_regression_inputs", "check_weights", "tokens", "context_gram", "head_sum", "ForwardPass",
+    "forward", "diag_matrices", "gdpp_matrices", "omega", "omega_forward",
+]
+
+
 OMEGA_NAMES: tuple[str, ...] = ("xx", "xy", "yx", "yy")
 
 
@@ -122,6 +128,16 @@ def forward(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, P: np.ndarray, Q:
     """Run the L-layer, H-head linear self-attention (eq. (3)) on one or a batch of regression prompts.
 
     ``include_query``: see :func:`context_gram`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import forward
+    >>> x, y, xq = np.eye(2), np.array([1.0, 2.0]), np.array([1.0, 1.0])
+    >>> P = np.zeros((1, 1, 3, 3)); Q = np.zeros((1, 1, 3, 3))
+    >>> P[0, 0, 2, 2] = 1.0; Q[0, 0, :2, :2] = -np.eye(2)  # one GD step: ŷ = ⟨α, x_t⟩ with α = Xᵀy
+    >>> float(forward(x, y, xq, P, Q).prediction)
+    3.0
     """
     _, d = check_regression_inputs(x, y, x_query)
     L, _ = check_weights(P, Q, d)

@@ -40,15 +40,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from theory.arguments import finite_array, positive_int
+from theory.arguments import ArgumentError, finite_array, positive_int
 from theory.vladymyrov.model import check_regression_inputs, check_weights, context_gram, forward, head_sum, tokens
 
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
 
-def _swap(a: np.ndarray) -> np.ndarray:
-    return np.swapaxes(a, -1, -2)
+
+__all__ = [
+    "ImplicitState", "initial_state", "blocks", "lemma43_step", "implicit_states", "implicit_states_torch",
+    "theorem41_relative_error", "symbolic_theorem41_residual", "OLSData", "ols_data", "lemma44_alpha",
+    "lemma44_step", "lemma44_step_printed", "gdpp_preconditioned_gd",
+]
+
+
+def _swap(a: Any) -> Any:
+    """Transpose the last two axes of a numpy array (numeric or object) or a torch tensor."""
+    return a.swapaxes(-1, -2)
+
+
+def _concat(parts: Sequence[Any], axis: int) -> Any:
+    """``np.concatenate`` for numpy arrays, ``torch.cat`` for tensors (so the recursion runs on both)."""
+    if isinstance(parts[0], np.ndarray):
+        return np.concatenate(parts, axis=axis)
+    import torch
+
+    return torch.cat(list(parts), dim=axis)
 
 
 @dataclass(frozen=True)
@@ -62,9 +83,9 @@ class ImplicitState:
 
     def token_map(self) -> np.ndarray:
         """``T^l = [[M, u], [−w^T, a]]`` with ``e_i^l = T^l e_i``; shape ``(..., d+1, d+1)``."""
-        top = np.concatenate([self.M, self.u[..., :, None]], axis=-1)
-        bottom = np.concatenate([-self.w[..., None, :], self.a[..., None, None]], axis=-1)
-        return np.concatenate([top, bottom], axis=-2)
+        top = _concat([self.M, self.u[..., :, None]], axis=-1)
+        bottom = _concat([-self.w[..., None, :], self.a[..., None, None]], axis=-1)
+        return _concat([top, bottom], axis=-2)
 
     def apply(self, x: np.ndarray, y: np.ndarray, x_query: np.ndarray) -> np.ndarray:
         """Tokens ``(x_i^l, y_i^l)`` predicted by Theorem 4.1, shape ``(..., n+1, d+1)`` (query last)."""
@@ -93,17 +114,38 @@ def lemma43_step(state: ImplicitState, B: np.ndarray) -> ImplicitState:
     M, u, a, w = state.M, state.u, state.a, state.w
     M_new = M + A @ M - b[..., :, None] * w[..., None, :]
     u_new = u + (A @ u[..., None])[..., 0] + a[..., None] * b
-    a_new = np.asarray(a + dd * a + (c * u).sum(-1), dtype=a.dtype)  # stays an array for 0-d object inputs
+    a_new = a + dd * a + (c * u).sum(-1)
+    if isinstance(a, np.ndarray):
+        a_new = np.asarray(a_new, dtype=a.dtype)  # stays an array for 0-d object inputs
     w_new = w + dd[..., None] * w - (_swap(M) @ c[..., None])[..., 0]
     return ImplicitState(M_new, u_new, a_new, w_new)
 
 
 def implicit_states(x: np.ndarray, y: np.ndarray, P: np.ndarray, Q: np.ndarray) -> list[ImplicitState]:
-    """``[(M^l, u^l, a^l, w^l)]_{l=0..L}`` by Lemma 4.3, with ``E^l = T^l E^0 T^{lT}`` from the input data only."""
+    """``[(M^l, u^l, a^l, w^l)]_{l=0..L}`` by Lemma 4.3, with ``E^l = T^l E^0 T^{lT}`` from the input data only.
+
+    Theorem 4.1 / Lemma 4.3 of Vladymyrov et al. (2024); torch twin :func:`implicit_states_torch`, exact
+    symbolic check :func:`symbolic_theorem41_residual`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import forward, implicit_states
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, xq = rng.standard_normal((6, 2)), rng.standard_normal(6), rng.standard_normal(2)
+    >>> P, Q = 0.1 * rng.standard_normal((2, 2, 1, 3, 3))
+    >>> states = implicit_states(x, y, P, Q)
+    >>> bool(np.isclose(states[-1].predict(xq), forward(x, y, xq, P, Q).prediction, rtol=1e-12))
+    True
+    """
     d = x.shape[-1]
     check_weights(P, Q, d)
     E0 = context_gram(tokens(x, y, np.zeros(x.shape[:-2] + (d,), dtype=x.dtype)))
-    state = initial_state(x.shape[:-2], d, dtype=x.dtype)
+    return _recursion(initial_state(x.shape[:-2], d, dtype=x.dtype), E0, P, Q)
+
+
+def _recursion(state: ImplicitState, E0: Any, P: Any, Q: Any) -> list[ImplicitState]:
+    """Lemma 4.3 from ``state`` (layer 0) with ``E^l = T^l E^0 T^{lT}``; numpy, object or torch operands."""
     out = [state]
     for layer in range(P.shape[0]):
         T = state.token_map()
@@ -112,12 +154,100 @@ def implicit_states(x: np.ndarray, y: np.ndarray, P: np.ndarray, Q: np.ndarray) 
     return out
 
 
+def implicit_states_torch(x: "torch.Tensor", y: "torch.Tensor", P: "torch.Tensor",
+                          Q: "torch.Tensor") -> list[ImplicitState]:
+    r"""Torch twin of :func:`implicit_states`: the Lemma 4.3 recursion, differentiable in ``x, y, P, Q``.
+
+    Theorem 4.1 / Lemma 4.3 (Vladymyrov et al. 2024): with ``T^l = [[M^l, u^l], [−w^{lT}, a^l]]``,
+    ``E^l = T^l E^0 T^{lT}`` and ``B^l = Σ_k P_k^l E^l Q_k^l = [[A, b], [c^T, d]]``::
+
+        M^{l+1} = (I + A) M − b w^T,   u^{l+1} = (I + A) u + a b,
+        a^{l+1} = (1 + d) a + ⟨c, u⟩,  w^{l+1} = (1 + d) w − M^T c.
+
+    Same arithmetic as the numpy version (one shared implementation); every field of the returned
+    :class:`ImplicitState` objects is a tensor in the autograd graph, so ``states[-1].predict(x_query)``
+    (``ŷ = ⟨w^L, x_t⟩``) can be differentiated with respect to the weights or the data.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Context inputs, shape ``(..., n, d)``, floating point.
+    y : torch.Tensor
+        Context labels, shape ``(..., n)``, same dtype and device as ``x``.
+    P, Q : torch.Tensor
+        Layer weights, shape ``(L, H, d+1, d+1)``.
+
+    Returns
+    -------
+    list of ImplicitState
+        ``L + 1`` states ``(M^l, u^l, a^l, w^l)`` for ``l = 0..L`` (tensors).
+
+    Raises
+    ------
+    theory.arguments.ArgumentError
+        If an argument is not a floating tensor, has the wrong shape, or holds NaN/inf.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from theory.vladymyrov import implicit_states, implicit_states_torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.randn(5, 2, generator=g, dtype=torch.float64)
+    >>> y = torch.randn(5, generator=g, dtype=torch.float64)
+    >>> P = 0.1 * torch.randn(2, 1, 3, 3, generator=g, dtype=torch.float64)
+    >>> Q = (0.1 * torch.randn(2, 1, 3, 3, generator=g, dtype=torch.float64)).requires_grad_()
+    >>> states = implicit_states_torch(x, y, P, Q)
+    >>> ref = implicit_states(x.numpy(), y.numpy(), P.numpy(), Q.detach().numpy())
+    >>> bool(torch.allclose(states[-1].w, torch.from_numpy(ref[-1].w)))
+    True
+    >>> states[-1].predict(torch.ones(2, dtype=torch.float64)).backward()
+    >>> Q.grad.shape
+    torch.Size([2, 1, 3, 3])
+    """
+    import torch
+
+    for name, t in (("x", x), ("y", y), ("P", P), ("Q", Q)):
+        if not isinstance(t, torch.Tensor) or not t.is_floating_point():
+            raise ArgumentError(f"{name} must be a floating-point torch.Tensor, got {type(t).__name__}"
+                                + (f" of dtype {t.dtype}" if isinstance(t, torch.Tensor) else ""))
+        if not bool(torch.isfinite(t).all()):
+            raise ArgumentError(f"{name} contains NaN or infinite entries")
+    if x.ndim < 2:
+        raise ArgumentError(f"x must have shape (..., n, d), got {tuple(x.shape)}")
+    d = x.shape[-1]
+    if tuple(y.shape) != tuple(x.shape[:-1]):
+        raise ArgumentError(f"y must have shape {tuple(x.shape[:-1])} (one label per context point), got {tuple(y.shape)}")
+    for name, t in (("P", P), ("Q", Q)):
+        if t.ndim != 4 or tuple(t.shape[-2:]) != (d + 1, d + 1) or t.shape[0] < 1 or t.shape[1] < 1:
+            raise ArgumentError(f"{name} must have shape (L, H, {d + 1}, {d + 1}) with L, H >= 1, got {tuple(t.shape)}")
+    if P.shape != Q.shape:
+        raise ArgumentError(f"P and Q must have the same shape, got {tuple(P.shape)} and {tuple(Q.shape)}")
+    context = torch.cat([x, y[..., None]], dim=-1)
+    E0 = _swap(context) @ context
+    batch = tuple(x.shape[:-2])
+    kw = dict(dtype=x.dtype, device=x.device)
+    state = ImplicitState(M=torch.eye(d, **kw).expand(batch + (d, d)), u=torch.zeros(batch + (d,), **kw),
+                          a=torch.ones(batch, **kw), w=torch.zeros(batch + (d,), **kw))
+    return _recursion(state, E0, P, Q)
+
+
 def theorem41_relative_error(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, P: np.ndarray, Q: np.ndarray,
                              states: list[ImplicitState] | None = None, *, include_query: bool = False) -> dict[str, float]:
     """Max relative error (all layers, all tokens) between the forward pass and Theorem 4.1's tokens, float64.
 
     ``states`` defaults to :func:`implicit_states`; pass others (e.g. a wrong recursion) to measure them.
     Returns ``{"tokens": max_l ||Z^l − T^l Z||_max / ||Z^l||_max, "prediction": max|ŷ − ⟨w^L, x_t⟩| / max|ŷ|}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import theorem41_relative_error
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, xq = rng.standard_normal((6, 2)), rng.standard_normal(6), rng.standard_normal(2)
+    >>> P, Q = 0.1 * rng.standard_normal((2, 2, 1, 3, 3))
+    >>> err = theorem41_relative_error(x, y, xq, P, Q)
+    >>> err["prediction"] < 1e-13
+    True
     """
     fwd = forward(x, y, x_query, P, Q, include_query=include_query)
     states = implicit_states(x, y, P, Q) if states is None else states
@@ -172,6 +302,26 @@ class OLSData:
 
 
 def ols_data(x: np.ndarray, y: np.ndarray) -> OLSData:
+    """Layer-0 quantities of Lemma 4.4: ``Σ = XᵀX``, ``w* = Σ^{-1} α`` (``α = Xᵀy``) and ``ρ = Σ_i (y_i − ⟨w*, x_i⟩)²``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (..., n, d)
+        Context inputs with ``n ≥ d`` (``Σ`` invertible).
+    y : numpy.ndarray, shape (..., n)
+
+    Returns
+    -------
+    OLSData
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import ols_data
+    >>> data = ols_data(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.array([1.0, 1.0, 3.0]))
+    >>> bool(np.allclose(data.w_star, [4 / 3, 4 / 3])), bool(np.isclose(data.rho, 1 / 3))  # residuals ±1/3
+    (True, True)
+    """
     n, d = x.shape[-2:]
     if n < d:
         raise ValueError(f"x must have n >= d (w* = Σ^-1 α must exist), got n={n}, d={d}")

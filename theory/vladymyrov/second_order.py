@@ -55,6 +55,14 @@ import numpy as np
 from theory.arguments import finite_array, nonnegative_int, positive_float, positive_int
 from theory.vladymyrov.model import check_regression_inputs, forward, gdpp_matrices
 
+__all__ = [
+    "GAMMA_NU", "CONTRACTION", "PHASE_SWITCH", "eigenvalue_map", "kappa_map", "kappa_map_delta",
+    "mapped_condition_number", "kappa_map_sympy", "LemmaA3Exact", "lemma_a3_exact", "gdpp_kappa_trajectory",
+    "gdpp_layers_needed", "theorem51_layer_bound", "plain_gd_rate", "plain_gd_layers_needed", "GDPPRun", "gdpp_run",
+    "theorem51_construction", "plain_gd_construction",
+]
+
+
 #: Lemma A.3's step ``γν``.
 GAMMA_NU = 1.0 / 3.0
 #: ``sup_{κ ≥ 1.1} κ'/κ = (4/9)/(1 − 1/3.3)² = (22/23)²`` (Lemma A.3, first claim; exact).
@@ -100,6 +108,12 @@ def kappa_map(kappa: float, gamma_nu: float = GAMMA_NU) -> float:
     It is the new condition number of ``Σ^{l+1}`` whenever ``f`` is nondecreasing on ``[µ, ν]`` — always for
     ``c ≤ 1/3`` (``f'(λ) = (1 − γλ)(1 − 3γλ)``).  For ``c > 1/3`` eigenvalues in ``(ν/(3c), ν)`` are folded back and the
     ratio is no longer the condition number (see :func:`mapped_condition_number`).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import kappa_map
+    >>> kappa_map(2.0)  # 4·8/25
+    1.28
     """
     k, c = _kappa(kappa), _gamma_nu(gamma_nu)
     return k * (1.0 - c) ** 2 / (1.0 - c / k) ** 2
@@ -124,7 +138,14 @@ def mapped_condition_number(eigenvalues: np.ndarray, gamma_nu: float = GAMMA_NU)
 
 
 def kappa_map_sympy(gamma_nu: Any = None) -> tuple[Any, Any]:
-    """``(κ, κ')`` as sympy objects: ``κ' = κ (1 − c)²/(1 − c/κ)²`` with exact ``c = γν`` (default ``1/3``)."""
+    """``(κ, κ')`` as sympy objects: ``κ' = κ (1 − c)²/(1 − c/κ)²`` with exact ``c = γν`` (default ``1/3``).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import kappa_map_sympy
+    >>> kappa_map_sympy()
+    (kappa, 4*kappa**3/(3*kappa - 1)**2)
+    """
     import sympy as sp
 
     c = sp.Rational(1, 3) if gamma_nu is None else sp.nsimplify(gamma_nu)
@@ -212,6 +233,12 @@ def theorem51_layer_bound(kappa: float, eps: float, *, paper_target: bool = Fals
     Phase 2 (from ``δ₀ = min(κ − 1, 0.1)``; ``δ' ≤ 2δ²`` so ``2δ_j ≤ (2δ₀)^{2^j}``): ``k₂ = ⌈log₂(ln(1/(2τ))/ln(1/(2δ₀)))⌉``
     layers to reach ``δ ≤ τ`` (0 if ``δ₀ ≤ τ``).  ``τ = ε`` (our sharp error identity) or, with ``paper_target=True``, the
     proof's ``τ = ε/(2κ)``.
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import theorem51_layer_bound, plain_gd_layers_needed
+    >>> theorem51_layer_bound(100.0, 1e-6), plain_gd_layers_needed(100.0, 1e-6)
+    (56, 691)
     """
     k, e = _kappa(kappa), _eps(eps)
     k1 = max(0, math.ceil(math.log(k / PHASE_SWITCH) / -math.log(CONTRACTION))) if k > PHASE_SWITCH else 0
