@@ -15,6 +15,7 @@ import torch
 
 from numerics import samplers
 from numerics.models import sander_augmented as model
+from numerics.statistics import mean_estimate
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
 from proofs_check.figures import pyplot
 from proofs_check.papers import SANDER
@@ -55,17 +56,19 @@ def gd_statistics(states: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray, n
 
 
 def z_score(samples: np.ndarray, expected: float) -> float:
-    """``|mean − expected| / (std/√n)``.
+    """How many standard errors the MC mean of ``samples`` lies from ``expected`` (:mod:`numerics.statistics`).
 
     Samples that are constant up to float64 round-off (e.g. torus ``s_0`` at ``t = 1``, where
-    ``η_1* ‖S_1 s_1‖² = Re⟨s_2, S_1 s_1⟩`` holds sample by sample) are compared at round-off: 0 or ``inf``.
+    ``η_1* ‖S_1 s_1‖² = Re⟨s_2, S_1 s_1⟩`` holds sample by sample) have no standard error: their gap is compared with
+    the round-off bound ``1e-9·scale`` instead and reported in the same units, ``Z_BOUND`` times gap/round-off bound
+    (finite; within the tolerance iff the gap is within round-off).
     """
-    se = float(np.std(samples, ddof=1) / np.sqrt(samples.size))
-    gap = abs(float(np.mean(samples)) - expected)
+    est = mean_estimate(samples)
+    gap = abs(est.value - expected)
     scale = max(1.0, float(np.mean(np.abs(samples))), abs(expected))
-    if se <= 1e-9 * scale:  # (numerically) deterministic samples: compare at float64 round-off instead
-        return 0.0 if gap <= 1e-9 * scale else float("inf")
-    return gap / se
+    if est.se <= 1e-9 * scale:
+        return Z_BOUND.bound * gap / (1e-9 * scale)
+    return est.z(expected)
 
 
 # ---------------------------------------------------------------------------------------------------------

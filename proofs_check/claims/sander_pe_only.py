@@ -5,6 +5,7 @@ Closed forms: :mod:`theory.sander.pe_only`; sampled model: :func:`numerics.model
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +37,33 @@ def _stored_rows(mu: int) -> list[np.ndarray]:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _identity(ctx: RunContext, P: np.ndarray, what: str) -> Measurement:
+def _moment_gap(mus: tuple[int, ...]) -> float:
+    """max |E[λ^m] (the numpy moment the loss uses) − sympy's (1/2π)∫ e^{imu/μ} du| over m ∈ {±1, 2, 5} and ``mus``."""
+    return max(abs(complex(theory.moment(m, mu)) - complex(sp.N(theory.moment_sympy(sp.Integer(m), sp.Integer(mu)))))
+               for m in (-1, 1, 2, 5) for mu in mus)
+
+
+def _identity(ctx: RunContext, P: dict[int, np.ndarray] | np.ndarray, what: str) -> Measurement:
     mus = (1, 2, *MUS)
-    losses = {mu: theory.loss(P, mu) for mu in mus}
-    m = sp.Symbol("m", positive=True, integer=True)
-    mu_s = sp.Symbol("mu", positive=True)
-    moment_ok = sp.simplify(theory.moment_sympy(m, mu_s) - (sp.exp(2 * sp.pi * sp.I * m / mu_s) - 1) / (2 * sp.pi * sp.I * m / mu_s)) == 0
-    err = max(abs(v) for v in losses.values()) if what == "superdiagonal ones" else min(losses.values())
-    if not moment_ok:
-        err = float("inf")
+    rows = {mu: P[mu] if isinstance(P, dict) else P for mu in mus}
+    losses = {mu: theory.loss(rows[mu], mu) for mu in mus}
+    gap = _moment_gap(mus)
+    err = max(abs(v) for v in losses.values()) + gap
     return Measurement(error=err, expected=0.0, observed={str(k): v for k, v in losses.items()},
-                       compared=f"exact population loss of P = {what} for μ ∈ {mus} (the moment formula E[λ^m] = "
-                                "(e^{2πim/μ} − 1)/(2πim/μ) checked by sympy integration)",
-                       details={"moment_formula_checked": moment_ok})
+                       compared=f"largest exact population loss of P = {what} over μ ∈ {mus}, plus the largest gap "
+                                "between the numpy moment E[λ^m] the loss uses and sympy's integral (1/2π)∫e^{imu/μ}du",
+                       details={"moment_gap_numpy_vs_sympy": gap})
+
+
+@functools.lru_cache(maxsize=None)
+def _gd(mu: int) -> dict[str, Any]:
+    """GD from P = 0 on the exact loss stopped at loss < 1e-3 (the reference code's procedure), cached per μ."""
+    return theory.gd_from_zero(T, mu)
+
+
+def _gd_rows() -> dict[int, np.ndarray]:
+    """The reference code's answer for every μ of the identity claim."""
+    return {mu: _gd(mu)["P"] for mu in (1, 2, *MUS)}
 
 
 register(Claim(
@@ -56,8 +71,9 @@ register(Claim(
     statement=("In the PE-only model (d = 1, s_t = λ^t, λ = e^{iθ/μ}), P[i, i+1] = 1 with every other entry 0 gives "
                "zero loss for every μ, since conj(s_i) s_{i+1}² = s_{i+2}."),
     kind="identity", check=lambda ctx: _identity(ctx, theory.exact_minimiser(T), "superdiagonal ones"),
-    control=lambda ctx: _identity(ctx, np.eye(T), "identity (copy the query token)"),
-    control_description="P = identity (copy the query token): smallest loss over the same μ values",
+    control=lambda ctx: _identity(ctx, _gd_rows(), "the reference code's early-stopped GD solution"),
+    control_description=("the reference code's answer: GD from P = 0 stopped at loss < 1e-3 (what its figure shows), "
+                         "per μ"),
     tolerance=Tolerance(1e-12, "float64 round-off of an exact expectation", origin="round-off"), seed=0, rests_on=(ANGLE_LAW,),
     route="exact expectation from the moment formula, itself checked against sympy integration, and Monte Carlo of the sampled model",
 ))
@@ -90,7 +106,7 @@ def _pe_figure(ctx: RunContext, ours: dict[int, dict[str, Any]], sampled: dict[i
 
 
 def _reproduce(ctx: RunContext, *, control: bool) -> Measurement:
-    ours = {mu: theory.gd_from_zero(T, 1 if control else mu) for mu in MUS}
+    ours = {mu: _gd(1 if control else mu) for mu in MUS}
     sampled: dict[int, np.ndarray] = {}
     rows, worst = [], 0.0
     for mu in MUS:
@@ -109,7 +125,7 @@ def _reproduce(ctx: RunContext, *, control: bool) -> Measurement:
                                    "P_28_29": float(run["P"][T - 2, T - 1])}
         rows.append(entry)
     crossings = [r["features"]["zero_crossings"] for r in rows]
-    mu1 = theory.gd_from_zero(T, 1)["P"]
+    mu1 = _gd(1)["P"]
     i = np.arange(T - 1)
     off = mu1.copy()
     off[i, i + 1] = 0.0
@@ -140,4 +156,42 @@ register(Claim(
              "exactly (P[28, 29] ≈ 0.46 at μ = 50), and they are an early-stopped GD solution, not a minimiser: the exact "
              "minimiser (superdiagonal ones) has no trigonometric profile at all."),
     route="GD on the exact expectation compared with the reference code's stored rows (an independent implementation)",
+))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# S-P2 (enforced): the number of zero crossings of the learned row, per μ
+# --------------------------------------------------------------------------------------------------------------
+
+STATED_CROSSINGS = {50: 4, 100: 2, 200: 2, 300: 1}
+
+
+def _crossings(ctx: RunContext, *, mu_factor: int) -> Measurement:
+    """Zero crossings of row 28 (j = 0..28) of GD on the exact loss at ``mu_factor·μ`` and of both stored runs at μ,
+    against the stated counts; error = total count mismatch + number of increases along μ (an exact integer)."""
+    rows = []
+    for mu, stated in STATED_CROSSINGS.items():
+        ours = theory.row_features(_gd(mu_factor * mu)["P"][T - 2, : T - 1])["zero_crossings"]
+        stored = [theory.row_features(r)["zero_crossings"] for r in _stored_rows(mu)]
+        rows.append({"mu": mu, "gd_mu": mu_factor * mu, "stated": stated, "ours": ours, "stored": stored})
+    ours = [r["ours"] for r in rows]
+    mismatch = sum(abs(r["ours"] - r["stated"]) + sum(abs(s - r["stated"]) for s in r["stored"]) for r in rows)
+    increases = sum(int(b > a) for a, b in zip(ours, ours[1:]))
+    return Measurement(error=float(mismatch + increases), expected=dict(STATED_CROSSINGS),
+                       observed={str(r["mu"]): {"gd": r["ours"], "stored": r["stored"]} for r in rows},
+                       compared=("sum over μ ∈ (50, 100, 200, 300) of |zero crossings − stated| for GD on the exact loss "
+                                 f"(at {mu_factor}·μ) and for both stored runs, plus the number of increases along μ"),
+                       details={"rows": rows})
+
+
+register(Claim(
+    id="sander.pe-only.zero-crossings.measured", paper=SANDER, reference=REFERENCE + "; Fig. 6 of the code README",
+    statement=("The learned PE row P[28, 0..28] (GD from 0 on the exact loss, stopped at loss < 10⁻³) crosses zero 4, 2, 2 "
+               "and 1 times at μ = 50, 100, 200, 300 — as the stored reference rows do — so its oscillation slows as μ grows."),
+    kind="measured", check=lambda ctx: _crossings(ctx, mu_factor=1), control=lambda ctx: _crossings(ctx, mu_factor=2),
+    control_description="the neighbouring setting: rows learned at 2μ (100, 200, 400, 600) against the counts stated for μ",
+    tolerance=Tolerance(0.0, "exact: zero-crossing counts are integers (signs of entries above 1e-12)", origin="exact"),
+    seed=82, rests_on=(ANGLE_LAW,),
+    route="GD on the exact expectation, and the reference code's stored rows (an independent implementation) counted "
+          "the same way",
 ))
