@@ -1,16 +1,31 @@
-"""Write a run's ``report.json`` (the record), ``report.md`` and ``report.html`` (both rendered from it)."""
+"""Write a run's ``report.json`` (the record), ``report.md`` and ``report.html``.
+
+Markdown and HTML come from **one** renderer: :func:`report_context` turns a :class:`RunReport` (plus, optionally,
+a mutation report) into plain data — the summary, what failed with the worst cell of each failure and its
+reproduce command, the verdict table, the verdict-strength table, the mutation score, findings, hypotheses and
+every claim's details — and the Jinja2 templates ``templates/report.md.j2`` and ``templates/report.html.j2``
+only lay that data out.  So the two files cannot disagree on content; ``tests/test_report.py`` checks that
+every fact of the Markdown is in the HTML.
+"""
 
 from __future__ import annotations
 
-import html
 import json
 import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from proofs_check.runner import ClaimResult, RunReport
+from proofs_check.claim import WEAK_CONTROL_MARGIN
+from proofs_check.runner import RunReport
+
+#: How many differing entries a failure lists (the worst first).
+MAX_DIFFERING = 8
+#: How to produce the mutation report the "Verdict strength" section shows (issue #12).
+MUTATION_HINT = ("no mutation report was given: run `proofs-check mutate` (writes mutation.json) and pass its "
+                 "path to the report (`write_report(..., mutation=path)`)")
 
 
 def jsonable(obj: Any) -> Any:
@@ -46,142 +61,244 @@ def strict_json(data: Any) -> str:
 
 
 def to_json(report: RunReport) -> str:
+    """The run's record, ``report.json`` (strict JSON, see :func:`strict_json`)."""
     return strict_json(report.to_dict())
 
 
-def _fmt(x: Any) -> str:
+# ----------------------------------------------------------------------------------------------- formatting
+
+
+def fmt(x: Any) -> str:
+    """A value as a reader wants it: 4 significant digits, long lists elided, NaN/inf spelt out."""
+    if isinstance(x, bool) or x is None:
+        return str(x)
     if isinstance(x, float):
-        return f"{x:.3g}"
-    if isinstance(x, (list, tuple)) and len(x) > 8:
-        return "[" + ", ".join(_fmt(v) for v in x[:8]) + ", …]"
+        return f"{x:.4g}"
+    if isinstance(x, dict) and set(x) == {"re", "im"}:
+        return f"{fmt(x['re'])}{'+' if not str(fmt(x['im'])).startswith('-') else ''}{fmt(x['im'])}j"
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{k}: {fmt(v)}" for k, v in x.items()) + "}"
     if isinstance(x, (list, tuple)):
-        return "[" + ", ".join(_fmt(v) for v in x) + "]"
+        items = [fmt(v) for v in x[:8]]
+        return "[" + ", ".join(items) + (", …]" if len(x) > 8 else "]")
     return str(x)
 
 
-def _md_escape(text: str) -> str:
+def _number(x: Any) -> float | None:
+    """``x`` as a float if it is a (possibly stringified non-finite or complex-as-dict) number, else ``None``."""
+    if isinstance(x, bool):
+        return None
+    if isinstance(x, (int, float)):
+        return float(x)
+    if isinstance(x, str) and x in ("inf", "-inf", "nan"):
+        return float(x)
+    return None
+
+
+def _flatten(value: Any, prefix: tuple = ()) -> dict[tuple, Any] | None:
+    """Leaves of nested lists/dicts keyed by their index path; ``None`` for a scalar."""
+    if isinstance(value, dict) and set(value) != {"re", "im"}:
+        out: dict[tuple, Any] = {}
+        for k, v in value.items():
+            sub = _flatten(v, prefix + (k,))
+            out.update(sub if sub is not None else {prefix + (k,): v})
+        return out
+    if isinstance(value, (list, tuple)):
+        out = {}
+        for i, v in enumerate(value):
+            sub = _flatten(v, prefix + (i,))
+            out.update(sub if sub is not None else {prefix + (i,): v})
+        return out
+    return None
+
+
+def _cell_name(path: tuple) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "value"
+
+
+def differing_entries(expected: Any, observed: Any) -> dict[str, Any] | None:
+    """Which entries of ``observed`` differ from ``expected``, worst first (the failure's *worst cell* is the first).
+
+    Works on scalars, nested lists (arrays) and dicts of the same structure; a scalar ``expected`` is compared
+    with every entry of an array ``observed`` (e.g. expected 0, observed residuals).  Numbers are ranked by
+    ``|observed − expected|``; other entries (sympy expressions as strings) are listed where they differ.
+    Returns ``None`` when the two cannot be matched entry by entry.
+    """
+    e_leaves, o_leaves = _flatten(expected), _flatten(observed)
+    if e_leaves is None and o_leaves is None:
+        pairs = {(): (expected, observed)}
+    elif e_leaves is None:
+        pairs = {k: (expected, v) for k, v in o_leaves.items()}
+    elif o_leaves is None or set(e_leaves) != set(o_leaves):
+        return None
+    else:
+        pairs = {k: (e_leaves[k], o_leaves[k]) for k in e_leaves}
+    rows = []
+    for path, (e, o) in pairs.items():
+        en, on = _number(e), _number(o)
+        if en is not None and on is not None:
+            gap = 0.0 if on == en else abs(on - en)  # nan if either is nan (inf − inf never reaches here)
+            if gap > 0 or math.isnan(gap):
+                rows.append({"cell": _cell_name(path), "expected": fmt(e), "observed": fmt(o), "gap": fmt(gap),
+                             "_rank": gap if not math.isnan(gap) else math.inf})
+        elif e != o:
+            rows.append({"cell": _cell_name(path), "expected": fmt(e), "observed": fmt(o), "gap": "differs",
+                         "_rank": math.inf})
+    rows.sort(key=lambda r: -r["_rank"])
+    for r in rows:
+        del r["_rank"]
+    return {"count": len(rows), "total": len(pairs), "rows": rows[:MAX_DIFFERING]}
+
+
+def _margin(result: dict[str, Any]) -> str:
+    m = result.get("control_margin")
+    if m is None:
+        return "—"
+    v = _number(m)
+    return "∞" if v is not None and math.isinf(v) else fmt(v if v is not None else m)
+
+
+# ----------------------------------------------------------------------------------------------- one data model
+
+
+def _claim_view(r: dict[str, Any], index: int) -> dict[str, Any]:
+    tol = r["tolerance"]
+    check, control = r.get("check"), r.get("control")
+    view = {
+        "id": r["id"], "anchor": f"claim-{index}", "paper": r["paper"], "reference": r["reference"],
+        "kind": r["kind"], "verdict": r["verdict"], "reason": r["reason"], "statement": r["statement"],
+        "route": r.get("route") or "", "seed": r["seed"], "seconds": fmt(float(r["seconds"])),
+        "tolerance": {"bound": fmt(tol["bound"]), "reason": tol["reason"], "origin": tol.get("origin", "unspecified")},
+        "control_description": r["control_description"], "margin": _margin(r), "weak": bool(r.get("weak")),
+        "rests_on": list(r.get("rests_on") or []), "finding": r.get("finding"), "traceback": r.get("traceback"),
+        "reproduce": r.get("reproduce", ""), "failed": r["verdict"] in ("FAIL", "ERROR"),
+        "check": None, "control": None, "figures": [],
+    }
+    if check:
+        view["check"] = {"compared": check["compared"], "expected": fmt(check["expected"]),
+                         "observed": fmt(check["observed"]), "error": fmt(check["error"]),
+                         "details": [(k, fmt(v)) for k, v in (check.get("details") or {}).items()],
+                         "differing": differing_entries(check["expected"], check["observed"])}
+    if control:
+        failed = _number(control["error"]) is not None and _number(control["error"]) > tol["bound"]
+        view["control"] = {"error": fmt(control["error"]), "observed": fmt(control["observed"]),
+                           "failed": failed}
+    for part in (check, control):
+        for fig in (part or {}).get("figures", []):
+            view["figures"].append(fig)
+    view["error"] = view["check"]["error"] if check else "—"
+    view["control_error"] = view["control"]["error"] if control else "—"
+    return view
+
+
+def _summary(report: dict[str, Any], claims: list[dict[str, Any]]) -> dict[str, Any]:
+    c = report["counts"]
+    total = len(claims)
+    bad = [v for v in claims if v["failed"]]
+    weak = [v for v in claims if v["weak"] and v["verdict"] == "PASS"]
+    load_errors = report.get("load_errors") or []
+    if bad or load_errors:
+        headline = (f"{len(bad)} of {total} claims did not pass ({c['FAIL']} FAIL, {c['ERROR']} ERROR)"
+                    + (f"; {len(load_errors)} claims module(s) failed to load" if load_errors else ""))
+        status = "FAIL"
+    else:
+        headline = f"All {c['PASS']} claims that ran passed" + (f" ({c['SKIPPED']} skipped)" if c["SKIPPED"] else "")
+        status = "PASS"
+    return {"status": status, "headline": headline, "counts": c, "total": total, "weak": len(weak),
+            "findings": sum(1 for v in claims if v["finding"]),
+            "figures": sum(len(v["figures"]) for v in claims)}
+
+
+def load_mutation(path: Path | str) -> dict[str, Any]:
+    """Read a mutation report (``mutation.json``: ``score, total, killed, survived, equivalent, timeout, seconds,
+    modules, survivors``); a missing key or an unreadable file raises ``ValueError`` naming the path."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"mutation report {path} could not be read: {exc}") from exc
+    missing = [k for k in ("score", "total", "killed", "survived", "equivalent", "timeout", "seconds", "modules",
+                           "survivors") if k not in data]
+    if missing:
+        raise ValueError(f"mutation report {path} lacks {missing}")
+    return data
+
+
+def _mutation_view(data: dict[str, Any], path: Path | str) -> dict[str, Any]:
+    modules = data["modules"]
+    if isinstance(modules, dict):
+        modules = [{"module": k, **(v if isinstance(v, dict) else {"score": v})} for k, v in modules.items()]
+    rows = [{k: fmt(v) for k, v in m.items()} if isinstance(m, dict) else {"module": fmt(m)} for m in modules]
+    columns = sorted({k for r in rows for k in r}, key=lambda k: (k != "module", k))
+    survivors = [s if isinstance(s, str) else ", ".join(f"{k}: {fmt(v)}" for k, v in s.items())
+                 for s in data["survivors"]]
+    return {"path": Path(path).as_posix(), "score": fmt(data["score"]), "total": data["total"],
+            "killed": data["killed"], "survived": data["survived"], "equivalent": data["equivalent"],
+            "timeout": data["timeout"], "seconds": fmt(float(data["seconds"])), "columns": columns,
+            "modules": rows, "survivors": survivors}
+
+
+def report_context(report: RunReport, *, mutation: Path | str | None = None) -> dict[str, Any]:
+    """Everything the report shows, as plain data (the one input of both templates)."""
+    data = json.loads(to_json(report))
+    claims = [_claim_view(r, i) for i, r in enumerate(data["results"])]
+    env = data["environment"]
+    return {
+        "profile": data["profile"], "device": env.get("device", data["device"]), "started": data["started"],
+        "seconds": fmt(float(data["seconds"])), "command": data.get("command") or "",
+        "executor": data.get("executor"), "environment": list(env.items()),
+        "load_errors": data.get("load_errors") or [],
+        "summary": _summary(data, claims), "claims": claims,
+        "failures": [v for v in claims if v["failed"]],
+        "findings": [v for v in claims if v["finding"]],
+        "hypotheses": sorted({h for v in claims for h in v["rests_on"]}),
+        "figures": [(v, f) for v in claims for f in v["figures"]],
+        "weak_threshold": fmt(WEAK_CONTROL_MARGIN),
+        "mutation": _mutation_view(load_mutation(mutation), mutation) if mutation is not None else None,
+        "mutation_hint": MUTATION_HINT if mutation is None else None,
+    }
+
+
+# ----------------------------------------------------------------------------------------------- rendering
+
+
+def _md_cell(text: Any) -> str:
+    """Text for one Markdown table cell: pipes escaped, newlines folded."""
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _claim_section(r: ClaimResult) -> list[str]:
-    out = [f"### `{r.id}` — {r.verdict}", "",
-           f"*{r.paper}*, {r.reference}. Kind: {r.kind}. Seed {r.seed}, {r.seconds:.2f} s.", "",
-           f"**Claim.** {r.statement}", "",
-           f"**Verdict.** {r.reason}", "",
-           f"**Tolerance.** {r.tolerance['bound']:.3g} — {r.tolerance['reason']}", ""]
-    if r.check:
-        out += [f"**Compared.** {r.check['compared']}", "",
-                f"- expected: `{_fmt(r.check['expected'])}`", f"- observed: `{_fmt(r.check['observed'])}`",
-                f"- error: {r.check['error']:.3g}"]
-        for k, v in r.check.get("details", {}).items():
-            out.append(f"- {k}: `{_fmt(v)}`")
-        out.append("")
-    if r.control:
-        out += [f"**Negative control** ({r.control_description}): error {r.control['error']:.3g} "
-                f"({'failed, as required' if r.control['error'] > r.tolerance['bound'] else 'DID NOT FAIL'}); "
-                f"observed `{_fmt(r.control['observed'])}`.", ""]
-    if r.rests_on:
-        out += ["**Rests on:** " + "; ".join(r.rests_on), ""]
-    if r.finding:
-        out += [f"**Finding.** {r.finding}", ""]
-    for fig in r.figures:
-        out += [f"![{r.id}]({fig})", ""]
-    if r.traceback:
-        out += ["```", r.traceback.rstrip(), "```", ""]
-    if r.verdict in ("FAIL", "ERROR"):
-        out += [f"Reproduce: `{r.reproduce}`", ""]
-    return out
+@lru_cache(maxsize=None)
+def _environment(autoescape: bool) -> Any:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("proofs_check", "templates"), autoescape=autoescape,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters["cell"] = _md_cell
+    return env
 
 
-def to_markdown(report: RunReport) -> str:
-    c = report.counts()
-    env = report.environment
-    lines = [
-        "# icl-verify report", "",
-        f"Profile **{report.profile}**, device **{env.get('device', report.device)}**, started {report.started}, "
-        f"{report.seconds:.1f} s.  PASS {c['PASS']} · FAIL {c['FAIL']} · ERROR {c['ERROR']} · SKIPPED {c['SKIPPED']}.", "",
-        "Environment: " + ", ".join(f"{k} {v}" for k, v in env.items()), "",
-    ]
-    if report.command:
-        lines += [f"Command: `{report.command}`", ""]
-    lines += ["| claim | paper | reference | kind | verdict | error | tolerance | control error | seconds |",
-              "|---|---|---|---|---|---|---|---|---|"]
-    for r in report.results:
-        err = f"{r.check['error']:.3g}" if r.check else "—"
-        cerr = f"{r.control['error']:.3g}" if r.control else "—"
-        lines.append(f"| `{r.id}` | {_md_escape(r.paper)} | {_md_escape(r.reference)} | {r.kind} | **{r.verdict}** | "
-                     f"{err} | {r.tolerance['bound']:.3g} | {cerr} | {r.seconds:.2f} |")
-    lines.append("")
-    bad = [r for r in report.results if r.verdict in ("FAIL", "ERROR")]
-    if bad:
-        lines += ["## What failed and why", ""]
-        for r in bad:
-            lines += [f"- `{r.id}`: {r.verdict}: {r.reason}. Reproduce: `{r.reproduce}`"]
-        lines.append("")
-    findings = [r for r in report.results if r.finding]
-    if findings:
-        lines += ["## Findings (discrepancies with the papers or their public code)", ""]
-        for r in findings:
-            lines.append(f"- `{r.id}` ({r.reference}): {r.finding}")
-        lines.append("")
-    unconfirmed = sorted({h for r in report.results for h in r.rests_on})
-    if unconfirmed:
-        lines += ["## Hypotheses the claims rest on (UNCONFIRMED in the paper text available)", ""]
-        lines += [f"- {h}" for h in unconfirmed] + [""]
-    lines += ["## Claims", ""]
-    for r in report.results:
-        lines += _claim_section(r)
-    return "\n".join(lines) + "\n"
+def to_markdown(report: RunReport, *, mutation: Path | str | None = None) -> str:
+    """``report.md``: the report as Markdown (template ``templates/report.md.j2``)."""
+    return _environment(False).get_template("report.md.j2").render(**report_context(report, mutation=mutation))
 
 
-_CSS = ("body{font-family:sans-serif;max-width:70em;margin:auto;padding:1em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}.PASS{color:#080}.FAIL{color:#c00}"
-        ".ERROR{color:#a0a}.SKIPPED{color:#a80}img{max-width:100%}pre{background:#f6f6f6;overflow:auto}")
+def to_html(report: RunReport, *, mutation: Path | str | None = None) -> str:
+    """``report.html``: the same content as the Markdown, summary and failures first, figures shown in place
+    (linked from ``figures/`` next to the page), long tables and claim details collapsible."""
+    return _environment(True).get_template("report.html.j2").render(**report_context(report, mutation=mutation))
 
 
-def to_html(report: RunReport) -> str:
-    """A self-contained HTML page (figures linked from ``figures/``) with the same content as the Markdown."""
-    e = html.escape
-    c = report.counts()
-    parts = [f"<!doctype html><meta charset=utf-8><title>icl-verify report</title><style>{_CSS}</style>",
-             "<h1>icl-verify report</h1>",
-             f"<p>Profile <b>{e(report.profile)}</b>, device <b>{e(str(report.environment.get('device')))}</b>, "
-             f"started {e(report.started)}, {report.seconds:.1f} s. PASS {c['PASS']} · FAIL {c['FAIL']} · "
-             f"ERROR {c['ERROR']} · SKIPPED {c['SKIPPED']}.</p>",
-             "<p>" + e(", ".join(f"{k} {v}" for k, v in report.environment.items())) + "</p>",
-             "<table><tr><th>claim<th>reference<th>kind<th>verdict<th>error<th>tolerance<th>control error<th>s</tr>"]
-    for r in report.results:
-        err = f"{r.check['error']:.3g}" if r.check else "—"
-        cerr = f"{r.control['error']:.3g}" if r.control else "—"
-        parts.append(f"<tr><td><a href='#{e(r.id)}'>{e(r.id)}</a><td>{e(r.reference)}<td>{e(r.kind)}"
-                     f"<td class={r.verdict}><b>{r.verdict}</b><td>{err}<td>{r.tolerance['bound']:.3g}<td>{cerr}"
-                     f"<td>{r.seconds:.2f}</tr>")
-    parts.append("</table>")
-    findings = [r for r in report.results if r.finding]
-    if findings:
-        parts.append("<h2>Findings</h2><ul>" + "".join(
-            f"<li><code>{e(r.id)}</code> ({e(r.reference)}): {e(r.finding)}" for r in findings) + "</ul>")
-    for r in report.results:
-        parts.append(f"<h3 id='{e(r.id)}'>{e(r.id)} — <span class={r.verdict}>{r.verdict}</span></h3>"
-                     f"<p><i>{e(r.paper)}</i>, {e(r.reference)}. Seed {r.seed}.</p><p><b>Claim.</b> {e(r.statement)}</p>"
-                     f"<p><b>Verdict.</b> {e(r.reason)}</p><p><b>Tolerance.</b> {e(r.tolerance['reason'])}</p>")
-        if r.check:
-            parts.append(f"<p><b>Compared.</b> {e(r.check['compared'])}: expected <code>{e(_fmt(r.check['expected']))}"
-                         f"</code>, observed <code>{e(_fmt(r.check['observed']))}</code></p>")
-        if r.control:
-            parts.append(f"<p><b>Negative control</b> ({e(r.control_description)}): error {r.control['error']:.3g}</p>")
-        parts.extend(f"<img src='{e(f)}' alt='{e(r.id)}'>" for f in r.figures)
-        if r.traceback:
-            parts.append(f"<pre>{e(r.traceback)}</pre>")
-    return "\n".join(parts) + "\n"
+def write_report(report: RunReport, out_dir: Path, *, mutation: Path | str | None = None) -> dict[str, Path]:
+    """Write ``report.json``, ``report.md`` and ``report.html`` into ``out_dir`` (figures are under ``figures/``).
 
-
-def write_report(report: RunReport, out_dir: Path) -> dict[str, Path]:
-    """Write ``report.json``, ``report.md`` and ``report.html`` into ``out_dir`` (figures are under ``figures/``)."""
+    ``mutation``: path of a mutation report (``mutation.json`` of ``proofs-check mutate``) for the "Verdict
+    strength" section; without it the section says how to produce one.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / "report.json", "md": out_dir / "report.md", "html": out_dir / "report.html"}
     paths["json"].write_text(to_json(report), encoding="utf-8")
-    paths["md"].write_text(to_markdown(report), encoding="utf-8")
-    paths["html"].write_text(to_html(report), encoding="utf-8")
+    paths["md"].write_text(to_markdown(report, mutation=mutation), encoding="utf-8")
+    paths["html"].write_text(to_html(report, mutation=mutation), encoding="utf-8")
     return paths
