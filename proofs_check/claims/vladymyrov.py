@@ -20,7 +20,7 @@ from numerics.statistics import mean_estimate, ratio_estimate
 from numerics.vladymyrov_training import SCALES, baseline_losses, train_scaled
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
 from proofs_check.figures import pyplot
-from proofs_check.papers import VLADYMYROV, VLADYMYROV_BASELINES, VLADYMYROV_TABLE1
+from proofs_check.papers import VLADYMYROV, VLADYMYROV_BASELINES, VLADYMYROV_NOISE_LAWS, VLADYMYROV_TABLE1
 from proofs_check.registry import register
 from theory.vladymyrov import baselines as bl
 from theory.vladymyrov.model import context_gram, diag_matrices, forward, gdpp_matrices, head_sum, omega, omega_forward, tokens
@@ -276,33 +276,53 @@ def _baselines(label: str, quick: bool) -> dict[str, Any]:
                            eval_sequences=20000 if quick else 200000, seed=BASELINE_SEED)
 
 
+TABLE1_Z = 4.0
+TABLE1_ROUNDING = 0.0005  # the table prints three decimals
+TABLE1_PAPER_PROMPTS = 100_000
+TABLE1_QUICK_LAWS = ("U3", "U5", "S1,3")
+
+
+def _table1_losses(law: NoiseLaw, ev: RegressionBatch, rss_over_n: bool, grid: int) -> dict[str, np.ndarray]:
+    """Per-prompt adjusted ½-MSE of ConstRR, AdaRR and TunedRR, tuned on the evaluation prompts themselves (the
+    paper's protocol) over the grids of :func:`numerics.vladymyrov_training.baseline_losses` thinned by ``grid``
+    (1: as there); ``rss_over_n``: AdaRR with the biased noise estimate RSS/n (λ scaled by (n − d)/n) alone."""
+    sp = bl.ridge_spectrum(ev.x, ev.y, ev.x_query)
+    sq_oracle = (bl.oracle_prediction(sp, ev.sigma) - ev.y_query) ** 2 / 2
+    if rss_over_n:
+        biased = sp.predict(sp.residual_variance() * (PAPER_N - PAPER_D) / PAPER_N)
+        return {"adarr": (biased - ev.y_query) ** 2 / 2 - sq_oracle}
+    scale = max(law.mean_variance, 1e-2)
+    c, _ = bl.tune_constant(sp, ev.y_query, np.concatenate([[0.0], scale * np.geomspace(1e-2, 10.0, 121)]))
+    k, cap, _ = bl.tune_tuned(sp, ev.y_query, np.linspace(0.5, 2.5, 20 // grid + 1),
+                              np.concatenate([scale * np.geomspace(0.1, 10.0, 24 // grid + 1), [np.inf]]))
+    preds = {"constrr": sp.predict(c), "adarr": bl.adaptive_prediction(sp), "tunedrr": bl.tuned_prediction(sp, k, cap)}
+    return {name: (p - ev.y_query) ** 2 / 2 - sq_oracle for name, p in preds.items()}
+
+
 def _table1(ctx: RunContext, rss_over_n: bool) -> Measurement:
+    """|ours − Table 1| over its allowance: 4 combined standard errors (ours, and the paper's 1e5-prompt mean with
+    our per-prompt spread) plus the table's rounding, 5e-4.  Tuning on the evaluation prompts, as the paper does,
+    leaves no tuning-set gap to allow for."""
     rows, worst = [], 0.0
-    laws = ("U3", "U5", "S1,3") if ctx.quick else tuple(TABLE1_BASELINES)
-    n_eval = 20000 if ctx.quick else 200000
-    for label in laws:
-        paper = TABLE1_BASELINES[label]
-        res = _baselines(label, ctx.quick)
-        mine = {k: res[k]["adjusted"] for k in paper}
-        se = {k: res[k]["se"] for k in paper}
-        if rss_over_n:  # AdaRR with RSS/n: lambda scaled by (n - d)/n, evaluated on fresh prompts
-            law = NoiseLaw.parse(label)
-            ev = sample_regression(n_eval, law, rng=ctx.rng(3))
-            sp = bl.ridge_spectrum(ev.x, ev.y, ev.x_query)
-            diff = ((sp.predict(sp.residual_variance() * (PAPER_N - PAPER_D) / PAPER_N) - ev.y_query) ** 2
-                    - (bl.oracle_prediction(sp, ev.sigma) - ev.y_query) ** 2) / 2
-            mine = {"adarr": float(diff.mean())}
-            se = {"adarr": float(diff.std(ddof=1) / math.sqrt(diff.size))}
-        for k, v in mine.items():
-            allow = max(0.003, 0.15 * paper[k], 4 * se[k] * math.sqrt(1 + n_eval / 100000))
-            dev = abs(v - paper[k]) / allow
-            rows.append({"law": label, "baseline": k, "ours": v, "se": se[k], "paper": paper[k], "allowance": allow,
-                         "normalised_deviation": dev})
+    laws = TABLE1_QUICK_LAWS if ctx.quick else VLADYMYROV_NOISE_LAWS
+    n_eval, grid = (30_000, 2) if ctx.quick else (200_000, 1)
+    for i, label in enumerate(laws):
+        law = NoiseLaw.parse(label)
+        ev = sample_regression(n_eval, law, rng=ctx.rng(10 + i))
+        for name, losses in _table1_losses(law, ev, rss_over_n, grid).items():
+            est = mean_estimate(losses)
+            paper = VLADYMYROV_BASELINES[name][label]
+            se_paper = est.se * math.sqrt(n_eval / TABLE1_PAPER_PROMPTS)
+            allow = TABLE1_Z * math.hypot(est.se, se_paper) + TABLE1_ROUNDING
+            dev = abs(est.value - paper) / allow
+            rows.append({"law": label, "baseline": name, "ours": est.value, "se": est.se, "paper": paper,
+                         "allowance": allow, "normalised_deviation": dev})
             worst = max(worst, dev)
     return Measurement(error=worst, expected={r["law"] + ":" + r["baseline"]: r["paper"] for r in rows},
                        observed={r["law"] + ":" + r["baseline"]: round(r["ours"], 4) for r in rows},
-                       compared=f"max |ours - Table 1| / allowance over ConstRR, AdaRR, TunedRR at {laws} "
-                                f"({n_eval} evaluation prompts); allowance = max(0.003, 15% of the paper value, 4 combined SE)",
+                       compared=(f"max |ours − Table 1| / allowance over {'AdaRR with RSS/n' if rss_over_n else 'ConstRR, AdaRR, TunedRR'} "
+                                 f"at {laws} ({n_eval} evaluation prompts per law, tuned on them); allowance = 4 combined "
+                                 "SE (ours and the paper's 1e5 prompts) + 5e-4 rounding"),
                        details={"rows": rows})
 
 
@@ -312,10 +332,12 @@ register(Claim(
               "min(k RSS/(n-d), cap) tuned (TunedRR) reach the adjusted losses of Table 1.",
     kind="monte-carlo", check=lambda ctx: _table1(ctx, False), control=lambda ctx: _table1(ctx, True),
     control_description="AdaRR with the biased noise estimate RSS/n instead of RSS/(n-d)",
-    tolerance=Tolerance(1.0, "deviation <= allowance: 15% covers tuning on separate data vs the paper's tuning on the "
-                             "evaluation set (optimistic) and grid choices; 4 SE of both MC means (ours 2e4 quick / 2e5 full, paper 1e5)", origin="standard-errors"),
+    tolerance=Tolerance(1.0, ("normalised deviation <= 1: the allowance is 4 combined standard errors of the two "
+                              "Monte-Carlo means (two-sided false alarm 6e-5 per entry, 6e-4 over the 9 quick entries) plus the table's rounding to "
+                              "three decimals"), origin="standard-errors"),
     seed=60002,
     rests_on=("UNCONFIRMED: TunedRR applies min(k*sigma_hat^2, cap) (order of the two adjustments not stated)",
+              "UNCONFIRMED: the paper tunes ConstRR and TunedRR on its evaluation prompts (grids not stated)",
               "UNCONFIRMED: categorical noise levels equally likely"),
     route="the paper's published Table 1 numbers against our tuned baselines evaluated on fresh prompts",
 ))
