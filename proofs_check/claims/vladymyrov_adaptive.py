@@ -60,7 +60,7 @@ def _random_full_labels(rng: np.random.Generator, x: np.ndarray, y: np.ndarray, 
 
 def _thm42_bound(ctx: RunContext, n: int) -> Measurement:
     rng = ctx.rng(0)
-    d, draws = 10, 20 if ctx.quick else 200
+    d, draws = 10, 60 if ctx.quick else 2000
     sup, model = [], []
     for chunk in range(0, draws, 20):
         x = rng.standard_normal((20, n, d))
@@ -87,8 +87,9 @@ register(Claim(
               "over all implicit weights: y^l lies in col(X), so |cos| <= ||Proj_col(X) y*||/||y*||).",
     kind="monte-carlo", check=lambda ctx: _thm42_bound(ctx, 10_000), control=lambda ctx: _thm42_bound(ctx, 100),
     control_description="the same statistic at n = 100 (n not >> d): sup-cosine ~ sqrt(14/100) = 0.37",
-    tolerance=Tolerance(0.1, "the theorem's own bound 0.1; at n = 1e4 our approximation sqrt((d+4)/n) = 0.037 and the "
-                             "sup-cosine has a relative spread ~0.3, so 0.1 is ~2.7x the typical value", origin="theorem-bound"),
+    tolerance=Tolerance(0.1, ("the theorem's own bound 0.1, required of the largest of 60 (quick) / 2000 (full) draws, not "
+                              "of a typical one; the approximation sqrt((d+4)/n) = 0.037 puts the mean well inside it"),
+                        origin="theorem-bound"),
     seed=42001,
     route="projection of the target on col(X) by least squares over sampled prompts, and the labels of a random FULL forward pass",
 ))
