@@ -69,6 +69,34 @@ def _mc_losses(ctx: RunContext, case: str, params: dict[str, torch.Tensor], n: i
     return est.value, est.se
 
 
+#: The sympy derivations from the model definition, cached: the symbolic and the numpy claims share them.
+_derive_u = functools.lru_cache(maxsize=None)(theory.loss_u_derivation)
+_derive_o = functools.lru_cache(maxsize=None)(theory.loss_o_derivation)
+NUMPY_ROUNDOFF = 1e-12
+
+
+def _numpy_vs_derivation(ctx: RunContext, derive: Any, formula: Any, cases: list[dict[str, Any]], what: str) -> Measurement:
+    """|numpy ``formula(C, P)`` − the sympy derivation from the model at the same point| / max(1, |derivation|), worst
+    over ``cases`` (kwargs of ``derive``), at random rational points ``c, p ∈ {−20..20}/7`` (exact in sympy)."""
+    rng = ctx.rng(7)
+    worst, rows = 0.0, []
+    for case in cases:
+        derived, C, P = derive(**case)
+        point = {sym: sp.Rational(int(rng.integers(-20, 21)), 7) for sym in sorted(C.free_symbols | P.free_symbols, key=str)}
+        exact = float(derived.xreplace(point))
+        Cn = np.array(C.xreplace(point).tolist(), dtype=float)
+        Pn = np.array(P.xreplace(point).tolist(), dtype=float)
+        value = float(formula(Cn, Pn))
+        rel = abs(value - exact) / max(1.0, abs(exact))
+        worst = max(worst, rel)
+        rows.append({**case, "derived": exact, "numpy": value, "rel": rel})
+    return Measurement(error=worst, expected=[r["derived"] for r in rows], observed=[r["numpy"] for r in rows],
+                       compared=f"|{what} (numpy) − the sympy derivation from the model| / max(1, |derivation|) at a "
+                                "random rational (C, P) per case, worst over " + ", ".join(
+                                    "(" + ", ".join(f"{k}={v}" for k, v in c.items()) + ")" for c in cases),
+                       details={"cases": rows})
+
+
 def _symbolic_residual(derive: Any, formula: Any, cases: list[dict[str, Any]], compared: str) -> Measurement:
     """Worst number of non-zero terms of ``expand(derived − formula)`` over ``cases`` (kwargs of ``derive``)."""
     worst, rows = 0, []
@@ -124,13 +152,13 @@ _SYM_U = [{"d": d, "T": T, "s0": s0} for d, T in ((2, 3), (3, 3), (2, 4), (3, 4)
 
 
 def _check_sym_u(ctx: RunContext) -> Measurement:
-    return _symbolic_residual(theory.loss_u_derivation, theory.loss_u_closed_sympy, _SYM_U,
+    return _symbolic_residual(_derive_u, theory.loss_u_closed_sympy, _SYM_U,
                               "number of non-zero terms of expand(constant term of the model's squared error − "
                               "closed form), worst over (d, T) ∈ {2,3}×{3,4} and s_0 ∈ {torus, ones}")
 
 
 def _control_sym_u(ctx: RunContext) -> Measurement:
-    return _symbolic_residual(theory.loss_u_derivation, theory.loss_u_reference_sympy, _SYM_U,
+    return _symbolic_residual(_derive_u, theory.loss_u_reference_sympy, _SYM_U,
                               "the same residual for the unitary.py formula (‖C‖_F²‖p‖² + …)")
 
 
@@ -143,6 +171,22 @@ register(Claim(
     tolerance=Tolerance(0.0, "exact symbolic identity: the expanded difference must be the zero polynomial", origin="exact"),
     seed=0, rests_on=(U_UNIFORM, S0_UNIT, INDEXING, NO_NORM),
     route="sympy constant-term extraction of the model's squared error over symbolic unitary sequences, compared with the sympy closed form and with the numpy loss_u the other claims use, at rational points",
+))
+
+
+register(Claim(
+    id="sander.non-aug.loss-u.numpy", paper=SANDER, reference=f"{SECTION}: population loss, unitary case",
+    statement=("The numpy case-U loss every other claim uses (theory.sander.non_augmented.loss_u) equals the expected "
+               "squared error derived in sympy from the model definition."),
+    kind="identity",
+    check=lambda ctx: _numpy_vs_derivation(ctx, _derive_u, theory.loss_u, _SYM_U, "loss_u"),
+    control=lambda ctx: _numpy_vs_derivation(ctx, _derive_u, theory.loss_u_reference, _SYM_U, "the unitary.py formula"),
+    control_description="the reference script unitary.py's formula (numpy) at the same points",
+    tolerance=Tolerance(NUMPY_ROUNDOFF, ("float64 round-off: a sum of a few hundred products of entries ≤ 3 against an "
+                                         "exact rational, relative ~1e-15; 1e-12 leaves 3 orders"), origin="round-off"),
+    seed=1, rests_on=(U_UNIFORM, S0_UNIT, INDEXING, NO_NORM),
+    route="the sympy derivation from the model definition (constant term over symbolic unitary sequences), evaluated "
+          "exactly at rational points",
 ))
 
 
@@ -359,10 +403,15 @@ O_PHASE = ("UNCONFIRMED: s_0 blocks have squared radius 2 and uniform random pha
            "loss differs in the terms with key s_0; both agree at the minimiser)")
 
 
+#: Case-O sizes for the exact checks: one, two and three rotation blocks (d = 6 is the first size at which a block
+#: interacts with two others).
+_SYM_O = [{"d": 2, "T": 3}, {"d": 4, "T": 3}, {"d": 6, "T": 3}]
+
+
 def _sym_o(formula: Any) -> Measurement:
-    return _symbolic_residual(theory.loss_o_derivation, formula, [{"d": 2, "T": 3}, {"d": 4, "T": 3}],
+    return _symbolic_residual(_derive_o, formula, _SYM_O,
                               "non-zero terms of expand(constant term in (λ, u) of the model's squared error − "
-                              "formula), worst over (d, T) ∈ {(2, 3), (4, 3)}")
+                              "formula), worst over (d, T) ∈ {(2, 3), (4, 3), (6, 3)}")
 
 
 register(Claim(
@@ -376,6 +425,22 @@ register(Claim(
     tolerance=Tolerance(0.0, "exact symbolic identity: the expanded difference must be the zero polynomial", origin="exact"),
     seed=0, rests_on=(O_PHASE, INDEXING, NO_NORM),
     route="sympy constant-term extraction of the model's squared error over symbolic rotation sequences, compared with the sympy closed form and with the numpy loss_o the other claims use, at rational points",
+))
+
+
+register(Claim(
+    id="sander.non-aug.loss-o.numpy", paper=SANDER, reference=f"{SECTION}: population loss, orthogonal case",
+    statement=("The numpy case-O loss every other claim uses (theory.sander.non_augmented.loss_o) equals the expected "
+               "squared error derived in sympy from the model definition, for one, two and three rotation blocks."),
+    kind="identity",
+    check=lambda ctx: _numpy_vs_derivation(ctx, _derive_o, theory.loss_o, _SYM_O, "loss_o"),
+    control=lambda ctx: _numpy_vs_derivation(ctx, _derive_o, theory.loss_o_reference, _SYM_O, "the orthogonal.py formula"),
+    control_description="the reference script orthogonal.py's formula (numpy) at the same points",
+    tolerance=Tolerance(NUMPY_ROUNDOFF, ("float64 round-off: a sum of a few hundred products of entries ≤ 3 against an "
+                                         "exact rational, relative ~1e-15; 1e-12 leaves 3 orders"), origin="round-off"),
+    seed=2, rests_on=(O_PHASE, INDEXING, NO_NORM),
+    route="the sympy derivation from the model definition (constant term over symbolic rotation sequences), evaluated "
+          "exactly at rational points",
 ))
 
 
