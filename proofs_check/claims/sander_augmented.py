@@ -15,9 +15,9 @@ import torch
 
 from numerics import samplers
 from numerics.models import sander_augmented as model
-from numerics.statistics import mean_estimate
+from numerics.statistics import Estimate, mean_estimate, ratio_estimate
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
-from proofs_check.figures import pyplot
+from proofs_check.figures import Series, compare_figure, heatmap, pyplot
 from proofs_check.papers import SANDER
 from proofs_check.registry import register
 from theory.sander import augmented as th
@@ -196,11 +196,34 @@ def _draw(case: str, n: int, d: int, t_max: int, rng: np.random.Generator, law: 
     return _case_o_states(n, d, t_max, rng, s0_law=law, mu=mu)
 
 
+def _eta_figure(ctx: RunContext, case: str, points: dict[tuple[str, int], list[tuple[int, Estimate]]]) -> list[str]:
+    """η_t* = b_t/a_t against t: the closed form (lines, every integer t) and the Monte-Carlo ratio of means
+    (points, ± 2 delta-method standard errors), one panel per s_0 law, one colour per d."""
+    laws = _LAWS_U if case == "U" else _LAWS_O
+    panels = []
+    for law_name, law in laws.items():
+        series = []
+        for (name, d), pts in points.items():
+            if name != law_name:
+                continue
+            t_all = np.arange(1, max(t for t, _ in pts) + 1)
+            series.append(Series(f"d = {d}: b_t/a_t", t_all, [th.optimal_step(case, d, int(t), law) for t in t_all],
+                                 group=str(d)))  # type: ignore[arg-type]
+            series.append(Series(f"d = {d}: Monte Carlo ± 2 SE", [t for t, _ in pts], [e.value for _, e in pts],
+                                 kind="points", yerr=[2 * e.se for _, e in pts], group=str(d)))
+        panels.append((f"s_0 law: {law_name}", series))
+    fig = compare_figure(panels, xlabel="position t", ylabel="optimal step η_t*", integer_x=True, logy=True,
+                         title=f"Augmented tokens, case {case}: optimal one-step size against t")
+    path = ctx.save_figure(fig, f"sander-aug-eta-vs-t-{case.lower()}")
+    return [path] if path else []
+
+
 def _mc_measure(ctx: RunContext, case: str, *, what: str, mu: float = 1.0, eta_factor: float = 1.0) -> Measurement:
     dims, ts, n = _grid(ctx, case)
     laws = _LAWS_U if case == "U" else _LAWS_O
     rng = ctx.rng(2)
     worst, rows = 0.0, []
+    eta_points: dict[tuple[str, int], list[tuple[int, Estimate]]] = {}
     for law_name, law in laws.items():
         for d in dims:
             st = _draw(case, n, d, max(ts) + 1, rng, law_name, mu)
@@ -211,6 +234,7 @@ def _mc_measure(ctx: RunContext, case: str, *, what: str, mu: float = 1.0, eta_f
                 if what == "moments":
                     zs = {"a": z_score(x, a), "b": z_score(y, b), "c": z_score(c, c_exp)}
                 else:
+                    eta_points.setdefault((law_name, d), []).append((t, ratio_estimate(y, x)))
                     eta = eta_factor * th.optimal_step(case, d, t, law)  # type: ignore[arg-type]
                     best = th.optimal_loss(case, d, t, law)  # type: ignore[arg-type]
                     zs = {"stationarity": z_score(eta * x - y, 0.0),
@@ -228,7 +252,8 @@ def _mc_measure(ctx: RunContext, case: str, *, what: str, mu: float = 1.0, eta_f
     return Measurement(error=worst, expected="|z| ≤ 5 everywhere", observed=round(worst, 3),
                        compared=(f"case {case}: largest |z| of the MC means vs the closed forms over d ∈ {dims}, "
                                  f"t ∈ {ts}, s_0 laws {list(laws)}, N = {n} sequences each"),
-                       details={"rows": rows, "mu": mu, "eta_factor": eta_factor})
+                       details={"rows": rows, "mu": mu, "eta_factor": eta_factor},
+                       figures=_eta_figure(ctx, case, eta_points) if eta_points and ctx.role == "check" else [])
 
 
 for _case, _ref, _stmt_m in (
@@ -351,10 +376,8 @@ def _heatmap_figure(ctx: RunContext, params: model.Params, predicted: model.Para
     for col in range(3):
         lim = max(np.abs(rows[0][1][col][0]).max(), np.abs(rows[1][1][col][0]).max())
         for row, (label, pan) in enumerate(rows):
-            mat, title = pan[col]
-            im = axes[row, col].imshow(mat, cmap="RdBu_r", vmin=-lim, vmax=lim)
-            axes[row, col].set_title(f"{label}: {title}", fontsize=8)
-            fig.colorbar(im, ax=axes[row, col], fraction=0.046)
+            mat, title = pan[col]  # moduli (cols 0, 1) on a sequential map from 0; Re(VM) (col 2) diverging
+            heatmap(fig, axes[row, col], mat, title=f"{label}: {title}", signed=col == 2, limit=lim)
     fig.suptitle("Augmented tokens: trained full layer vs one-GD-step parameters", fontsize=9)
     path = ctx.save_figure(fig, name)
     return [path] if path else []
@@ -400,7 +423,7 @@ def _full_trained_measure(ctx: RunContext, *, untrained: bool) -> Measurement:
     step_err = abs(vm_scale - eta) / eta
     dist = th.distance_to_identity(prods.vm) if np.linalg.norm(prods.vm) > 0 else float("inf")
     err = max(dist, prods.off_ratio, step_err, abs(excess), mismatch)
-    figures = [] if untrained else _heatmap_figure(ctx, params, gd_params, "sander_aug_trained_vs_gd")
+    figures = [] if untrained else _heatmap_figure(ctx, params, gd_params, "sander-aug-trained-vs-gd")
     return Measurement(
         error=err, expected={"VM": f"{eta:.5f}·I", "loss": best},
         observed={"dist_to_identity(VM)": dist, "off_block_ratio": prods.off_ratio, "tr(VM)/d": vm_scale.real,

@@ -389,7 +389,7 @@ def _thm52_limit(ctx: RunContext, one_layer: bool) -> Measurement:
         ax.set_ylabel("RMS ||w^2 - w_ridge|| / ||w_ridge||")
         ax.set_title(("one layer (control)" if one_layer else "two layers (Thm 5.2)") + f", d={d}")
         ax.legend(fontsize=7)
-        figures = [f for f in [ctx.save_figure(fig, "vladymyrov_thm52_" + ("control" if one_layer else "check"))] if f]
+        figures = [f for f in [ctx.save_figure(fig, "vladymyrov-thm52-" + ("control" if one_layer else "check"))] if f]
     return Measurement(
         error=worst, expected={f"n={r['n']},sigma={r['sigma']:g}": round(r["first_order"], 5) for r in rows},
         observed={f"n={r['n']},sigma={r['sigma']:g}": round(r["rms"], 5) for r in rows},

@@ -364,7 +364,7 @@ def _layer_count(ctx: RunContext, plain_gd: bool) -> Measurement:
         ax.set_ylabel("layers for |err| <= eps ||x_t|| ||w*||")
         ax.set_title("Theorem 5.1: GD++ vs plain GD (worst case)")
         ax.legend(fontsize=6)
-        figs = [f for f in [ctx.save_figure(fig, "vladymyrov_thm51_layers")] if f]
+        figs = [f for f in [ctx.save_figure(fig, "vladymyrov-thm51-layers")] if f]
     which = "plain GD (omega_xx = 0, step 2/(mu+nu))" if plain_gd else "the GD++ construction"
     return Measurement(error=worst, expected="layers / bound <= 1", observed=worst,
                        compared=f"max over kappa in {kappas} and eps in {epss} of the worst-case layer count of {which} "
