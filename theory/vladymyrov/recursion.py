@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from theory.arguments import ArgumentError, finite_array, positive_int
-from theory.vladymyrov.model import check_regression_inputs, check_weights, context_gram, forward, head_sum, tokens
+from theory.vladymyrov.model import check_regression_inputs, check_weights, context_gram, forward, tokens
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -105,12 +105,22 @@ def initial_state(batch_shape: tuple[int, ...], d: int, dtype: type | np.dtype =
 
 def blocks(B: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``B = [[A, b], [c^T, d]]`` → ``(A, b, c, d)``."""
+    return _split(B)
+
+
+def _split(B: Any) -> tuple[Any, Any, Any, Any]:
+    """:func:`blocks` without the checks, for numpy (numeric or object) arrays and torch tensors."""
     return B[..., :-1, :-1], B[..., :-1, -1], B[..., -1, :-1], B[..., -1, -1]
 
 
 def lemma43_step(state: ImplicitState, B: np.ndarray) -> ImplicitState:
     """One step of the Lemma 4.3 recursion given the layer's middle matrix ``B^l = Σ_k P_k E^l Q_k``."""
-    A, b, c, dd = blocks(B)
+    return _update(state, blocks(B))
+
+
+def _update(state: ImplicitState, parts: tuple[Any, Any, Any, Any]) -> ImplicitState:
+    """The Lemma 4.3 arithmetic on the blocks ``(A, b, c, d)`` of ``B^l`` (numpy, object or torch operands)."""
+    A, b, c, dd = parts
     M, u, a, w = state.M, state.u, state.a, state.w
     M_new = M + A @ M - b[..., :, None] * w[..., None, :]
     u_new = u + (A @ u[..., None])[..., 0] + a[..., None] * b
@@ -145,11 +155,14 @@ def implicit_states(x: np.ndarray, y: np.ndarray, P: np.ndarray, Q: np.ndarray) 
 
 
 def _recursion(state: ImplicitState, E0: Any, P: Any, Q: Any) -> list[ImplicitState]:
-    """Lemma 4.3 from ``state`` (layer 0) with ``E^l = T^l E^0 T^{lT}``; numpy, object or torch operands."""
+    """Lemma 4.3 from ``state`` (layer 0) with ``E^l = T^l E^0 T^{lT}``; numpy, object or torch operands
+    (validated by the callers, so no per-layer checks and no conversion that would cut the autograd graph)."""
     out = [state]
     for layer in range(P.shape[0]):
         T = state.token_map()
-        state = lemma43_step(state, head_sum(P[layer], T @ E0 @ _swap(T), Q[layer]))
+        E = T @ E0 @ _swap(T)
+        B = (P[layer] @ E[..., None, :, :] @ Q[layer]).sum(-3)  # Σ_k P_k E^l Q_k over the heads k
+        state = _update(state, _split(B))
         out.append(state)
     return out
 
