@@ -387,18 +387,24 @@ def _full_u_setup(ctx: RunContext) -> tuple[int, int, int]:
     return (3, 6, 600) if ctx.quick else (4, 10, 3000)
 
 
-def _full_trained_measure(ctx: RunContext, *, untrained: bool) -> Measurement:
+_TRAINED_FULL_U: dict[tuple[int, str, str], tuple[model.Params, float]] = {}
+
+
+def _full_trained_measure(ctx: RunContext, *, mean_of_steps: bool) -> Measurement:
+    """The trained full layer against one GD step with the shared optimal step η* = Σb_t/Σa_t, or (``mean_of_steps``,
+    the control) with the mean of the per-position optimal steps η_t* — the plausible mix-up for a shared step."""
     d, horizon, steps = _full_u_setup(ctx)
 
     def sample(n: int, rng: np.random.Generator) -> np.ndarray:
         return _case_u_states(n, d, horizon, rng, s0_law="torus")
 
-    if untrained:
-        gen = torch.Generator().manual_seed(ctx.torch_seed(6))
-        params, seconds = model.init_full(d, scale=0.05, generator=gen, complex_valued=True, device=ctx.device), 0.0
-    else:
-        params, seconds = _train_full(ctx, sample, d, complex_valued=True, steps=steps)
+    key = (ctx.seed, ctx.profile, ctx.device)  # the check and its control measure one trained model
+    if key not in _TRAINED_FULL_U:
+        _TRAINED_FULL_U[key] = _train_full(ctx, sample, d, complex_valued=True, steps=steps)
+    params, seconds = _TRAINED_FULL_U[key]
     eta, best = th.shared_optimum("U", d, range(horizon), th.TORUS)
+    if mean_of_steps:
+        eta = float(np.mean([th.optimal_step("U", d, t, th.TORUS) for t in range(1, horizon)]))
     prods = model.block_products(params)
     held = samplers.to_torch(sample(20_000, ctx.rng(7)), device=ctx.device)
     eye = torch.eye(d, dtype=held.dtype, device=held.device)
@@ -421,9 +427,9 @@ def _full_trained_measure(ctx: RunContext, *, untrained: bool) -> Measurement:
     excess = float(per_seq.mean()) / best
     vm_scale = complex(np.trace(prods.vm) / d)
     step_err = abs(vm_scale - eta) / eta
-    dist = th.distance_to_identity(prods.vm) if np.linalg.norm(prods.vm) > 0 else float("inf")
+    dist = th.distance_to_identity(prods.vm) if np.linalg.norm(prods.vm) > 0 else 1.0  # its largest value
     err = max(dist, prods.off_ratio, step_err, abs(excess), mismatch)
-    figures = [] if untrained else _heatmap_figure(ctx, params, gd_params, "sander-aug-trained-vs-gd")
+    figures = [] if mean_of_steps else _heatmap_figure(ctx, params, gd_params, "sander-aug-trained-vs-gd")
     return Measurement(
         error=err, expected={"VM": f"{eta:.5f}·I", "loss": best},
         observed={"dist_to_identity(VM)": dist, "off_block_ratio": prods.off_ratio, "tr(VM)/d": vm_scale.real,
@@ -442,12 +448,14 @@ register(Claim(
     statement=("A one-layer linear attention with full 3d×3d W_KQ, W_V trained on case-U sequences reaches the "
                "block structure (only V ⊗ M on value slot 2, key slot 3, query slot 2), VM = η* I with the shared "
                "optimal step, the predicted minimum loss, and predicts one GD step on held-out sequences."),
-    kind="trained", check=lambda ctx: _full_trained_measure(ctx, untrained=False),
-    control=lambda ctx: _full_trained_measure(ctx, untrained=True),
-    control_description="the untrained (initial) model",
-    tolerance=Tolerance(0.1, "Adam on batches of 256 with cosine decay (600 steps quick, 3000 full): the "
-                             "minibatch noise floor leaves ~1e-2 relative parameter noise (1–4 % measured); 10 % "
-                             "separates it from the untrained model's O(1)", origin="optimiser-gap"),
+    kind="trained", check=lambda ctx: _full_trained_measure(ctx, mean_of_steps=False),
+    control=lambda ctx: _full_trained_measure(ctx, mean_of_steps=True),
+    control_description=("the same trained model against one GD step with the mean of the per-position optimal steps "
+                         "η_t* = 1/(t+d−1) instead of the shared optimum Σb_t/Σa_t"),
+    tolerance=Tolerance(0.1, ("Adam on batches of 256 with cosine decay (600 steps quick, 3000 full): the minibatch "
+                              "noise floor leaves 1–4 % relative parameter noise (measured over seeds); 0.1 is 2.5x the "
+                              "largest measured floor — an empirical optimiser gap, not yet derived from the schedule"),
+                        origin="optimiser-gap"),
     seed=61, rests_on=U_UNCONFIRMED,
     route="Adam on sampled sequences through the torch forward pass of the full 3d x 3d layer; held-out loss measured by sampling through the forward pass, paired with one GD step"))
 
