@@ -406,27 +406,23 @@ def _eval_batch(label: str, seed: int, quick: bool) -> RegressionBatch:
     return sample_regression(20000 if quick else 100000, NoiseLaw.parse(label), rng=np.random.default_rng([seed, 99]))
 
 
-def _one_layer_trained(ctx: RunContext, untrained: bool) -> Measurement:
+def _one_layer_trained(ctx: RunContext, mse: bool) -> Measurement:
+    """Relative gap between the trained 1-layer DIAG loss and the loss of ``η* ⟨α, x_t⟩`` on the same prompts (½-MSE,
+    the paper's convention), or (``mse``, the control) the same optimum read as a plain MSE (twice the ½-MSE)."""
     label = "U3"
-    if untrained:
-        import torch
-        config = SCALES[_scale(ctx)]
-        params = vm.init_params("diag", 1, scale=config["init_scale"], generator=torch.Generator().manual_seed(ctx.seed))
-        seconds = 0.0
-    else:
-        t = _trained("diag", 1, label, ctx.seed, _scale(ctx), ctx.device)
-        params, seconds = t["params"], t["seconds"]
-        config = t["config"]
+    t = _trained("diag", 1, label, ctx.seed, _scale(ctx), ctx.device)
+    params, seconds, config = t["params"], t["seconds"], t["config"]
     ev = _eval_batch(label, ctx.seed, ctx.quick)
     m = vm.evaluate("diag", params, ev)
     eta, closed = bl.one_layer_optimal_loss(PAPER_N, PAPER_D, NoiseLaw.parse(label).mean_variance)
     alpha = (ev.y[..., None] * ev.x).sum(-2)
-    opt = 0.5 * (eta * (alpha * ev.x_query).sum(-1) - ev.y_query) ** 2
+    opt = (1.0 if mse else 0.5) * (eta * (alpha * ev.x_query).sum(-1) - ev.y_query) ** 2
     gap = (m["loss"] - float(opt.mean())) / float(opt.mean())
     om = vm.omegas("diag", params).numpy()[0]
     return Measurement(error=abs(gap), expected=float(opt.mean()), observed=m["loss"],
                        compared="relative gap between the trained 1-layer DIAG loss and the closed-form optimum "
-                                "eta* <alpha, x_t> on the same 2e4 prompts (U(0,3))",
+                                "eta* <alpha, x_t> on the same 2e4 prompts (U(0,3))"
+                                + (", the optimum's loss taken as a plain MSE" if mse else ", both as ½-MSE"),
                        details={"train_seconds": seconds, "omega": om.tolist(), "eta_star": eta,
                                 "closed_form_population": closed, "scale": _scale(ctx), "config": config})
 
@@ -436,7 +432,8 @@ register(Claim(
     statement="A trained one-layer DIAG model reaches the one-layer optimum eta* <alpha, x_t> (FULL, DIAG and GD++ "
               "coincide at L = 1).",
     kind="trained", check=lambda ctx: _one_layer_trained(ctx, False), control=lambda ctx: _one_layer_trained(ctx, True),
-    control_description="the untrained (initial) model",
+    control_description=("the same trained model against the optimum read as a plain MSE instead of the paper's ½-MSE "
+                         "(the loss-convention slip that doubles every Table 1 entry)"),
     tolerance=Tolerance(0.02, "2% relative: Adam with cosine decay (quick: 600 steps, batch 256, best of 3) leaves the step "
                               "eta within a few % of eta*, i.e. a loss excess ~(delta eta)^2 well under 2%; MC noise "
                               "is paired out", origin="optimiser-gap"), seed=70001,
