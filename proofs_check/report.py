@@ -167,7 +167,7 @@ def _claim_view(r: dict[str, Any], index: int) -> dict[str, Any]:
     view = {
         "id": r["id"], "anchor": f"claim-{index}", "paper": r["paper"], "reference": r["reference"],
         "kind": r["kind"], "verdict": r["verdict"], "reason": r["reason"], "statement": r["statement"],
-        "route": r.get("route") or "", "seed": r["seed"], "seconds": fmt(float(r["seconds"])),
+        "route": r.get("route") or "", "seed": r["seed"], "seconds": f"{float(r['seconds']):.2f}",
         "tolerance": {"bound": fmt(tol["bound"]), "reason": tol["reason"], "origin": tol.get("origin", "unspecified")},
         "control_description": r["control_description"], "margin": _margin(r), "weak": bool(r.get("weak")),
         "rests_on": list(r.get("rests_on") or []), "finding": r.get("finding"), "traceback": r.get("traceback"),
@@ -245,7 +245,7 @@ def report_context(report: RunReport, *, mutation: Path | str | None = None) -> 
     env = data["environment"]
     return {
         "profile": data["profile"], "device": env.get("device", data["device"]), "started": data["started"],
-        "seconds": fmt(float(data["seconds"])), "command": data.get("command") or "",
+        "seconds": f"{float(data['seconds']):.1f}", "command": data.get("command") or "",
         "executor": data.get("executor"), "environment": list(env.items()),
         "load_errors": data.get("load_errors") or [],
         "summary": _summary(data, claims), "claims": claims,
