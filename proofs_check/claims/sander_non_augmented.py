@@ -16,7 +16,7 @@ import sympy as sp
 import torch
 
 from numerics.models import sander_non_augmented as model
-from numerics.statistics import mean_estimate
+from numerics.statistics import mean_estimate, ratio_estimate
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
 from proofs_check.figures import Series, compare_figure, heatmap, pyplot
 from proofs_check.papers import SANDER
@@ -785,27 +785,34 @@ register(Claim(
 # 6. non-commuting Haar W (measured, qualitative)
 # --------------------------------------------------------------------------------------------------------------
 
-HAAR_BOUND = 0.9
-
-
-def _haar(ctx: RunContext, *, untrained: bool) -> Measurement:
+def _haar(ctx: RunContext, *, zero_predictor: bool) -> Measurement:
+    """Upper 5-SE bound (paired, delta method) of the MC loss ratio of each Adam-trained model (or, the control, of the
+    zero predictor) to the commuting-case minimiser C = I, P[r,r+1] = 1 carried over to Haar sequences."""
     d, H, T, models = 4, 4, 8, 3
     steps, batch, lr = 400, 256, 0.03
     seed = ctx.torch_seed(0)
-    if untrained:
-        g = torch.Generator().manual_seed(seed)
-        params = [model.init_params(H, d, T, generator=g) for _ in range(models)]
+    if zero_predictor:
+        params = []
     else:
         res = model.fit_sampled("haar", d, H, T, seed=seed, steps=steps, batch=batch, lr=lr, models=models,
                                 device=ctx.device)
         params = [{k: v.cpu() for k, v in model.unstack(res.params, i).items()} for i in range(models)]
     rng = ctx.rng(5)
     seqs = model.sample_sequences("haar", 40_000, d, T, rng=rng)
-    zero = float((seqs[:, 2:] ** 2).sum((-1, -2)).mean())
+    zero_losses = (seqs[:, 2:] ** 2).sum((-1, -2)).double().numpy()
+    zero = float(zero_losses.mean())
+
+    def losses_of(p: dict[str, torch.Tensor]) -> np.ndarray:
+        with torch.no_grad():
+            return model.sequence_losses({k: v.double() for k, v in p.items()}, seqs).numpy()
+
+    commuting = losses_of(model.factor_params(*theory.loss_u_minimiser(d, T, alpha=1.0)))
+    ratios = ([ratio_estimate(zero_losses, commuting)] if zero_predictor else [])
     rows = []
     for p in params:
-        with torch.no_grad():
-            loss = float(model.sequence_losses({k: v.double() for k, v in p.items()}, seqs).mean())
+        per_seq = losses_of(p)
+        loss = float(per_seq.mean())
+        ratios.append(ratio_estimate(per_seq, commuting))
         C, P = _np(model.attention_product(p)), _np(p["P"])
         AB = _np(p["A"] @ p["B"].T)
         off = lambda M: float(np.linalg.norm(M - np.diag(np.diag(M))) / np.linalg.norm(M))  # noqa: E731
@@ -823,21 +830,27 @@ def _haar(ctx: RunContext, *, untrained: bool) -> Measurement:
                      "P_band_energy_fraction": float(band / (used ** 2).sum())})
     for row in rows:
         row["ABt_eigenvalues"] = [str(x) for x in row["ABt_eigenvalues"]]
-    return Measurement(error=max(r["loss_ratio"] for r in rows), expected=f"MC loss / zero-predictor loss ≤ {HAAR_BOUND}",
-                       observed=[round(r["loss_ratio"], 3) for r in rows],
-                       compared="MC loss (40 000 fresh sequences) of each of 3 Adam-trained models / loss of the zero predictor",
+    return Measurement(error=max(r.value + MC_Z * r.se for r in ratios),
+                       expected="ratio + 5 SE ≤ 1 (improves on the commuting-case solution)",
+                       observed=[f"{r.value:.3f} ± {r.se:.3f}" for r in ratios],
+                       compared=("upper 5-SE bound of the MC loss (40 000 fresh sequences, paired) of "
+                                 + ("the zero predictor" if zero_predictor else "each of 3 Adam-trained models")
+                                 + " over the loss of the commuting-case minimiser C = I, αP[r,r+1] = 1 on the same sequences"),
                        details={"d": d, "H": H, "T": T, "steps": steps, "batch": batch, "lr": lr, "s0": "uniform on the sphere",
-                                "zero_predictor_loss": zero, "models": rows})
+                                "zero_predictor_loss": zero, "commuting_solution_loss": float(commuting.mean()),
+                                "models": rows})
 
 
 register(Claim(
     id="sander.non-aug.haar.measured", paper=SANDER, reference="Section 5 / Fig. 7 (non-commuting W) [UNCONFIRMED targets]",
     statement=("Non-commuting Haar W (d = 4, H = 4, T = 8, isotropic s_0): the diagonal model trained with Adam predicts "
-               "better than the zero predictor; the learned C, ABᵀ and P band structure are reported, not asserted."),
-    kind="measured", check=lambda ctx: _haar(ctx, untrained=False), control=lambda ctx: _haar(ctx, untrained=True),
-    control_description="the untrained 0.1·N(0,1) initialisations",
-    tolerance=Tolerance(HAAR_BOUND, "qualitative: a learned predictor must beat the zero predictor by 10 %; the paper "
-                        "gives no quantitative target for this model (the trained models here reach ~0.73)", origin="standard-errors"),
+               "better than the commuting-case solution carried over (C = I, αP[r,r+1] = 1, itself 0.88 of the zero "
+               "predictor); the learned C, ABᵀ and P band structure are reported, not asserted."),
+    kind="measured", check=lambda ctx: _haar(ctx, zero_predictor=False), control=lambda ctx: _haar(ctx, zero_predictor=True),
+    control_description="the zero predictor against the same commuting-case solution",
+    tolerance=Tolerance(1.0, ("the statement itself: the loss ratio to the commuting-case solution is below 1, tested by "
+                              "its upper 5-standard-error bound (paired sequences, delta method; one-sided false alarm "
+                              "3e-7)"), origin="standard-errors"),
     seed=71, profiles=("full",), rests_on=("UNCONFIRMED: what the paper's Fig. 7 measures and on which model",),
     finding=("With Haar W our diagonal model does not learn head orthogonality: C = BᵀA becomes ≈ α·𝟙𝟙ᵀ (rank one, "
              "one effective head scoring with the plain inner product ⟨s_q, s_j⟩), and α·P keeps the superdiagonal ≈ 1 "
