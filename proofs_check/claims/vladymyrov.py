@@ -454,13 +454,14 @@ def _noise_profile_figure(ctx: RunContext, kind: str, layers: int, sigma: np.nda
     edges = np.quantile(sigma, np.linspace(0, 1, bins + 1))
     which = np.clip(np.searchsorted(edges, sigma, side="right") - 1, 0, bins - 1)
     centre = [float(np.median(sigma[which == b])) for b in range(bins)]
+    name = {"diag": "DIAG", "gdpp": "GD++"}.get(kind, kind.upper())
     series = []
-    for label, losses in ((f"trained {kind.upper()}, L = {layers}", model_adj), ("ConstRR (tuned constant λ)", const_adj)):
+    for label, losses in ((f"trained {name}, L = {layers}", model_adj), ("ConstRR (tuned constant λ)", const_adj)):
         est = [mean_estimate(losses[which == b]) for b in range(bins)]
         series.append(Series(label, centre, [e.value for e in est], kind="points", yerr=[2 * e.se for e in est]))
     fig = compare_figure([("U(0, 5) evaluation prompts", series)], xlabel="noise level σ of the prompt",
                          ylabel="adjusted loss (½ SE − oracle)",
-                         title=f"Trained {kind.upper()} against the noise level (bins of equal count, ± 2 SE)")
+                         title=f"Trained {name} against the noise level (bins of equal count, ± 2 SE)")
     path = ctx.save_figure(fig, f"vladymyrov-{kind}-loss-vs-noise")
     return [path] if path else []
 
