@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import torch
 
-from theory.arguments import nonnegative_float, nonnegative_int, positive_float, positive_int
+from theory.arguments import ArgumentError, nonnegative_float, nonnegative_int, positive_float, positive_int
 
 Params = dict[str, torch.Tensor]
 
@@ -41,9 +41,17 @@ def _clone(params: Params) -> Params:
 
 
 def _lbfgs(loss_fn: Callable[[Params], torch.Tensor], params: Params, max_iter: int, tol: float,
-           clock: list[float]) -> tuple[Params, float, int, list[float]]:
+           clock: list[float], stall: tuple[int, float, float, float] | None = None) -> tuple[Params, float, int, list[float]]:
+    """L-BFGS until convergence or ``max_iter`` iterations.
+
+    ``stall = (window, ratio, floor, gap)``: run in chunks of ``window`` iterations (the curvature history carries
+    over) and stop early when a chunk fails to shrink ``loss − floor`` below ``ratio`` times its value at the
+    chunk's start — a saddle plateau, which the caller leaves by a perturbation instead of waiting it out — or
+    once ``loss − floor <= gap``.
+    """
     leaves = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
-    opt = torch.optim.LBFGS(list(leaves.values()), lr=1.0, max_iter=max_iter, tolerance_grad=tol,
+    window = stall[0] if stall is not None else max_iter
+    opt = torch.optim.LBFGS(list(leaves.values()), lr=1.0, max_iter=window, tolerance_grad=tol,
                             tolerance_change=tol * 1e-3, history_size=50, line_search_fn="strong_wolfe")
     history: list[float] = []
 
@@ -55,7 +63,17 @@ def _lbfgs(loss_fn: Callable[[Params], torch.Tensor], params: Params, max_iter: 
         clock.append(time.perf_counter())
         return loss
 
-    opt.step(closure)
+    done = 0
+    while done < max_iter:
+        before, iters_before = len(history), opt.state[opt._params[0]].get("n_iter", 0)
+        opt.step(closure)
+        iters = opt.state[opt._params[0]].get("n_iter", 0) - iters_before
+        done += window
+        if stall is None or iters < window:            # no stall rule, or L-BFGS stopped by its own tolerances
+            break
+        start, end = history[before] - stall[2], min(history[before:]) - stall[2]
+        if end <= stall[3] or end > stall[1] * start:   # reached the target, or stalled on a plateau
+            break
     with torch.no_grad():
         final = float(loss_fn(leaves))
     return {k: v.detach() for k, v in leaves.items()}, final, len(history), history
@@ -63,12 +81,17 @@ def _lbfgs(loss_fn: Callable[[Params], torch.Tensor], params: Params, max_iter: 
 
 def minimize_population(loss_fn: Callable[[Params], torch.Tensor], init: Params, *, target: float | None = None,
                         gap: float = 1e-8, max_iter: int = 2000, grad_tol: float = 1e-12, restarts: int = 5,
-                        perturb_scale: float = 0.1, generator: torch.Generator | None = None) -> OptResult:
+                        perturb_scale: float = 0.1, generator: torch.Generator | None = None,
+                        stall_window: int | None = None, stall_ratio: float = 0.5) -> OptResult:
     """Minimise an exact (closed-form) loss with float64 L-BFGS.
 
     If ``target`` (the known minimum) is given and the loss ends more than ``gap·max(1, |target|)`` above it,
     the best point is perturbed by ``perturb_scale·N(0, 1)`` (drawn from ``generator``) and L-BFGS restarted,
     at most ``restarts`` times: plain L-BFGS can stop on a saddle.  Every attempt is kept in ``attempts``.
+
+    ``stall_window`` (needs ``target``): an attempt also ends when ``stall_window`` L-BFGS iterations fail to
+    shrink ``loss − target`` by the factor ``stall_ratio`` — a saddle plateau is left by the next perturbation
+    at once rather than after up to ``max_iter`` iterations on it.
     """
     max_iter = positive_int("max_iter", max_iter)
     restarts = nonnegative_int("restarts", restarts)
@@ -76,9 +99,17 @@ def minimize_population(loss_fn: Callable[[Params], torch.Tensor], init: Params,
     nonnegative_float("perturb_scale", perturb_scale)
     if not init:
         raise ValueError("init must hold at least one parameter tensor")
+    stall = None
+    if stall_window is not None:
+        if target is None:
+            raise ArgumentError("stall_window needs target (stalling is measured as loss − target)")
+        ratio = positive_float("stall_ratio", stall_ratio)
+        if ratio >= 1:
+            raise ArgumentError(f"stall_ratio must be below 1, got {stall_ratio}")
+        stall = (positive_int("stall_window", stall_window), ratio, float(target), gap * max(1.0, abs(float(target))))
     t0 = time.perf_counter()
     clock: list[float] = []
-    best, best_loss, iters, history = _lbfgs(loss_fn, init, max_iter, grad_tol, clock)
+    best, best_loss, iters, history = _lbfgs(loss_fn, init, max_iter, grad_tol, clock, stall)
     attempts = [{"attempt": 0, "loss": best_loss, "iterations": iters}]
     total = iters
     for attempt in range(1, restarts + 1):
@@ -86,7 +117,7 @@ def minimize_population(loss_fn: Callable[[Params], torch.Tensor], init: Params,
             break
         start = {k: v + perturb_scale * torch.randn(v.shape, generator=generator, dtype=v.dtype).to(v.device)
                  for k, v in best.items()}
-        params, loss, iters, hist = _lbfgs(loss_fn, start, max_iter, grad_tol, clock)
+        params, loss, iters, hist = _lbfgs(loss_fn, start, max_iter, grad_tol, clock, stall)
         total += iters
         history.extend(hist)
         attempts.append({"attempt": attempt, "loss": loss, "iterations": iters})

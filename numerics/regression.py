@@ -21,7 +21,8 @@ import numpy as np
 import torch
 
 from numerics.samplers import to_torch
-from theory.arguments import nonnegative_float, one_of, positive_float, positive_int
+from theory.arguments import ArgumentError, nonnegative_float, one_of, positive_float, positive_int, real_array
+from theory.arguments import rng as check_rng
 from theory.vladymyrov.baselines import uniform_sigma_quadrature
 
 PAPER_N = 20
@@ -37,12 +38,12 @@ class NoiseLaw:
 
     def __post_init__(self) -> None:
         one_of("kind", self.kind, ("uniform", "categorical"))
-        if not self.values:
-            raise ValueError("values must hold sigma_max (uniform) or the noise levels (categorical)")
+        if not isinstance(self.values, tuple) or not self.values:
+            raise ArgumentError(f"values must be a non-empty tuple: sigma_max (uniform) or the noise levels "
+                                f"(categorical), got {self.values!r}")
         if self.kind == "uniform" and len(self.values) != 1:
-            raise ValueError(f"a uniform law takes one value (sigma_max), got {self.values}")
-        for v in self.values:
-            nonnegative_float("values", v)
+            raise ArgumentError(f"values of a uniform law must be one number (sigma_max), got {self.values}")
+        object.__setattr__(self, "values", tuple(nonnegative_float("values", v) for v in self.values))
 
     @classmethod
     def uniform(cls, sigma_max: float) -> "NoiseLaw":
@@ -50,17 +51,19 @@ class NoiseLaw:
 
     @classmethod
     def categorical(cls, values: tuple[float, ...] | list[float]) -> "NoiseLaw":
-        return cls("categorical", tuple(float(v) for v in values))
+        if isinstance(values, str) or not isinstance(values, tuple | list | np.ndarray):
+            raise ArgumentError(f"values must be a sequence of noise levels, got {values!r}")
+        return cls("categorical", tuple(nonnegative_float("values", v) for v in values))
 
     @classmethod
     def parse(cls, label: str) -> "NoiseLaw":
         """``"U5"`` → U(0, 5); ``"S1,3"`` → categorical {1, 3}; ``"F2"`` → fixed σ = 2."""
         if not isinstance(label, str) or len(label) < 2 or label[0] not in "USF":
-            raise ValueError(f"noise law label must look like 'U5', 'S1,3' or 'F2', got {label!r}")
+            raise ArgumentError(f"noise law label must look like 'U5', 'S1,3' or 'F2', got {label!r}")
         try:
             numbers = [float(v) for v in label[1:].split(",")]
         except ValueError as exc:
-            raise ValueError(f"noise law label must look like 'U5', 'S1,3' or 'F2', got {label!r}") from exc
+            raise ArgumentError(f"noise law label must look like 'U5', 'S1,3' or 'F2', got {label!r}") from exc
         return cls.uniform(numbers[0]) if label[0] == "U" and len(numbers) == 1 else cls.categorical(numbers)
 
     @property
@@ -77,12 +80,14 @@ class NoiseLaw:
 
     def sample(self, size: int, *, rng: np.random.Generator) -> np.ndarray:
         size = positive_int("size", size)
+        check_rng("rng", rng)
         if self.kind == "uniform":
             return rng.uniform(0.0, self.values[0], size=size)
         return np.asarray(self.values)[rng.integers(0, len(self.values), size=size)]
 
     def quadrature(self, nodes: int = 100) -> tuple[np.ndarray, np.ndarray]:
         """Nodes and prior weights of ``σ_τ`` for the Bayes baseline (exact for categorical laws)."""
+        nodes = positive_int("nodes", nodes)
         if self.kind == "uniform":
             return uniform_sigma_quadrature(positive_float("sigma_max", self.values[0]), nodes)
         vals = np.asarray(self.values)
@@ -110,17 +115,16 @@ def sample_regression(batch: int, law: NoiseLaw, *, rng: np.random.Generator, n:
     """Draw ``batch`` prompts; ``sigma`` (optional, ``(batch,)``) fixes the noise levels (per-σ profiles)."""
     batch, n, d = positive_int("batch", batch), positive_int("n", n), positive_int("d", d)
     if not isinstance(law, NoiseLaw):
-        raise ValueError(f"law must be a NoiseLaw, got {type(law).__name__}")
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        raise ArgumentError(f"law must be a NoiseLaw, got {type(law).__name__}")
+    check_rng("rng", rng)
     w = rng.standard_normal((batch, d))
     x = rng.standard_normal((batch, n, d))
     x_query = rng.standard_normal((batch, d))
     if sigma is None:
         s = law.sample(batch, rng=rng)
     else:
-        s = np.asarray(sigma, dtype=float)
-        if s.shape != (batch,) or np.any(~np.isfinite(s)) or np.any(s < 0):
-            raise ValueError(f"sigma must be {batch} non-negative finite noise levels, got shape {s.shape}")
+        s = real_array("sigma", sigma)
+        if s.shape != (batch,) or np.any(s < 0):
+            raise ArgumentError(f"sigma must be {batch} non-negative finite noise levels, got shape {s.shape}")
     y = (x @ w[:, :, None])[..., 0] + s[:, None] * rng.standard_normal((batch, n))
     return RegressionBatch(x=x, y=y, x_query=x_query, y_query=(x_query * w).sum(-1), w=w, sigma=s)

@@ -27,6 +27,7 @@ import torch
 
 from numerics.device import resolve_device, resolve_dtype
 from theory.arguments import (
+    ArgumentError,
     even_int,
     finite_array,
     nonnegative_float,
@@ -35,22 +36,19 @@ from theory.arguments import (
     orthogonal,
     positive_float,
     positive_int,
+    real_array,
+    real_orthogonal,
 )
+from theory.arguments import rng as check_rng
 
 InitLaw = Literal["ones", "ones_normalized", "torus", "gaussian", "sphere"]
 INIT_LAWS: tuple[str, ...] = ("ones", "ones_normalized", "torus", "gaussian", "sphere")
 
 
-def _check_rng(rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)), got {type(rng).__name__}")
-    return rng
-
-
 def haar_orthogonal(d: int, n: int | None = None, *, rng: np.random.Generator) -> np.ndarray:
     """Haar-distributed orthogonal matrices: shape ``(d, d)`` or ``(n, d, d)`` if ``n`` is given."""
     d = positive_int("d", d)
-    _check_rng(rng)
+    check_rng("rng", rng)
     count = 1 if n is None else positive_int("n", n)
     g = rng.standard_normal((count, d, d))
     q, r = np.linalg.qr(g)
@@ -64,14 +62,14 @@ def sample_angles(n: int, k: int, *, rng: np.random.Generator, mu: float = 1.0) 
     """``(n, k)`` angles ``θ = U/μ``, ``U ~ Uniform[0, 2π)`` iid."""
     n, k = positive_int("n", n), positive_int("k", k)
     mu = positive_float("mu", mu)
-    return _check_rng(rng).uniform(0.0, 2.0 * np.pi, size=(n, k)) / mu
+    return check_rng("rng", rng).uniform(0.0, 2.0 * np.pi, size=(n, k)) / mu
 
 
 def rotation_blocks(thetas: np.ndarray) -> np.ndarray:
     """Block-diagonal ``diag(R(θ_1), …, R(θ_k))`` for angles of shape ``(..., k)``; result ``(..., 2k, 2k)``."""
-    th = finite_array("thetas", thetas)
+    th = real_array("thetas", thetas)
     if th.ndim < 1 or th.shape[-1] == 0:
-        raise ValueError(f"thetas must have a last axis of block angles, got shape {th.shape}")
+        raise ArgumentError(f"thetas must have a last axis of block angles, got shape {th.shape}")
     k = th.shape[-1]
     out = np.zeros(th.shape[:-1] + (2 * k, 2 * k))
     c, s = np.cos(th), np.sin(th)
@@ -91,9 +89,13 @@ class CommutingFamily:
     mu: float = 1.0
 
     def __post_init__(self) -> None:
-        orthogonal("basis", self.basis, atol=1e-10)
-        even_int("d (basis size)", self.basis.shape[0])
-        positive_float("mu", self.mu)
+        basis = real_orthogonal("basis", self.basis, atol=1e-10)
+        if basis.ndim != 2:
+            raise ArgumentError(f"basis must be one (d, d) matrix, got shape {basis.shape}")
+        if basis.shape[0] % 2:
+            raise ArgumentError(f"basis must be d x d with d even (2x2 rotation blocks), got d = {basis.shape[0]}")
+        object.__setattr__(self, "basis", basis)  # a list or an int array becomes the float64 array it stands for
+        object.__setattr__(self, "mu", positive_float("mu", self.mu))
 
     @property
     def d(self) -> int:
@@ -106,9 +108,9 @@ class CommutingFamily:
 
     def from_angles(self, thetas: np.ndarray) -> np.ndarray:
         """Members for given angles ``(..., d/2)``."""
-        th = finite_array("thetas", thetas)
-        if th.shape[-1] != self.d // 2:
-            raise ValueError(f"thetas must have last axis d/2 = {self.d // 2}, got shape {th.shape}")
+        th = real_array("thetas", thetas)
+        if th.ndim < 1 or th.shape[-1] != self.d // 2:
+            raise ArgumentError(f"thetas must have last axis d/2 = {self.d // 2}, got shape {th.shape}")
         return self.basis @ rotation_blocks(th) @ self.basis.T
 
     def sample(self, n: int, *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -125,13 +127,11 @@ class CommutingFamily:
         forming ``W``: ``W^t = Q diag(R(tθ_m)) Qᵀ``, so block ``m`` of ``Qᵀ s_t`` is block ``m`` of ``Qᵀ s_0``
         rotated by ``tθ_m`` (one complex multiplication per block and step instead of a ``d×d`` product).  Equal to
         :func:`sequences` with :meth:`from_angles` up to round-off; returns ``(n, T+1, d)``."""
-        th = finite_array("thetas", thetas, ndim=2)
-        y0 = finite_array("s0", s0, ndim=2)
+        th = real_array("thetas", thetas, ndim=2)
+        y0 = real_array("s0", s0, ndim=2)
         t_max = nonnegative_int("t_max", t_max)
-        if np.iscomplexobj(y0):
-            raise ValueError("s0 must be real for a real rotation family")
         if th.shape[1] != self.d // 2 or y0.shape != (th.shape[0], self.d):
-            raise ValueError(f"thetas {th.shape} and s0 {y0.shape} do not match: need (n, {self.d // 2}) and (n, {self.d})")
+            raise ArgumentError(f"thetas {th.shape} and s0 {y0.shape} do not match: need (n, {self.d // 2}) and (n, {self.d})")
         y0 = y0 @ self.basis                                        # rows are (Qᵀ s_0)ᵀ
         # Block m of Qᵀ s_t as the complex number u_{t,m} = x + iy: u_{t+1} = e^{iθ_m} u_t (time-major, contiguous).
         step = np.exp(1j * th)
@@ -153,13 +153,14 @@ def commuting_family(d: int, *, basis: Literal["identity", "haar"] = "identity",
         q = np.eye(d)
     else:
         if rng is None:
-            raise ValueError("rng is required when basis='haar'")
+            raise ArgumentError("rng is required when basis='haar'")
         q = haar_orthogonal(d, rng=rng)
     return CommutingFamily(basis=q, mu=mu)
 
 
 def unitary_diagonal(n: int, d: int, *, rng: np.random.Generator, mu: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Case U: eigenvalues ``λ = e^{iθ}`` of shape ``(n, d)`` and ``W = diag(λ)`` of shape ``(n, d, d)`` (complex128)."""
+    d = positive_int("d", d)
     th = sample_angles(n, d, rng=rng, mu=mu)
     lam = np.exp(1j * th)
     w = np.zeros((lam.shape[0], d, d), dtype=np.complex128)
@@ -175,9 +176,9 @@ def diagonal_trajectories(lam: np.ndarray, s0: np.ndarray, t_max: int) -> np.nda
     y0 = finite_array("s0", s0, ndim=2)
     t_max = nonnegative_int("t_max", t_max)
     if y0.shape != lam_arr.shape:
-        raise ValueError(f"lam {lam_arr.shape} and s0 {y0.shape} do not match: need the same (n, d)")
+        raise ArgumentError(f"lam {lam_arr.shape} and s0 {y0.shape} do not match: need the same (n, d)")
     if not np.allclose(np.abs(lam_arr), 1.0, atol=1e-10):
-        raise ValueError("lam must lie on the unit circle (W = diag(lam) unitary)")
+        raise ArgumentError("lam must lie on the unit circle (W = diag(lam) unitary)")
     return lam_arr[:, None, :] ** np.arange(t_max + 1)[None, :, None] * y0[:, None, :]
 
 
@@ -194,14 +195,15 @@ def initial_states(n: int, d: int, law: InitLaw, *, rng: np.random.Generator | N
     """
     n, d = positive_int("n", n), positive_int("d", d)
     one_of("law", law, INIT_LAWS)
+    one_of("complex_valued", complex_valued, (False, True))
     if law == "ones":
         out = np.ones((n, d))
     elif law == "ones_normalized":
         out = np.ones((n, d)) / np.sqrt(d)
     else:
         if rng is None:
-            raise ValueError(f"rng is required for the random initial-state law {law!r}")
-        _check_rng(rng)
+            raise ArgumentError(f"rng is required for the random initial-state law {law!r}")
+        check_rng("rng", rng)
         if law == "torus":
             if complex_valued:
                 return np.exp(1j * rng.uniform(0, 2 * np.pi, size=(n, d)))
@@ -217,7 +219,7 @@ def initial_states(n: int, d: int, law: InitLaw, *, rng: np.random.Generator | N
             out = rng.standard_normal((n, d))
         else:  # sphere
             if complex_valued:
-                raise ValueError("law='sphere' is real only; use complex_valued=False")
+                raise ArgumentError("law='sphere' is real only; use complex_valued=False")
             g = rng.standard_normal((n, d))
             out = g / np.linalg.norm(g, axis=1, keepdims=True)
     return out.astype(np.complex128) if complex_valued else out
@@ -230,6 +232,7 @@ def sequences(w: np.ndarray, s0: np.ndarray, t_max: int, *, noise_std: float = 0
     ``w`` is ``(n, d, d)`` (or ``(d, d)``, shared), ``s0`` is ``(n, d)``; ``ε_t ~ N(0, I)`` (``CN(0, I)`` if
     complex).  ``W`` must be orthogonal/unitary unless ``check_orthogonal=False``.
     """
+    one_of("check_orthogonal", check_orthogonal, (False, True))
     w_arr = orthogonal("w", w) if check_orthogonal else finite_array("w", w, ndim=(2, 3))
     s = finite_array("s0", s0, ndim=2)
     t_max = nonnegative_int("t_max", t_max)
@@ -237,9 +240,11 @@ def sequences(w: np.ndarray, s0: np.ndarray, t_max: int, *, noise_std: float = 0
     if w_arr.ndim == 2:
         w_arr = np.broadcast_to(w_arr, (s.shape[0],) + w_arr.shape)
     if w_arr.ndim != 3 or w_arr.shape[0] != s.shape[0] or w_arr.shape[-1] != s.shape[1]:
-        raise ValueError(f"w of shape {np.shape(w)} and s0 of shape {s.shape} do not match: need (n, d, d) and (n, d)")
+        raise ArgumentError(f"w of shape {np.shape(w)} and s0 of shape {s.shape} do not match: need (n, d, d) and (n, d)")
     if sigma > 0 and rng is None:
-        raise ValueError("rng is required when noise_std > 0")
+        raise ArgumentError("rng is required when noise_std > 0")
+    if sigma > 0:
+        check_rng("rng", rng)
     is_complex = np.iscomplexobj(w_arr) or np.iscomplexobj(s)
     out = np.empty((s.shape[0], t_max + 1, s.shape[1]), dtype=np.complex128 if is_complex else np.float64)
     out[:, 0] = s
@@ -256,6 +261,7 @@ def sequences(w: np.ndarray, s0: np.ndarray, t_max: int, *, noise_std: float = 0
 
 def to_torch(x: np.ndarray, *, dtype: str | torch.dtype = "float64", device: str | torch.device | None = "cpu") -> torch.Tensor:
     """Cast a float64/complex128 array to ``dtype`` (complex arrays to the matching complex dtype) on ``device``."""
+    x = finite_array("x", x)
     real = resolve_dtype(dtype)
     target = real
     if np.iscomplexobj(x):

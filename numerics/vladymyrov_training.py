@@ -12,11 +12,13 @@ best of 5 seeds; every scale trains ``restarts`` seeds side by side and keeps th
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from typing import Any
 
 import numpy as np
+import torch
 
 from numerics.device import describe, resolve_device
 from numerics.models import vladymyrov as models
@@ -108,3 +110,206 @@ def train_point(parameterisation: str, layers: int, noise_law: str | NoiseLaw, s
     if parameterisation != "full":
         out["omegas"] = models.omegas(parameterisation, result.params).detach().double().cpu().tolist()
     return out
+
+
+# ------------------------------------------------------------------------------------------- Table-1 columns
+
+#: Presets of :func:`train_column` (one noise law, every parameterisation and depth).  GD++ and DIAG are fitted by
+#: float64 L-BFGS on a fixed sample (:func:`numerics.vladymyrov_fit.fit_column`, warm starts across depth); FULL
+#: keeps the better (on validation prompts) of Adam from a random start (``SCALES[full_adam]``) and the fitted
+#: DIAG model written as a FULL model.  ``layers`` is the deepest model per parameterisation.
+COLUMN_SCALES: dict[str, dict[str, Any]] = {
+    "quick": {"layers": {"gdpp": 2, "diag": 2, "full": 1}, "prompts": {"gdpp": 4000, "diag": 2000},
+              "coarse_prompts": {"gdpp": 4000, "diag": 2000}, "random_starts": {"gdpp": 2, "diag": 1},
+              "random_max_layers": {"gdpp": 4, "diag": 2}, "max_iter": 60, "validation": 2000, "full_adam": "quick",
+              "eval_sequences": 4000, "profile_sequences": 500, "profile_points": 5, "baseline_tune": 4000},
+    "cpu": {"layers": {"gdpp": 4, "diag": 4, "full": 3}, "prompts": {"gdpp": 50000, "diag": 20000},
+            "coarse_prompts": {"gdpp": 10000, "diag": 4000}, "random_starts": {"gdpp": 3, "diag": 1},
+            "random_max_layers": {"gdpp": 4, "diag": 2}, "max_iter": 150, "validation": 10000, "full_adam": "cpu",
+            "eval_sequences": 50000, "profile_sequences": 4000, "profile_points": 9, "baseline_tune": 20000},
+}
+
+
+def _paired_stats(diff: np.ndarray) -> dict[str, float]:
+    from numerics.statistics import mean_estimate
+
+    e = mean_estimate(diff)
+    return {"mean": e.value, "se": e.se}
+
+
+def _sigma_grid(law: NoiseLaw, points: int) -> np.ndarray:
+    """Noise levels of a per-σ profile: ``[0, σ_max + 1]`` (uniform) or ``[0, max S + 1]`` (Fig. 2/3 style)."""
+    return np.linspace(0.0, max(law.values) + 1.0, points)
+
+
+def train_column(noise_law: str | NoiseLaw, scale: str = "cpu", *, seed: int = 0, device: str | None = None,
+                 kinds: tuple[str, ...] = models.KINDS) -> dict[str, Any]:
+    """Every Table-1 cell of one noise law: fitted models, their adjusted loss, the floor and baselines.
+
+    Parameters
+    ----------
+    noise_law : str or NoiseLaw
+        ``"U0"`` … ``"U7"``, ``"S1,3"``, ``"S1,3,5"`` (or a :class:`NoiseLaw`).
+    scale : {"quick", "cpu"}
+        A preset of :data:`COLUMN_SCALES`.
+    seed : int
+        Seeds the training samples, starts, evaluation prompts (``default_rng([seed, 2])``) and profiles.
+    device : str, optional
+        Through :func:`numerics.device.resolve_device`.
+    kinds : tuple of str
+        Parameterisations to fit (FULL needs DIAG: it is added when FULL is asked for).
+
+    Returns
+    -------
+    dict
+        JSON-serialisable: ``law``, ``oracle``, ``bayes`` (the Bayes posterior mean's adjusted loss — the floor no
+        model may beat), ``baselines`` (ConstRR/AdaRR/TunedRR, tuned on separate prompts), ``sigma_grid`` and per
+        parameterisation a list over ``L`` of cells: ``adjusted``, ``se``, ``per_readout``, ``below_bayes``
+        (paired mean and SE of model − Bayes), ``profile`` (adjusted loss at each fixed σ of ``sigma_grid``),
+        ``train_loss``, ``starts``, ``seconds``, ``params``, ``omegas`` (DIAG/GD++) and for FULL the ``candidates``.
+    """
+    from numerics.statistics import mean_estimate
+    from numerics.vladymyrov_fit import fit_column
+
+    one_of("scale", scale, tuple(COLUMN_SCALES))
+    for k in kinds:
+        one_of("kinds", k, models.KINDS)
+    cfg = COLUMN_SCALES[scale]
+    law = noise_law if isinstance(noise_law, NoiseLaw) else NoiseLaw.parse(noise_law)
+    dev = resolve_device(device)
+    t_start = time.perf_counter()
+    ev = sample_regression(cfg["eval_sequences"], law, rng=np.random.default_rng([seed, 2]))
+    es = bl.ridge_spectrum(ev.x, ev.y, ev.x_query)
+    sq = lambda pred: 0.5 * (pred - ev.y_query) ** 2  # noqa: E731 - per-prompt ½ squared error
+    sq_oracle = sq(bl.oracle_prediction(es, ev.sigma))
+    bayes_pred = (bl.bayes_prediction(es, *law.quadrature(48)) if max(law.values) > 0
+                  else bl.oracle_prediction(es, ev.sigma))
+    sq_bayes = sq(bayes_pred)
+    base = baseline_losses(law, tune_sequences=cfg["baseline_tune"], eval_sequences=cfg["eval_sequences"], seed=seed)
+    grid = _sigma_grid(law, cfg["profile_points"])
+    prof = sample_regression(cfg["profile_sequences"] * grid.size, law, rng=np.random.default_rng([seed, 31]),
+                             sigma=np.repeat(grid, cfg["profile_sequences"]))
+    ps = bl.ridge_spectrum(prof.x, prof.y, prof.x_query)
+    sq_prof_oracle = 0.5 * (bl.oracle_prediction(ps, prof.sigma) - prof.y_query) ** 2
+
+    def profile(pred: np.ndarray) -> list[float]:
+        diff = 0.5 * (pred - prof.y_query) ** 2 - sq_prof_oracle
+        return [float(v) for v in diff.reshape(grid.size, -1).mean(1)]
+
+    t = base["tuned"]
+    out: dict[str, Any] = {
+        "law": law.label, "scale": scale, "seed": int(seed), "device": describe(dev), "config": cfg,
+        "oracle": float(sq_oracle.mean()), "bayes": _paired_stats(sq_bayes - sq_oracle),
+        "baselines": {k: base[k] for k in ("constrr", "adarr", "tunedrr", "gd", "one_layer") if k in base},
+        "sigma_grid": [float(s) for s in grid],
+        "baseline_profiles": {"constrr": profile(ps.predict(t["constrr_c"])), "adarr": profile(bl.adaptive_prediction(ps)),
+                              "tunedrr": profile(bl.tuned_prediction(ps, t["tunedrr_factor"], t["tunedrr_cap"]
+                                                                     if t["tunedrr_cap"] is not None else np.inf))},
+    }
+
+    def cell(kind: str, params: dict[str, torch.Tensor], **extra: Any) -> dict[str, Any]:
+        m = models.evaluate(kind, params, ev)          # the matrix forward pass, not the fitting route
+        diff = sq(m["predictions"]) - sq_oracle
+        est = mean_estimate(diff)
+        res = {"adjusted": est.value, "se": est.se, "per_readout": m["adjusted_per_readout"],
+               "below_bayes": _paired_stats(sq(m["predictions"]) - sq_bayes),
+               "profile": profile(_predict(kind, params, prof)),
+               "params": {k: v.detach().double().cpu().tolist() for k, v in params.items()}, **extra}
+        if kind != "full":
+            res["omegas"] = models.omegas(kind, params).detach().double().cpu().tolist()
+        return res
+
+    fitted: dict[str, Any] = {}
+    want = tuple(k for k in ("gdpp", "diag", "full") if k in kinds or (k == "diag" and "full" in kinds))
+    for kind in ("gdpp", "diag"):
+        if kind not in want:
+            continue
+        fits = fit_column(kind, law, cfg["layers"][kind], prompts=cfg["prompts"][kind], seed=seed,
+                          random_starts=cfg["random_starts"][kind], random_max_layers=cfg["random_max_layers"][kind],
+                          coarse_prompts=cfg["coarse_prompts"][kind], validation=cfg["validation"],
+                          max_iter=cfg["max_iter"], device=dev)
+        fitted[kind] = fits
+        out[kind] = [cell(kind, f.params, train_loss=f.train_loss, starts=f.starts, seconds=f.seconds,
+                          chosen=f.chosen, validation_loss=f.validation, route="float64 L-BFGS on a fixed sample")
+                     for f in fits]
+    if "full" in want:
+        out["full"] = []
+        val = sample_regression(cfg["validation"], law, rng=np.random.default_rng([seed, 5]))
+        for L in range(1, cfg["layers"]["full"] + 1):
+            t0 = time.perf_counter()
+            adam, _ = train_scaled("full", L, law, seed, cfg["full_adam"], device=str(dev))
+            from_diag = dict(zip(("P", "Q"), (m.clone() for m in models.weight_matrices(
+                "diag", fitted["diag"][L - 1].params, PAPER_D))))
+            cands = {"adam": {k: v.double().cpu() for k, v in adam.params.items()}, "from-diag": from_diag}
+            val_loss = {name: float(models.half_mse(torch.as_tensor(_predict("full", p, val)), torch.as_tensor(val.y_query)))
+                        for name, p in cands.items()}
+            adam_eval = models.evaluate("full", cands["adam"], ev)
+            adam_est = mean_estimate(sq(adam_eval["predictions"]) - sq_oracle)
+            best = min(val_loss, key=val_loss.get)
+            out["full"].append(cell("full", cands[best], chosen=best, validation_loss=val_loss,
+                                    adam={"adjusted": adam_est.value, "se": adam_est.se,
+                                          "per_readout": adam_eval["adjusted_per_readout"]},
+                                    seconds=time.perf_counter() - t0,
+                                    route=f"best on validation of Adam ({cfg['full_adam']} preset) and the DIAG fit"))
+    out["seconds"] = time.perf_counter() - t_start
+    return out
+
+
+def _predict(kind: str, params: dict[str, torch.Tensor], batch: Any) -> np.ndarray:
+    """Last read-out of a model on a numpy :class:`RegressionBatch` (float64, CPU), by the matrix forward pass."""
+    ref = next(iter(params.values()))
+    t = batch.to_torch(dtype=ref.dtype, device=ref.device)
+    with torch.no_grad():
+        return models.forward_readouts(kind, params, t["x"], t["y"], t["x_query"])[-1].double().cpu().numpy()
+
+
+#: Presets of :func:`train_batched_point` (GPU route).  ``paper`` is Sec. 6 (Adam 200,000 steps, lr 1e-4, batch 2048,
+#: 100,000 evaluation prompts); ``gpu-sized`` the same at 3,000 steps (a few minutes on one H200 for L <= 3);
+#: ``quick`` a CPU smoke test.
+BATCHED_SCALES: dict[str, dict[str, Any]] = {
+    "quick": {"steps": 30, "batch": 64, "lr": 1e-2, "eval_sequences": 2000, "dtype": "float32"},
+    "gpu-sized": {"steps": 3000, "batch": 2048, "lr": {"full": 1e-3, "diag": 3e-3, "gdpp": 3e-3},
+                  "eval_sequences": 20000, "dtype": "float32"},
+    "paper": {"steps": 200000, "batch": 2048, "lr": 1e-4, "eval_sequences": 100000, "dtype": "float32"},
+}
+
+
+def train_batched_point(parameterisation: str, layers: int, noise_laws: list[str], seeds: list[int],
+                        scale: str = "paper", *, device: str | None = None) -> dict[str, Any]:
+    """Train every (noise law, seed) model of one (parameterisation, L) together, then evaluate each.
+
+    The models are trained by :func:`numerics.vladymyrov_fit.train_batched` (one tensor program on the device);
+    every model of a law is evaluated on the same ``eval_sequences`` fresh prompts (``default_rng([seeds[0], 2])``,
+    cached per process, so seeds are compared on paired prompts) against the ridge oracle.  Returns ``cells``: one JSON dict per model (``noise``,
+    ``seed``, ``adjusted``, ``se``, ``per_readout``, ``params``), and ``seconds``, ``device``, ``config``.
+    """
+    from numerics.statistics import mean_estimate
+    from numerics.vladymyrov_fit import train_batched
+
+    one_of("parameterisation", parameterisation, models.KINDS)
+    one_of("scale", scale, tuple(BATCHED_SCALES))
+    cfg = BATCHED_SCALES[scale]
+    lr = cfg["lr"][parameterisation] if isinstance(cfg["lr"], dict) else cfg["lr"]
+    laws = [NoiseLaw.parse(label) for label in noise_laws]
+    dev = resolve_device(device)
+    params, order, seconds = train_batched(parameterisation, layers, laws, list(seeds), steps=cfg["steps"],
+                                           batch=cfg["batch"], lr=lr, dtype=cfg["dtype"], device=dev)
+    cells = []
+    for i, (law, seed) in enumerate(order):
+        p = {k: v[i] for k, v in params.items()}
+        ev, sq_oracle = _evaluation_set(law.label, cfg["eval_sequences"], int(seeds[0]))
+        m = models.evaluate(parameterisation, p, ev)
+        diff = 0.5 * (m["predictions"] - ev.y_query) ** 2 - sq_oracle
+        est = mean_estimate(diff) if np.all(np.isfinite(diff)) else None   # a diverged model has no loss
+        cells.append({"noise": law.label, "seed": seed, "adjusted": est.value if est else None,
+                      "se": est.se if est else None, "per_readout": m["adjusted_per_readout"],
+                      "params": {k: v.detach().double().cpu().tolist() for k, v in p.items()}})
+    return {"cells": cells, "seconds": seconds, "device": describe(dev), "config": {**cfg, "lr": lr}}
+
+
+@functools.lru_cache(maxsize=16)
+def _evaluation_set(label: str, size: int, seed: int) -> tuple[Any, np.ndarray]:
+    """Evaluation prompts of a noise law and the oracle's per-prompt ½ squared error (cached per process)."""
+    ev = sample_regression(size, NoiseLaw.parse(label), rng=np.random.default_rng([seed, 2]))
+    oracle = bl.oracle_prediction(bl.ridge_spectrum(ev.x, ev.y, ev.x_query), ev.sigma)
+    return ev, 0.5 * (oracle - ev.y_query) ** 2

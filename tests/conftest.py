@@ -5,7 +5,11 @@ Profiles (choose with ``HYPOTHESIS_PROFILE=dev|ci|thorough``):
 * ``ci`` — derandomized, bounded examples, no deadline.  With ``CI=true`` Hypothesis loads its own ``ci``
   profile by itself; ours extends it, so CI keeps derandomization and the printed ``@reproduce_failure``.
 * ``dev`` (default locally) — random, few examples, no deadline (torch timings vary).
-* ``thorough`` — many examples, for a nightly or pre-release run.
+* ``thorough`` — many examples (20x ``ci``), for a nightly or pre-release run.
+
+The profile governs every property test's example count: no test hard-codes ``max_examples``.  The few tests
+whose examples cost ~0.5 s scale the profile's count instead (``settings.default.max_examples // 3``), so
+``thorough`` multiplies them too.  ``tests/test_profiles.py`` checks this.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import numpy as np
 from hypothesis import strategies as st
 from scipy.linalg import expm
 
+from numerics.laws import Law
 from numerics.samplers import CommutingFamily, haar_orthogonal
 
 
@@ -59,3 +60,34 @@ def commuting_families(draw: st.DrawFn, min_d: int = 2, max_d: int = 8) -> Commu
     else:
         q = haar_orthogonal(d, rng=np.random.default_rng(draw(seeds())))
     return CommutingFamily(basis=q, mu=draw(angle_scales()))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Laws of W (issue #15): the law is drawn as well as the matrix
+# ---------------------------------------------------------------------------------------------------------
+
+#: Real laws first: Hypothesis shrinks a failing law towards the front of this list.
+REAL_LAW_KINDS = ("commuting", "haar", "conjugated", "mixture")
+
+
+@st.composite
+def laws_of_w(draw: st.DrawFn, min_d: int = 2, max_d: int = 4, kinds: tuple[str, ...] = REAL_LAW_KINDS,
+              mus: tuple[float, ...] = (1.0, 2.0, 5.0)) -> Law:
+    """A :class:`numerics.laws.Law`: kind, ``d`` (even where rotation blocks need it), ``μ``, the shared basis of a
+    commuting law (``expm(S)``, shrinking to the identity) and, for a mixture, two real components and weights.
+
+    Shrinks towards the first kind, small ``d``, ``μ = 1`` and the identity basis.
+    """
+    kind = draw(st.sampled_from(kinds))
+    needs_even = kind in ("commuting", "conjugated", "mixture")
+    d = draw(even_dims(max(2, min_d), max_d) if needs_even else dims(min_d, max_d))
+    if kind == "mixture":
+        parts = draw(st.lists(st.sampled_from(("haar", "conjugated", "commuting")), min_size=2, max_size=2))
+        basis = draw(skew_orthogonal(d))
+        comps = tuple(Law(k, d, draw(st.sampled_from(mus)) if k != "haar" else 1.0,
+                          basis=basis if k == "commuting" else None) for k in parts)
+        weights = tuple(float(w) for w in draw(st.lists(st.integers(1, 3), min_size=2, max_size=2)))
+        return Law("mixture", d, components=comps, weights=weights)
+    mu = draw(st.sampled_from(mus)) if kind != "haar" else 1.0
+    basis = draw(skew_orthogonal(d)) if kind == "commuting" else None
+    return Law(kind, d, mu, basis=basis)

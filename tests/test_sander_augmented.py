@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy as sp
 import torch
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from numerics import samplers
@@ -218,7 +218,6 @@ def test_restricted_loss_matches_monte_carlo(s0: str, law: str) -> None:
 
 
 @given(d=st.integers(1, 4), t=st.integers(1, 5), gaussian=st.booleans(), seed=seeds())
-@settings(max_examples=15)
 def test_restricted_loss_at_scalar_equals_closed_form(d: int, t: int, gaussian: bool, seed: int) -> None:
     law = th.COMPLEX_GAUSSIAN if gaussian else th.TORUS
     eta = np.random.default_rng(seed).uniform(0.01, 1.0)
@@ -270,7 +269,6 @@ def test_gauge_symmetry_leaves_loss_unchanged_but_changes_prediction() -> None:
 
 
 @given(fam=commuting_families(min_d=2, max_d=6), seed=seeds(), horizon=st.integers(1, 6))
-@settings(max_examples=15)
 def test_block_model_is_one_gd_step_for_any_commuting_family(fam: samplers.CommutingFamily, seed: int,
                                                              horizon: int) -> None:
     rng = np.random.default_rng(seed)
@@ -283,7 +281,6 @@ def test_block_model_is_one_gd_step_for_any_commuting_family(fam: samplers.Commu
 
 
 @given(fam=commuting_families(min_d=2, max_d=6), seed=seeds(), t=st.integers(1, 5))
-@settings(max_examples=12)
 def test_case_o_moments_in_any_shared_basis(fam: samplers.CommutingFamily, seed: int, t: int) -> None:
     """Closed forms hold for any basis Q when s_0 = Q·(block torus) and angles are uniform (μ = 1)."""
     rng = np.random.default_rng(seed)
@@ -294,7 +291,6 @@ def test_case_o_moments_in_any_shared_basis(fam: samplers.CommutingFamily, seed:
 
 
 @given(fam=commuting_families(min_d=4, max_d=6), seed=seeds())
-@settings(max_examples=10)
 def test_concentrated_angle_law_breaks_the_case_o_moments(fam: samplers.CommutingFamily, seed: int) -> None:
     """With θ ~ U[0, 2π/μ), μ ≥ 4, (a_t, b_t) move away from the closed forms (the control of the MC claims).
 

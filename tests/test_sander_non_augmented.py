@@ -307,7 +307,7 @@ def test_batched_forward_and_chunked_sum_equal_per_model_passes() -> None:
         model.predict_fast(stacked, data[:3])
 
 
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=settings.default.max_examples // 3, deadline=None)  # ~0.6 s an example: a third of the profile's count
 @given(d=st.integers(2, 4), T=st.integers(3, 6), seed=seeds())
 def test_property_head_counts_trained_at_once_reach_their_minima(d: int, T: int, seed: int) -> None:
     """Every head count 1..d+1 in one batched sampled training (zero-padded heads): each model reaches its own
@@ -341,7 +341,6 @@ def test_compiled_sampled_training_equals_eager() -> None:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=10)
 @given(d=st.integers(2, 4), extra=st.integers(-2, 2), T=st.integers(3, 6), seed=seeds())
 def test_property_case_u_minimum(d: int, extra: int, T: int, seed: int) -> None:
     H = max(1, d + extra)
@@ -353,7 +352,7 @@ def test_property_case_u_minimum(d: int, extra: int, T: int, seed: int) -> None:
     assert na.max_deviation(inv) < 1e-3, inv
 
 
-@settings(max_examples=10)
+@settings(max_examples=settings.default.max_examples * 2 // 3)  # ~0.6 s an example: two thirds of the profile's count
 @given(half=st.integers(1, 3), extra=st.integers(-1, 1), T=st.integers(3, 6), seed=seeds())
 def test_property_case_o_minimum(half: int, extra: int, T: int, seed: int) -> None:
     d = 2 * half

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy as sp
 import torch
-from hypothesis import given, settings
+from hypothesis import given
 
 from numerics.models import sander_non_augmented as model
 from theory.sander import pe_only as pe
@@ -37,7 +37,6 @@ def test_moment_against_quadrature() -> None:
 
 
 @given(mu=angle_scales(), seed=seeds())
-@settings(max_examples=10)
 def test_exact_loss_matches_sampled_model_mean(mu: float, seed: int) -> None:
     """The closed form equals the torch model's mean squared error in expectation: check within 5 SE."""
     rng = np.random.default_rng(seed)

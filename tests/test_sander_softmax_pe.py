@@ -16,7 +16,7 @@ from theory.sander import softmax_pe as S
 from tests.strategies import seeds
 
 
-@settings(max_examples=25, deadline=None)
+@settings(deadline=None)
 @given(n=st.integers(1, 6), rank=st.integers(1, 6), seed=seeds())
 def test_simplex_minimum_agrees_with_a_generic_solver(n: int, rank: int, seed: int) -> None:
     """Support enumeration vs SLSQP on random convex quadratics (PSD, possibly singular G)."""

@@ -27,7 +27,7 @@ def _data(rng: np.random.Generator, batch: int, n: int, d: int, sigma: float = 1
 # ------------------------------------------------------------------------------------------------ single-ω layers
 
 
-@settings(max_examples=10, deadline=None)
+@settings(deadline=None)
 @given(seed=seeds(), d=st.integers(1, 5), names=st.lists(st.sampled_from(["xx", "xy", "yx", "yy"]), min_size=1, max_size=3))
 def test_omega_layer_weights_match_omega_and_omega_forward(seed, d, names):
     rng = np.random.default_rng(seed)
@@ -62,7 +62,7 @@ def test_omega_layer_weights_bad_d():
 # ------------------------------------------------------------------------------------------------ Theorem 4.2
 
 
-@settings(max_examples=10, deadline=None)
+@settings(deadline=None)
 @given(seed=seeds(), n=st.integers(3, 40), d=st.integers(1, 4))
 def test_sup_cosine_bounds_every_linear_fit_and_is_attained(seed, n, d):
     rng = np.random.default_rng(seed)
@@ -76,7 +76,7 @@ def test_sup_cosine_bounds_every_linear_fit_and_is_attained(seed, n, d):
     np.testing.assert_allclose(ad.label_cosine(best, t), sup, rtol=1e-9, atol=1e-12)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(deadline=None)
 @given(seed=seeds(), n=st.integers(4, 30), d=st.integers(1, 4), L=st.integers(1, 3))
 def test_transformer_labels_never_beat_sup_cosine(seed, n, d, L):
     """Theorem 4.1 with y = Xw: y^l = X(a^l w - w^l) lies in col(X) for every model, so |cos(y^l, y*)| <= sup-cos."""
@@ -142,7 +142,7 @@ def test_thm42_bad_input(call, word):
 # ------------------------------------------------------------------------------------------------ Section 5.2
 
 
-@settings(max_examples=10, deadline=None)
+@settings(deadline=None)
 @given(seed=seeds(), n=st.integers(2, 12), d=st.integers(1, 5))
 def test_sec52_omega_yy_layer_rescales_all_labels(seed, n, d):
     rng = np.random.default_rng(seed)
@@ -194,7 +194,7 @@ def test_sec52_bad_input(call, word):
 # ------------------------------------------------------------------------------------------------ Section 5.3
 
 
-@settings(max_examples=10, deadline=None)
+@settings(deadline=None)
 @given(seed=seeds(), n=st.integers(2, 15), d=st.integers(1, 5))
 def test_sec53_exact_step_matches_forward_pass(seed, n, d):
     rng = np.random.default_rng(seed)
@@ -247,7 +247,7 @@ def test_thm52_constants_example():
     assert printed.limit_factor(2.0) == pytest.approx(-1 / 5)  # the printed sign outputs minus the ridge prediction
 
 
-@settings(max_examples=10, deadline=None)
+@settings(deadline=None)
 @given(s1=st.floats(0.0, 5.0), s2=st.floats(0.0, 5.0))
 def test_thm52_constants_solve_both_noise_levels(s1, s2):
     assume(abs(s1**2 - s2**2) > 1e-3)
@@ -266,7 +266,7 @@ def test_thm52_constants_symbolic():
     assert sp.simplify(sym["n_omega_yy"] - sym["closed_n_omega_yy"]) == 0
 
 
-@settings(max_examples=10, deadline=None)
+@settings(deadline=None)
 @given(seed=seeds(), n=st.integers(2, 40), d=st.integers(1, 5))
 def test_thm52_two_layer_weights_match_forward_pass(seed, n, d):
     rng = np.random.default_rng(seed)

@@ -20,7 +20,7 @@ def _batch(seed: int, batch: int = 50, law: str = "U3", n: int = 20, d: int = 10
     return sample_regression(batch, NoiseLaw.parse(law), rng=np.random.default_rng(seed), n=n, d=d)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(deadline=None)
 @given(seed=seeds, lam=st.floats(0.0, 50.0), n=st.integers(4, 25), d=st.integers(1, 4))
 def test_spectral_ridge_equals_linear_solve(seed, lam, n, d):
     b = _batch(seed, 7, n=n, d=d)

@@ -59,7 +59,7 @@ def test_noise_law_parse_and_errors():
         sample_regression(2, NoiseLaw.uniform(1.0), rng=0)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(deadline=None)
 @given(seed=seeds, kind=st.sampled_from(vm.KINDS), L=st.integers(1, 3), H=st.integers(1, 2))
 def test_torch_forward_matches_numpy_theory(seed, kind, L, H):
     n, d = 6, 3

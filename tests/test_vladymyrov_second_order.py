@@ -15,7 +15,7 @@ from theory.vladymyrov import second_order as so
 from theory.vladymyrov.model import omega_forward
 from theory.vladymyrov.recursion import gdpp_preconditioned_gd
 
-FEW = settings(max_examples=10, deadline=None)
+FEW = settings(deadline=None)
 kappas = st.floats(1.0, 1e6, allow_nan=False, allow_infinity=False)
 epss = st.sampled_from([0.5, 1e-1, 1e-2, 1e-4, 1e-8, 1e-16, 1e-64, 1e-200])
 

@@ -45,7 +45,7 @@ def test_query_does_not_enter_context_gram():
     assert not np.allclose(context_gram(Z, include_query=True), context_gram(Z2, include_query=True))
 
 
-@settings(max_examples=15, deadline=None)
+@settings(deadline=None)
 @given(seed=seeds, n=st.integers(1, 12), d=st.integers(1, 6), L=st.integers(1, 4), H=st.integers(1, 3))
 def test_theorem41_float64_property(seed, n, d, L, H):
     rng = np.random.default_rng(seed)
@@ -84,7 +84,7 @@ def test_initial_state_and_prediction_identity():
     np.testing.assert_allclose(forward(x, y, xq, P, Q).prediction, states[-1].predict(xq), rtol=1e-12)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(deadline=None)
 @given(seed=seeds, L=st.integers(1, 4), H=st.integers(1, 3))
 def test_omega_form_matches_matrices(seed, L, H):
     rng = np.random.default_rng(seed)
@@ -97,7 +97,7 @@ def test_omega_form_matches_matrices(seed, L, H):
         np.testing.assert_allclose(za, zb, rtol=1e-10, atol=1e-12 * np.abs(za).max())
 
 
-@settings(max_examples=20, deadline=None)
+@settings(deadline=None)
 @given(seed=seeds, L=st.integers(1, 3))
 def test_one_head_omega_constraint(seed, L):
     """One head: ω_xx ω_yy = ω_xy ω_yx always."""
@@ -143,7 +143,7 @@ def test_lemma44_printed_agrees_when_a_is_one():
     np.testing.assert_allclose(a[1], b[1], rtol=1e-14)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(deadline=None)
 @given(seed=seeds, L=st.integers(1, 5))
 def test_gdpp_is_preconditioned_gd(seed, L):
     rng = np.random.default_rng(seed)

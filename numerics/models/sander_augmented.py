@@ -22,7 +22,8 @@ import torch
 
 from numerics.device import resolve_device, resolve_dtype
 from numerics.optimize import OptResult, minimize_population, train_sampled
-from theory.arguments import positive_float, positive_int
+from numerics import arguments as targ
+from theory.arguments import ArgumentError, flag, instance, positive_float, positive_int
 from theory.sander.augmented import RestrictedTensors, restricted_loss_torch
 
 Params = dict[str, torch.Tensor]
@@ -37,8 +38,8 @@ def _slot(k: int, d: int) -> slice:
 
 def augment(states: torch.Tensor) -> torch.Tensor:
     """Tokens ``e_t = (0, s_t, s_{t-1})`` for ``states`` ``(n, L, d)``; returns ``(n, L, 3d)``."""
-    if states.ndim != 3:
-        raise ValueError(f"states must have shape (n, L, d), got {tuple(states.shape)}")
+    if targ.tensor("states", states).ndim != 3:
+        raise ArgumentError(f"states must have shape (n, L, d), got {tuple(states.shape)}")
     prev = torch.zeros_like(states)
     prev[:, 1:] = states[:, :-1]
     return torch.cat([torch.zeros_like(states), states, prev], dim=-1)
@@ -46,9 +47,9 @@ def augment(states: torch.Tensor) -> torch.Tensor:
 
 def forward(params: Params, tokens: torch.Tensor) -> torch.Tensor:
     """``f(e_{0:t})`` at every position ``t`` (causal), shape ``(n, L, 3d)``."""
-    w_kq, w_v = params["W_KQ"], params["W_V"]
-    if tokens.ndim != 3 or tokens.shape[-1] != w_kq.shape[0]:
-        raise ValueError(f"tokens must have shape (n, L, {w_kq.shape[0]}), got {tuple(tokens.shape)}")
+    w_kq, w_v = (targ.params("params", params, ("W_KQ", "W_V"), real=False)[k] for k in ("W_KQ", "W_V"))
+    if targ.tensor("tokens", tokens).ndim != 3 or tokens.shape[-1] != w_kq.shape[0]:
+        raise ArgumentError(f"tokens must have shape (n, L, {w_kq.shape[0]}), got {tuple(tokens.shape)}")
     queries = tokens @ w_kq.transpose(-1, -2)  # W_KQ e_t
     scores = queries @ tokens.conj().transpose(-1, -2)  # [t, i] = e_i^* W_KQ e_t
     length = tokens.shape[1]
@@ -60,6 +61,8 @@ def forward(params: Params, tokens: torch.Tensor) -> torch.Tensor:
 
 def predict(params: Params, states: torch.Tensor) -> torch.Tensor:
     """Predictions ``ŝ_1..ŝ_T`` from ``states`` ``s_0..s_T`` ``(n, T+1, d)``; returns ``(n, T, d)``."""
+    if targ.tensor("states", states).ndim != 3:
+        raise ArgumentError(f"states must have shape (n, T+1, d), got {tuple(states.shape)}")
     d = states.shape[-1]
     out = forward(params, augment(states[:, :-1]))
     return out[..., _slot(PRED, d)]
@@ -76,6 +79,8 @@ def init_full(d: int, *, scale: float, generator: torch.Generator, complex_value
     """Full ``W_KQ``, ``W_V`` with iid ``N(0, scale²)`` entries (complex: ``CN(0, scale²)``)."""
     d = positive_int("d", d)
     scale = positive_float("scale", scale)
+    targ.generator("generator", generator)
+    flag("complex_valued", complex_valued)
     real = resolve_dtype(dtype)
     dev = resolve_device(device)
 
@@ -91,7 +96,9 @@ def init_full(d: int, *, scale: float, generator: torch.Generator, complex_value
 
 def embed_blocks(v: torch.Tensor, m: torch.Tensor) -> Params:
     """Full parameters of the block family: ``W_V[slot1, slot2] = V``, ``W_KQ[key slot3, query slot2] = M``."""
-    d = v.shape[0]
+    d = targ.tensor("v", v, ndim=2).shape[0]
+    if v.shape != (d, d) or targ.tensor("m", m, ndim=2).shape != v.shape:
+        raise ArgumentError(f"v and m must be one (d, d) shape, got {tuple(v.shape)} and {tuple(m.shape)}")
     w_v = torch.zeros(3 * d, 3 * d, dtype=v.dtype, device=v.device)
     w_kq = torch.zeros_like(w_v)
     w_v[_slot(PRED, d), _slot(CUR, d)] = v
@@ -114,6 +121,7 @@ class BlockProducts:
 
 def block_products(params: Params) -> BlockProducts:
     """Read :class:`BlockProducts` off full parameters."""
+    targ.params("params", params, ("W_KQ", "W_V"), real=False)
     w_v = params["W_V"].detach().cpu().numpy()
     w_kq = params["W_KQ"].detach().cpu().numpy()
     d = w_v.shape[0] // 3
@@ -131,6 +139,9 @@ def train_restricted_population(tensors: RestrictedTensors, *, generator: torch.
 
     ``V, M`` are optimised through their real and imaginary parts; returns ``(V, M, result)``.
     """
+    instance("tensors", tensors, RestrictedTensors)
+    targ.generator("generator", generator)
+    init_scale = positive_float("init_scale", init_scale)
     dev = resolve_device(device)
     d = tensors.d
     quad = torch.as_tensor(tensors.quad, dtype=torch.complex128, device=dev)
@@ -157,6 +168,8 @@ def train_full_sampled(d: int, sample_states: Callable[[int], torch.Tensor], *, 
 
     Starts from ``init`` when given, else from :func:`init_full` with ``init_scale``.
     """
+    if not callable(sample_states):
+        raise ArgumentError(f"sample_states must be callable (step -> states), got {type(sample_states).__name__}")
     if init is None:
         init = init_full(d, scale=init_scale, generator=generator, complex_valued=complex_valued, device=device)
     return train_sampled(lambda p, s: sequence_loss(p, s), init, sample_states, steps=steps, lr=lr)
@@ -165,6 +178,7 @@ def train_full_sampled(d: int, sample_states: Callable[[int], torch.Tensor], *, 
 def product_norms(params: Params) -> dict[str, float]:
     """``‖V_a‖_F ‖M_bc‖_F`` for every value slot a and key/query slots b, c reaching the prediction (scale-invariant
     up to the common factor), keyed ``"v{a}k{b}q{c}"`` with 1-based slots (2 = s_i or s_t, 3 = s_{i-1} or s_{t-1})."""
+    targ.params("params", params, ("W_KQ", "W_V"), real=False)
     w_v = params["W_V"].detach().cpu().numpy()
     w_kq = params["W_KQ"].detach().cpu().numpy()
     d = w_v.shape[0] // 3

@@ -43,7 +43,18 @@ from numerics.samplers import (
     to_torch,
     unitary_diagonal,
 )
-from theory.arguments import even_int, one_of, positive_float, positive_int
+from numerics import arguments as targ
+from numerics.samplers import INIT_LAWS
+from theory.arguments import (
+    ArgumentError,
+    even_int,
+    nonnegative_int,
+    one_of,
+    positive_float,
+    positive_int,
+    seed as check_seed,
+    square_matrix,
+)
 from theory.sander import non_augmented as theory
 
 Params = dict[str, torch.Tensor]
@@ -65,7 +76,7 @@ def init_params(H: int, d: int, T: int, *, scale: float = 0.1, generator: torch.
     H, d, T = positive_int("H", H), positive_int("d", d), positive_int("T", T)
     scale = positive_float("scale", scale)
     dt, dev = resolve_dtype(dtype), resolve_device(device)
-    g = generator if generator is not None else torch.Generator().manual_seed(0)
+    g = targ.generator("generator", generator) if generator is not None else torch.Generator().manual_seed(0)
     draw = lambda *shape: (scale * torch.randn(*shape, generator=g, dtype=torch.float64)).to(dtype=dt, device=dev)  # noqa: E731
     return {"A": draw(H, d), "B": draw(H, d), "P": draw(T, T)}
 
@@ -78,22 +89,24 @@ def pad_heads(params: Params, H: int) -> Params:
     gradients are exactly 0, and Adam moves a parameter only where its gradient history is non-zero.  Models of
     different head counts therefore train in one batch, each exactly the model of its own ``H``.
     """
-    have = params["A"].shape[-2]
+    have = targ.params("params", params, ("A", "B"))["A"].shape[-2]
     if positive_int("H", H) < have:
-        raise ValueError(f"H must be at least the model's {have} heads to pad, got {H}")
+        raise ArgumentError(f"H must be at least the model's {have} heads to pad, got {H}")
     pad = lambda x: torch.cat([x, x.new_zeros(x.shape[:-2] + (H - have, x.shape[-1]))], dim=-2)  # noqa: E731
     return {**params, "A": pad(params["A"]), "B": pad(params["B"])}
 
 
 def attention_product(params: Params) -> torch.Tensor:
     """``C = Bᵀ A`` (``d×d``): the only combination of ``A, B`` the output depends on."""
+    targ.params("params", params, ("A", "B"))
     return params["B"].transpose(-1, -2) @ params["A"]
 
 
 def factor_params(C: np.ndarray, P: np.ndarray, *, dtype: str | torch.dtype = "float64",
                   device: str | torch.device | None = "cpu") -> Params:
     """Parameters with ``BᵀA = C`` and ``H = rank(C)`` heads (balanced SVD factors), and the given ``P``."""
-    u, s, vt = np.linalg.svd(np.asarray(C, dtype=float))
+    C, P = square_matrix("C", C, real=True), square_matrix("P", P, real=True)
+    u, s, vt = np.linalg.svd(C)
     k = max(1, int((s > 1e-12 * max(s[0], 1e-300)).sum()))
     root = np.sqrt(s[:k])[:, None]
     dt, dev = resolve_dtype(dtype), resolve_device(device)
@@ -111,13 +124,16 @@ def _mask(T: int, device: torch.device) -> torch.Tensor:
 
 
 def _check_shapes(params: Params, seqs: torch.Tensor) -> int:
-    A, B, P = params["A"], params["B"], params["P"]
+    A, B, P = (targ.params("params", params, ("A", "B", "P"))[k] for k in ("A", "B", "P"))
+    targ.tensor("seqs", seqs)
+    if seqs.ndim < 3:
+        raise ArgumentError(f"seqs must have shape (..., n, T+1, d), got {tuple(seqs.shape)}")
     *lead, n, T1, d = seqs.shape
     T = T1 - 1
     models = tuple(A.shape[:-2])
     if (P.shape[-2:] != (T, T) or A.shape[-1] != d or B.shape != A.shape or tuple(P.shape[:-2]) != models
             or tuple(lead) != models):
-        raise ValueError(f"shapes do not match: seqs {tuple(seqs.shape)} needs P (..., {T}, {T}) and A, B (..., H, {d}) "
+        raise ArgumentError(f"shapes do not match: seqs {tuple(seqs.shape)} needs P (..., {T}, {T}) and A, B (..., H, {d}) "
                          f"with the same leading model axes as seqs before its (n, T+1, d); "
                          f"got A {tuple(A.shape)}, B {tuple(B.shape)}, P {tuple(P.shape)}")
     return T
@@ -131,7 +147,7 @@ def predict(params: Params, seqs: torch.Tensor) -> torch.Tensor:
     """
     T = _check_shapes(params, seqs)
     if seqs.dim() != 3:
-        raise ValueError(f"seqs must be (n, T+1, d) for the head-by-head pass, got shape {tuple(seqs.shape)}")
+        raise ArgumentError(f"seqs must be (n, T+1, d) for the head-by-head pass, got shape {tuple(seqs.shape)}")
     A, B, P = params["A"], params["B"], params["P"]
     if seqs.is_complex():
         A, B, P = A.to(seqs.dtype), B.to(seqs.dtype), P.to(seqs.dtype)
@@ -180,6 +196,8 @@ def sampled_loss(params: Params, seqs: torch.Tensor) -> torch.Tensor:
 def exact_loss(params: Params, case: Literal["unitary", "orthogonal"], *, radius_sq: float = 2.0) -> torch.Tensor:
     """Exact population loss (closed form of :mod:`theory.sander.non_augmented`) at ``params``."""
     one_of("case", case, ("unitary", "orthogonal"))
+    targ.params("params", params, ("A", "B", "P"))
+    radius_sq = positive_float("radius_sq", radius_sq)
     C = attention_product(params)
     if case == "unitary":
         return theory.loss_u_torch(C, params["P"])
@@ -198,6 +216,7 @@ def sample_sequences(case: Case, n: int, d: int, T: int, *, rng: np.random.Gener
     ``"orthogonal"`` (rotation blocks in the canonical basis, random-phase ``s_0`` blocks of radius √2) or
     ``"haar"`` (Haar ``W`` on O(d), ``s_0`` from ``s0_law``, default uniform on the sphere)."""
     one_of("case", case, CASES)
+    one_of("s0_law", s0_law, (None,) + INIT_LAWS)
     n, d, T = positive_int("n", n), positive_int("d", d), positive_int("T", T)
     if case == "unitary":
         lam, _ = unitary_diagonal(n, d, rng=rng, mu=mu)
@@ -229,7 +248,7 @@ def quadrature_sequences(case: Literal["unitary", "orthogonal"], d: int, T: int,
     grid = 2 * np.pi * np.arange(m_theta) / m_theta
     if case == "unitary":
         if m_theta ** d > 2_000_000:
-            raise ValueError(f"quadrature grid of {m_theta}^{d} points is too large; lower d or T")
+            raise ArgumentError(f"quadrature grid of {m_theta}^{d} points is too large; lower d or T")
         th = np.stack(np.meshgrid(*([grid] * d), indexing="ij"), -1).reshape(-1, d)
         w = np.zeros((th.shape[0], d, d), dtype=np.complex128)
         w[:, np.arange(d), np.arange(d)] = np.exp(1j * th)
@@ -240,7 +259,7 @@ def quadrature_sequences(case: Literal["unitary", "orthogonal"], d: int, T: int,
         phis = 2 * np.pi * np.arange(m_phi) / m_phi
         k = d // 2
         if (m_theta * m_phi) ** k > 2_000_000:
-            raise ValueError(f"quadrature grid of ({m_theta}·{m_phi})^{k} points is too large; lower d or T")
+            raise ArgumentError(f"quadrature grid of ({m_theta}·{m_phi})^{k} points is too large; lower d or T")
         axes = [grid] * k + [phis] * k
         pts = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 2 * k)
         th, ph = pts[:, :k], pts[:, k:]
@@ -254,6 +273,7 @@ def quadrature_sequences(case: Literal["unitary", "orthogonal"], d: int, T: int,
 
 def quadrature_loss(params: Params, case: Literal["unitary", "orthogonal"], *, radius_sq: float = 2.0) -> float:
     """The exact population loss of the torch model by :func:`quadrature_sequences` (no closed form used)."""
+    targ.params("params", params, ("A", "B", "P"))
     T = params["P"].shape[-1]
     d = params["A"].shape[-1]
     seqs = quadrature_sequences(case, d, T, dtype=params["A"].dtype, device=params["A"].device, radius_sq=radius_sq)
@@ -270,6 +290,7 @@ def balance_heads(params: Params) -> Params:
     """Use the model's symmetries to equalise scales without changing the output: every head
     ``(a_h, b_h) → (g_h a_h, b_h/g_h)`` with ``‖a_h‖ = ‖b_h‖``, then ``(C, P) → (γC, P/γ)`` with ``‖C‖_F = ‖P‖_F``.
     L-BFGS can otherwise drift along these valleys (e.g. ``C → 0``, ``P → ∞``) and stall, badly conditioned."""
+    targ.params("params", params, ("A", "B", "P"))
     one = lambda x: torch.ones_like(x)  # noqa: E731
     na = params["A"].norm(dim=-1, keepdim=True)
     nb = params["B"].norm(dim=-1, keepdim=True)
@@ -284,7 +305,7 @@ def balance_heads(params: Params) -> Params:
 
 def fit_exact(case: Literal["unitary", "orthogonal"], d: int, H: int, T: int, *, seed: int, scale: float = 0.1,
               gap: float = 1e-8, restarts: int = 3, starts: int = 4, max_iter: int = 3000, init: Params | None = None,
-              device: str | torch.device | None = "cpu") -> OptResult:
+              device: str | torch.device | None = "cpu", stall_window: int | None = None) -> OptResult:
     """Float64 L-BFGS on the exact population loss; the target is the closed-form minimum.
 
     The first start is ``init`` or ``scale·N(0,1)`` (seeded).  Saddle escape: within a start,
@@ -295,9 +316,13 @@ def fit_exact(case: Literal["unitary", "orthogonal"], d: int, H: int, T: int, *,
     Every attempt is kept in ``attempts`` (with its ``start``); the best point is returned.
     """
     one_of("case", case, ("unitary", "orthogonal"))
-    starts = positive_int("starts", starts)
+    d, H, T = positive_int("d", d), positive_int("H", H), positive_int("T", T)
+    starts, restarts = positive_int("starts", starts), nonnegative_int("restarts", restarts)
+    scale, gap, max_iter = positive_float("scale", scale), positive_float("gap", gap), positive_int("max_iter", max_iter)
+    if init is not None:
+        targ.params("init", init, ("A", "B", "P"))
     target = theory.loss_u_minimum(d, H, T) if case == "unitary" else theory.loss_o_minimum(d, H, T)
-    g = torch.Generator().manual_seed(int(seed))
+    g = torch.Generator().manual_seed(check_seed("seed", seed))
     start = init if init is not None else init_params(H, d, T, scale=scale, generator=g, device=device)
     best: OptResult | None = None
     attempts: list[dict[str, Any]] = []
@@ -306,7 +331,7 @@ def fit_exact(case: Literal["unitary", "orthogonal"], d: int, H: int, T: int, *,
         if k > 0:
             start = init_params(H, d, T, scale=scale, generator=g, device=device)
         res = minimize_population(lambda p: exact_loss(p, case), start, target=target, gap=gap, restarts=restarts,
-                                  max_iter=max_iter, generator=g)
+                                  max_iter=max_iter, generator=g, stall_window=stall_window)
         attempts.extend({**a, "start": k} for a in res.attempts)
         iterations, seconds = iterations + res.iterations, seconds + res.seconds
         history.extend(res.history)
@@ -341,11 +366,20 @@ def fit_sampled(case: Case, d: int, H: int | Sequence[int], T: int, *, seed: int
     data (case U) gets no fused kernels from inductor; past torch's recompile limit (8 shapes per process by
     default) torch falls back to the eager pass with a warning.
     """
-    models = positive_int("models", models)
-    heads = [positive_int("H", H)] * models if isinstance(H, (int, np.integer)) else [positive_int("H", h) for h in H]
+    one_of("case", case, CASES)
+    one_of("s0_law", s0_law, (None,) + INIT_LAWS)
+    one_of("compile_loss", compile_loss, (False, True))
+    models, d, T = positive_int("models", models), positive_int("d", d), positive_int("T", T)
+    steps, batch, lr = positive_int("steps", steps), positive_int("batch", batch), positive_float("lr", lr)
+    if isinstance(H, (int, np.integer)):
+        heads = [positive_int("H", H)] * models
+    elif isinstance(H, (list, tuple)):
+        heads = [positive_int("H", h) for h in H]
+    else:
+        raise ArgumentError(f"H must be a head count or a list of them, got {H!r}")
     if len(heads) != models:
-        raise ValueError(f"H must be one head count or one per model ({models} models), got {len(heads)}")
-    g = torch.Generator().manual_seed(int(seed))
+        raise ArgumentError(f"H must be one head count or one per model ({models} models), got {len(heads)}")
+    g = torch.Generator().manual_seed(check_seed("seed", seed))
     inits = [pad_heads(init_params(h, d, T, scale=scale, generator=g, dtype=dtype, device=device), max(heads))
              for h in heads]
     init = {k: torch.stack([p[k] for p in inits]) for k in inits[0]}
@@ -365,6 +399,10 @@ def fit_sampled(case: Case, d: int, H: int | Sequence[int], T: int, *, seed: int
 
 def unstack(params: Params, i: int) -> Params:
     """Model ``i`` of a stacked parameter dict (from :func:`fit_sampled` with ``models > 1``)."""
+    A = targ.params("params", params, ("A", "B", "P"))["A"]
+    count = A.shape[0] if A.ndim == 3 else 0
+    if nonnegative_int("i", i) >= count:
+        raise ArgumentError(f"i must index one of the {count} stacked models, got {i!r}")
     return {k: v[i] for k, v in params.items()}
 
 
@@ -373,8 +411,15 @@ def unstack(params: Params, i: int) -> Params:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def _pe_matrix(P: Any) -> torch.Tensor:
+    if targ.tensor("P", P, ndim=2, real=True).shape[0] != P.shape[1]:
+        raise ArgumentError(f"P must be a square (T, T) matrix, got shape {tuple(P.shape)}")
+    return P
+
+
 def pe_only_params(P: torch.Tensor, d: int = 1) -> Params:
     """The full-model parameters of the PE-only model: ``H = 1``, ``a = b = 𝟙``, the given ``P``."""
+    _pe_matrix(P)
     one = torch.ones(1, positive_int("d", d), dtype=P.dtype, device=P.device)
     return {"A": one, "B": one.clone(), "P": P}
 
@@ -386,9 +431,12 @@ def pe_only_predict(P: torch.Tensor, seqs: torch.Tensor) -> torch.Tensor:
     ``Σ_l conj(s_{r,l}) Σ_j P[r, j] s_{j,l} s_{j,k}`` (one matrix product over ``j``; cheap for the ``d = 1``,
     ``T = 30`` experiment).
     """
+    _pe_matrix(P)
+    if targ.tensor("seqs", seqs, ndim=3).shape[1] < 3:
+        raise ArgumentError(f"seqs must have T + 1 >= 3 tokens (T - 1 >= 1 predictions), got shape {tuple(seqs.shape)}")
     T = seqs.shape[1] - 1
     if P.shape[-1] != T:
-        raise ValueError(f"shapes do not match: seqs {tuple(seqs.shape)} needs P ({T}, {T}), got {tuple(P.shape)}")
+        raise ArgumentError(f"shapes do not match: seqs {tuple(seqs.shape)} needs P ({T}, {T}), got {tuple(P.shape)}")
     keys = seqs[:, :T]
     pairs = keys.unsqueeze(-1) * keys.unsqueeze(-2)                      # (n, T, d, d): s_{j,l} s_{j,k}
     weights = (P[: T - 1] * _mask(T, seqs.device)).to(seqs.dtype)       # (T-1, T)
@@ -405,6 +453,7 @@ def pe_only_loss(P: torch.Tensor, seqs: torch.Tensor) -> torch.Tensor:
 def pe_only_sequences(n: int, T: int, mu: float, *, rng: np.random.Generator, d: int = 1,
                       dtype: str = "float64", device: str | torch.device | None = "cpu") -> torch.Tensor:
     """``s_t = λ^t`` with ``λ = e^{iθ/μ}``, ``θ ~ U[0, 2π)``, ``s_0 = 1`` (the reference script's data)."""
+    nonnegative_int("T", T)
     _, w = unitary_diagonal(n, d, rng=rng, mu=mu)
     return to_torch(sequences(w, initial_states(n, d, "ones", complex_valued=True), T), dtype=dtype, device=device)
 
@@ -414,6 +463,12 @@ def pe_only_gd(seqs: torch.Tensor, *, lr: float = 0.5, stop_below: float = 1e-3,
     """Full-batch gradient descent from ``P = 0`` as ``pe_only.py`` runs it (``lr = 0.5``): iterate while the
     loss of the previous iterate is ``≥ stop_below``; the returned ``P`` is one step past the first iterate whose
     loss is below (the script's loop order).  Returns ``{"P", "steps", "loss"}``."""
+    if targ.tensor("seqs", seqs, ndim=3).shape[1] < 3:
+        raise ArgumentError(f"seqs must have T + 1 >= 3 tokens (T - 1 >= 1 predictions), got shape {tuple(seqs.shape)}")
+    lr, stop_below = positive_float("lr", lr), positive_float("stop_below", stop_below)
+    max_steps = positive_int("max_steps", max_steps)
+    if not callable(loss_fn):
+        raise ArgumentError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     T = seqs.shape[1] - 1
     P = torch.zeros(T, T, dtype=seqs.real.dtype, device=seqs.device, requires_grad=True)
     prev = None

@@ -12,7 +12,9 @@ import torch
 
 from numerics.models import sander_non_augmented as product
 from numerics.optimize import OptResult, minimize_population
-from theory.arguments import positive_int
+from numerics import arguments as targ
+from theory.arguments import ArgumentError, positive_int
+from theory.arguments import seed as check_seed
 from theory.sander import non_augmented as theory
 
 Params = dict[str, torch.Tensor]
@@ -20,6 +22,8 @@ Params = dict[str, torch.Tensor]
 
 def softmax_positional(Z: torch.Tensor) -> torch.Tensor:
     """``P[r, :] = softmax(Z[r, j ≤ r+1])`` for the used rows ``r ≤ T−2``; the other entries are 0."""
+    if targ.tensor("Z", Z, ndim=2, real=True).shape[0] != Z.shape[1] or Z.shape[1] < 2:
+        raise ArgumentError(f"Z must be a square (T, T) matrix with T >= 2, got shape {tuple(Z.shape)}")
     T = Z.shape[-1]
     used = torch.as_tensor(theory.used_mask(T)[: T - 1], device=Z.device)
     rows = torch.softmax(Z[: T - 1].masked_fill(~used, float("-inf")), dim=-1)
@@ -28,6 +32,7 @@ def softmax_positional(Z: torch.Tensor) -> torch.Tensor:
 
 def exact_loss(params: Params, *, radius_sq: float = 2.0) -> torch.Tensor:
     """Exact case-O population loss of the softmax-PE model."""
+    targ.params("params", params, ("A", "B", "Z"))
     C = product.attention_product(params)
     return theory.loss_o_torch(C, softmax_positional(params["Z"]), radius_sq=radius_sq)
 
@@ -38,7 +43,7 @@ def fit_exact(d: int, H: int, T: int, *, seed: int, starts: int = 4, scale: floa
     every start's final loss is in ``attempts``.  There is no attained minimum to aim for (the infimum needs
     one-hot rows, ``Z → ∞``), so each start runs to L-BFGS's own tolerance."""
     starts = positive_int("starts", starts)
-    g = torch.Generator().manual_seed(int(seed))
+    g = torch.Generator().manual_seed(check_seed("seed", seed))
     best: OptResult | None = None
     attempts = []
     for k in range(starts):

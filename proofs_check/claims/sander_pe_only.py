@@ -37,10 +37,18 @@ def _stored_rows(mu: int) -> list[np.ndarray]:
 # --------------------------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=None)
+def _moment_sympy() -> tuple[sp.Symbol, sp.Symbol, sp.Expr]:
+    """sympy's (1/2π)∫_0^{2π} e^{imu/μ} du for symbolic integer m ≠ 0 and μ > 0 (integrated once)."""
+    m, mu = sp.Symbol("m", integer=True, nonzero=True), sp.Symbol("mu", positive=True)
+    return m, mu, theory.moment_sympy(m, mu)
+
+
 def _moment_gap(mus: tuple[int, ...]) -> float:
     """max |E[λ^m] (the numpy moment the loss uses) − sympy's (1/2π)∫ e^{imu/μ} du| over m ∈ {±1, 2, 5} and ``mus``."""
-    return max(abs(complex(theory.moment(m, mu)) - complex(sp.N(theory.moment_sympy(sp.Integer(m), sp.Integer(mu)))))
-               for m in (-1, 1, 2, 5) for mu in mus)
+    m, mu, expr = _moment_sympy()
+    return max(abs(complex(theory.moment(k, v)) - complex(expr.evalf(subs={m: k, mu: v})))
+               for k in (-1, 1, 2, 5) for v in mus)
 
 
 def _identity(ctx: RunContext, P: dict[int, np.ndarray] | np.ndarray, what: str) -> Measurement:

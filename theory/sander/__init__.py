@@ -7,6 +7,9 @@ twins) is ``docs/api.md``.
 * :mod:`theory.sander.augmented`: augmented tokens, one linear-attention layer = one GD step (η_t*, optimal loss).
 * :mod:`theory.sander.non_augmented`: non-augmented tokens, losses of ``(C, P)`` in cases U and O, minima, structure.
 * :mod:`theory.sander.softmax_pe`: case O with a softmax positional encoding (simplex rows).
+* :mod:`theory.sander.haar`: augmented tokens for real laws of ``W`` (Haar on ``O(d)``, rotations, mixtures) by
+  spectral quadrature; its ``moments``, ``optimal_step``, ``optimal_loss``, ``shared_optimum``, ``moments_sym``
+  carry the prefix ``haar_`` here (``haar_optimal_step``).
 * :mod:`theory.sander.pe_only`: the PE-only model; its names carry the prefix ``pe_only_`` here (``pe_only_loss``).
 
 No torch at import time: the ``*_torch`` twins import torch when called.
@@ -23,6 +26,14 @@ from theory.sander.augmented import (
     inner_gradient_torch, one_step_prediction_torch, RestrictedTensors, restricted_tensors_u, restricted_loss,
     restricted_loss_torch, distance_to_identity,
 )
+from theory.sander.haar import (
+    SPHERE, SpectralRule, gaussian_start, haar_rule, mixture_rule, power_sums, rotation_rule, trace_moment,
+)
+from theory.sander.haar import moments as haar_moments
+from theory.sander.haar import moments_sym as haar_moments_sym
+from theory.sander.haar import optimal_loss as haar_optimal_loss
+from theory.sander.haar import optimal_step as haar_optimal_step
+from theory.sander.haar import shared_optimum as haar_shared_optimum
 from theory.sander.non_augmented import (
     used_mask, row_statistics, loss_u, loss_u_torch, loss_u_reference, loss_u_reference_torch, loss_u_minimum,
     loss_u_minimiser, loss_u_row_optimum, loss_o, loss_o_torch, loss_o_reference, loss_o_reference_torch,
@@ -43,6 +54,9 @@ from theory.sander.pe_only import (
 )
 
 __all__ = [
+    "SPHERE", "SpectralRule", "gaussian_start", "haar_rule", "mixture_rule", "power_sums", "rotation_rule",
+    "trace_moment", "haar_moments", "haar_moments_sym", "haar_optimal_loss", "haar_optimal_step",
+    "haar_shared_optimum",
     "RadialMoments", "TORUS", "COMPLEX_GAUSSIAN", "REAL_GAUSSIAN_BLOCKS", "fixed_radius", "D", "T", "M2", "M4", "M6",
     "moment_exprs", "optimal_step_expr", "optimal_loss_expr", "moments", "optimal_step", "loss_at_step",
     "optimal_loss", "shared_optimum", "symbolic_moments", "symbolic_sequence", "context_matrix_sym",

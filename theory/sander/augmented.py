@@ -37,7 +37,19 @@ from typing import TYPE_CHECKING, Literal, Sequence
 import numpy as np
 import sympy as sp
 
-from theory.arguments import finite_array, nonnegative_int, one_of, positive_float, positive_int
+from theory.arguments import (
+    ArgumentError,
+    finite_array,
+    flag,
+    instance,
+    int_sequence,
+    nonnegative_int,
+    one_of,
+    positive_float,
+    positive_int,
+    real_float,
+    tensor,
+)
 from theory.laurent import constant_term
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,7 +85,7 @@ class RadialMoments:
         for name in ("m2", "m4", "m6"):
             positive_float(name, getattr(self, name))
         if self.m4 < self.m2**2 - 1e-12 or self.m6 * self.m2 < self.m4**2 - 1e-12:
-            raise ValueError(f"moments ({self.m2}, {self.m4}, {self.m6}) violate Cauchy-Schwarz: not a law")
+            raise ArgumentError(f"moments ({self.m2}, {self.m4}, {self.m6}) violate Cauchy-Schwarz: not a law")
 
     def moment(self, n: int) -> float:
         """``E x^n`` for ``n ∈ {0, 1, 2, 3}``."""
@@ -225,7 +237,7 @@ def _check_case_d(case: str, d: int) -> int:
     one_of("case", case, ("U", "O"))
     d = positive_int("d", d)
     if case == "O" and d % 2:
-        raise ValueError(f"d must be even in case O (2x2 rotation blocks), got {d}")
+        raise ArgumentError(f"d must be even in case O (2x2 rotation blocks), got {d}")
     return d
 
 
@@ -252,6 +264,7 @@ def moments(case: Literal["U", "O"], d: int, t: int, law: RadialMoments) -> tupl
     >>> moments("U", 4, 3, TORUS)
     (72.0, 12.0, 4.0)
     """
+    instance("law", law, RadialMoments)
     d = _check_case_d(case, d)
     t = positive_int("t", t)
     a, b, c = _moment_funcs(case)(d, t, law.m2, law.m4, law.m6)
@@ -281,6 +294,7 @@ def optimal_step(case: Literal["U", "O"], d: int, t: int, law: RadialMoments) ->
     >>> round(optimal_step("O", 4, 3, fixed_radius(2 ** 0.5)), 12)  # 2/(r^2 (t + d - 1))
     0.166666666667
     """
+    instance("law", law, RadialMoments)
     a, b, _ = moments(case, d, t, law)
     return b / a
 
@@ -308,6 +322,8 @@ def loss_at_step(case: Literal["U", "O"], d: int, t: int, law: RadialMoments, et
     >>> loss_at_step("U", 4, 3, TORUS, 1 / 6)  # at η_t*: d(d-1)/(t+d-1) = 2
     2.0
     """
+    instance("law", law, RadialMoments)
+    eta = real_float("eta", eta)
     a, b, c = moments(case, d, t, law)
     return eta**2 * a - 2 * eta * b + c
 
@@ -333,6 +349,7 @@ def optimal_loss(case: Literal["U", "O"], d: int, t: int, law: RadialMoments) ->
     >>> optimal_loss("U", 4, 3, TORUS)
     2.0
     """
+    instance("law", law, RadialMoments)
     a, b, c = moments(case, d, t, law)
     return c - b**2 / a
 
@@ -364,9 +381,11 @@ def shared_optimum(case: Literal["U", "O"], d: int, positions: Sequence[int],
     >>> eta == 3 / (2 * 5 + 3 * 4 - 4)
     True
     """
+    instance("law", law, RadialMoments)
+    int_sequence("positions", positions)
     pos = [nonnegative_int("positions[i]", p) for p in positions]
     if not pos:
-        raise ValueError("positions must not be empty")
+        raise ArgumentError("positions must not be empty")
     d = _check_case_d(case, d)
     sa = sb = sc = 0.0
     for t in pos:
@@ -409,6 +428,7 @@ def symbolic_moments(case: Literal["U", "O"], d: int, t: int, *, phase_invariant
     are constant terms in λ (and ω when ``phase_invariant_s0``; otherwise ``ω = 1``) with radial powers
     replaced by moments ``m2, m4, m6``.
     """
+    flag("phase_invariant_s0", phase_invariant_s0)
     d = _check_case_d(case, d)
     t = positive_int("t", t)
     n_coord = d if case == "U" else d // 2
@@ -452,6 +472,7 @@ def symbolic_moments(case: Literal["U", "O"], d: int, t: int, *, phase_invariant
 
 def symbolic_sequence(d: int, t: int, *, complex_valued: bool = True, name: str = "s") -> list[sp.Matrix]:
     """Generic states ``s_0..s_t`` as column vectors of independent symbols (``x + i y`` when complex)."""
+    flag("complex_valued", complex_valued)
     d, t = positive_int("d", d), nonnegative_int("t", t)
     out = []
     for i in range(t + 1):
@@ -546,7 +567,7 @@ def attention_output_sym(tokens: Sequence[sp.Matrix], w_v: sp.Matrix, w_kq: sp.M
 def _check_states(states: np.ndarray) -> np.ndarray:
     s = finite_array("states", states, ndim=(2, 3))
     if s.shape[-2] < 1:
-        raise ValueError(f"states must hold s_0..s_t (t ≥ 0) on axis -2, got shape {s.shape}")
+        raise ArgumentError(f"states must hold s_0..s_t (t ≥ 0) on axis -2, got shape {s.shape}")
     return s
 
 
@@ -558,6 +579,9 @@ def context_matrix(states: np.ndarray) -> np.ndarray:
 
 def inner_objective(w_hat: np.ndarray, states: np.ndarray) -> np.ndarray:
     """``L_t(Ŵ)`` for ``states`` ``(..., t+1, d)`` and ``Ŵ`` ``(..., d, d)``."""
+    w_hat = finite_array("w_hat", w_hat)
+    if w_hat.ndim < 2 or w_hat.shape[-1] != w_hat.shape[-2]:
+        raise ArgumentError(f"w_hat must be (..., d, d), got shape {w_hat.shape}")
     s = _check_states(states)
     w = finite_array("w_hat", w_hat)
     r = s[..., 1:, :] - np.einsum("...ab,...ib->...ia", w, s[..., :-1, :])
@@ -566,6 +590,9 @@ def inner_objective(w_hat: np.ndarray, states: np.ndarray) -> np.ndarray:
 
 def inner_gradient(w_hat: np.ndarray, states: np.ndarray) -> np.ndarray:
     """``∇L_t(Ŵ) = −Σ_i (s_i − Ŵ s_{i-1}) s_{i-1}^*`` (real gradient on ``R^{2d²}`` written as a complex matrix)."""
+    w_hat = finite_array("w_hat", w_hat)
+    if w_hat.ndim < 2 or w_hat.shape[-1] != w_hat.shape[-2]:
+        raise ArgumentError(f"w_hat must be (..., d, d), got shape {w_hat.shape}")
     s = _check_states(states)
     w = finite_array("w_hat", w_hat)
     r = s[..., 1:, :] - np.einsum("...ab,...ib->...ia", w, s[..., :-1, :])
@@ -574,6 +601,7 @@ def inner_gradient(w_hat: np.ndarray, states: np.ndarray) -> np.ndarray:
 
 def one_step_prediction(states: np.ndarray, eta: float) -> np.ndarray:
     """``η S_t s_t``: one GD step from 0 on ``L_t`` applied to the last state; ``(..., d)``."""
+    eta = real_float("eta", eta)
     s = _check_states(states)
     return np.einsum("...ab,...b->...a", float(eta) * context_matrix(s), s[..., -1, :])
 
@@ -583,6 +611,7 @@ def one_step_prediction(states: np.ndarray, eta: float) -> np.ndarray:
 
 def context_matrix_torch(states: "torch.Tensor") -> "torch.Tensor":
     """Torch twin of :func:`context_matrix`."""
+    tensor("states", states)
     import torch
 
     return torch.einsum("...ia,...ib->...ab", states[..., 1:, :], states[..., :-1, :].conj())
@@ -590,6 +619,10 @@ def context_matrix_torch(states: "torch.Tensor") -> "torch.Tensor":
 
 def inner_objective_torch(w_hat: "torch.Tensor", states: "torch.Tensor") -> "torch.Tensor":
     """Torch twin of :func:`inner_objective`."""
+    tensor("w_hat", w_hat)
+    tensor("states", states)
+    if w_hat.ndim < 2 or w_hat.shape[-1] != w_hat.shape[-2] or w_hat.shape[-1] != states.shape[-1]:
+        raise ArgumentError(f"w_hat must be (..., d, d) for states (..., t+1, d), got {tuple(w_hat.shape)}")
     import torch
 
     r = states[..., 1:, :] - torch.einsum("...ab,...ib->...ia", w_hat, states[..., :-1, :])
@@ -598,6 +631,10 @@ def inner_objective_torch(w_hat: "torch.Tensor", states: "torch.Tensor") -> "tor
 
 def inner_gradient_torch(w_hat: "torch.Tensor", states: "torch.Tensor") -> "torch.Tensor":
     """Torch twin of :func:`inner_gradient`."""
+    tensor("w_hat", w_hat)
+    tensor("states", states)
+    if w_hat.ndim < 2 or w_hat.shape[-1] != w_hat.shape[-2] or w_hat.shape[-1] != states.shape[-1]:
+        raise ArgumentError(f"w_hat must be (..., d, d) for states (..., t+1, d), got {tuple(w_hat.shape)}")
     import torch
 
     r = states[..., 1:, :] - torch.einsum("...ab,...ib->...ia", w_hat, states[..., :-1, :])
@@ -606,6 +643,8 @@ def inner_gradient_torch(w_hat: "torch.Tensor", states: "torch.Tensor") -> "torc
 
 def one_step_prediction_torch(states: "torch.Tensor", eta: float) -> "torch.Tensor":
     """Torch twin of :func:`one_step_prediction`."""
+    tensor("states", states)
+    eta = real_float("eta", eta)
     import torch
 
     return torch.einsum("...ab,...b->...a", eta * context_matrix_torch(states), states[..., -1, :])
@@ -640,11 +679,13 @@ def restricted_tensors_u(d: int, positions: Sequence[int], *, s0: Literal["phase
     a product of entries averages to ``∏_k m_{2 n_k}`` when every coordinate appears as often conjugated as
     not, else 0.  ``s0="ones"``: deterministic ``s_0 = 1_d`` (only the λ-exponents must cancel).
     """
+    instance("law", law, RadialMoments)
+    int_sequence("positions", positions)
     d = positive_int("d", d)
     one_of("s0", s0, ("phase_invariant", "ones"))
     pos = tuple(positive_int("positions[i]", p) for p in positions)
     if not pos:
-        raise ValueError("positions must not be empty")
+        raise ArgumentError("positions must not be empty")
     idx = np.indices((d,) * 6).reshape(6, -1)  # a, b, c, a', b', c'
     quad = np.zeros(d**6)
     lin = np.zeros(d**4)
@@ -679,9 +720,11 @@ def restricted_tensors_u(d: int, positions: Sequence[int], *, s0: Literal["phase
 
 def restricted_loss(v: np.ndarray, m: np.ndarray, tensors: RestrictedTensors) -> float:
     """Exact case-U population loss of ``ŝ = V S_t M s_t`` (numpy)."""
+    instance("tensors", tensors, RestrictedTensors)
+    v, m = finite_array("v", v, ndim=2), finite_array("m", m, ndim=2)
     v, m = finite_array("v", v, ndim=2), finite_array("m", m, ndim=2)
     if v.shape != (tensors.d, tensors.d) or m.shape != (tensors.d, tensors.d):
-        raise ValueError(f"v and m must be {tensors.d}x{tensors.d}, got {v.shape} and {m.shape}")
+        raise ArgumentError(f"v and m must be {tensors.d}x{tensors.d}, got {v.shape} and {m.shape}")
     vv = np.einsum("ka,kA->aA", v, np.conj(v))
     quad = np.einsum("aA,bc,BC,abcABC->", vv, m, np.conj(m), tensors.quad)
     lin = np.einsum("ka,bc,kabc->", v, m, tensors.lin)
@@ -703,8 +746,8 @@ def distance_to_identity(mat: np.ndarray) -> float:
     """``‖A − (tr A/d) I‖_F / ‖A‖_F`` (Ahn et al.'s metric; 0 iff ``A`` is a multiple of ``I``)."""
     a = finite_array("mat", mat, ndim=2)
     if a.shape[0] != a.shape[1]:
-        raise ValueError(f"mat must be square, got {a.shape}")
+        raise ArgumentError(f"mat must be square, got {a.shape}")
     norm = np.linalg.norm(a)
     if norm == 0:
-        raise ValueError("mat is zero: distance to identity undefined")
+        raise ArgumentError("mat is zero: distance to identity undefined")
     return float(np.linalg.norm(a - np.trace(a) / a.shape[0] * np.eye(a.shape[0])) / norm)

@@ -49,7 +49,20 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import sympy as sp
 
-from theory.arguments import even_int, finite_array, nonnegative_int, positive_float, positive_int
+from theory.arguments import (
+    ArgumentError,
+    even_int,
+    finite_array,
+    flag,
+    instance,
+    nonnegative_int,
+    one_of,
+    positive_float,
+    positive_int,
+    real_array,
+    real_float,
+    tensor,
+)
 from theory.laurent import constant_term, expectation_of_product, laurent_coefficients
 
 __all__ = [
@@ -73,7 +86,7 @@ def used_mask(T: int) -> np.ndarray:
     """Boolean ``(T, T)`` mask of the ``P`` entries the loss uses: rows ``r ≤ T-2``, columns ``j ≤ r+1``."""
     T = positive_int("T", T)
     if T < 2:
-        raise ValueError(f"T must be at least 2 (one row predicting s_2), got {T}")
+        raise ArgumentError(f"T must be at least 2 (one row predicting s_2), got {T}")
     r = np.arange(T)[:, None]
     j = np.arange(T)[None, :]
     return (r <= T - 2) & (j <= r + 1)
@@ -83,11 +96,11 @@ def _check_CP(C: Any, P: Any) -> tuple[np.ndarray, np.ndarray]:
     C = finite_array("C", C)
     P = finite_array("P", P)
     if C.ndim < 2 or C.shape[-1] != C.shape[-2]:
-        raise ValueError(f"C must be (..., d, d), got shape {C.shape}")
+        raise ArgumentError(f"C must be (..., d, d), got shape {C.shape}")
     if P.ndim < 2 or P.shape[-1] != P.shape[-2] or P.shape[-1] < 2:
-        raise ValueError(f"P must be (..., T, T) with T >= 2, got shape {P.shape}")
+        raise ArgumentError(f"P must be (..., T, T) with T >= 2, got shape {P.shape}")
     if np.iscomplexobj(C) or np.iscomplexobj(P):
-        raise ValueError("C and P must be real (the model's A, B, P are real)")
+        raise ArgumentError("C and P must be real (the model's A, B, P are real)")
     return C.astype(float), P.astype(float)
 
 
@@ -109,6 +122,9 @@ def row_statistics(P: Any) -> dict[str, np.ndarray]:
 
     ``sq`` = ‖p‖², ``sum`` = Σ_j p_j, ``q`` = p_q = P[r, r], ``c`` = p_c = P[r, r+1].
     """
+    P = real_array("P", P)
+    if P.ndim < 2 or P.shape[-1] != P.shape[-2]:
+        raise ArgumentError(f"P must be a (..., d, d) matrix, got shape {P.shape}")
     return _row_stats(finite_array("P", P).astype(float))
 
 
@@ -160,6 +176,7 @@ def loss_u(C: Any, P: Any, *, per_row: bool = False) -> np.ndarray:
     >>> float(loss_u(C, P))
     0.0
     """
+    flag("per_row", per_row)
     C, P = _check_CP(C, P)
     return _total(_u_rows(C, P, reference=False), per_row)
 
@@ -176,6 +193,7 @@ def loss_u_reference(C: Any, P: Any, *, per_row: bool = False) -> np.ndarray:
     >>> float(loss_u_reference(np.eye(2), np.eye(3)) - loss_u(np.eye(2), np.eye(3)))  # Σ_r P[r,r]² ‖C‖_F² = 2·2
     4.0
     """
+    flag("per_row", per_row)
     C, P = _check_CP(C, P)
     return _total(_u_rows(C, P, reference=True), per_row)
 
@@ -193,16 +211,25 @@ def loss_u_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
     tensor([[4., 4.],
             [4., 4.]], dtype=torch.float64)
     """
+    tensor("C", C, real=True)
+    tensor("P", P, real=True)
+    flag("per_row", per_row)
     return _total(_u_rows(C, P, reference=False), per_row)
 
 
 def loss_u_reference_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
     """Torch twin of :func:`loss_u_reference`."""
+    tensor("C", C, real=True)
+    tensor("P", P, real=True)
+    flag("per_row", per_row)
     return _total(_u_rows(C, P, reference=True), per_row)
 
 
 def loss_u_row_optimum(C: Any) -> np.ndarray:
     """``min_p ℓ_r(C, p) = d − tr(C)²/‖C‖_F²`` (``p_c = tr C/‖C‖_F²``, every other entry 0); ``d`` if ``C = 0``."""
+    C = real_array("C", C)
+    if C.ndim < 2 or C.shape[-1] != C.shape[-2]:
+        raise ArgumentError(f"C must be a (..., d, d) matrix, got shape {C.shape}")
     C = finite_array("C", C)
     d = C.shape[-1]
     fro = (C ** 2).sum((-1, -2))
@@ -240,9 +267,10 @@ def loss_u_minimiser(d: int, T: int, *, alpha: float = 1.0, H: int | None = None
     >>> float(loss_u(C, P)) == loss_u_minimum(3, 2, 4)
     True
     """
+    real_float("alpha", alpha)
     d, T = positive_int("d", d), positive_int("T", T)
     if alpha == 0 or not np.isfinite(alpha):
-        raise ValueError(f"alpha must be a non-zero finite number, got {alpha!r}")
+        raise ArgumentError(f"alpha must be a non-zero finite number, got {alpha!r}")
     k = d if H is None else min(positive_int("H", H), d)
     C = np.zeros((d, d))
     C[np.arange(k), np.arange(k)] = alpha
@@ -280,10 +308,10 @@ def _o_coefficients(C: Any) -> dict[str, Any]:
 
 def loss_o_coefficients(C: Any) -> dict[str, np.ndarray]:
     """The four quadratic coefficients ``g_J, g_X, g_I, g_Q`` and the linear ``b = Σ_k S_k`` of case O."""
-    C = finite_array("C", C)
+    C = real_array("C", C)
     if C.ndim < 2 or C.shape[-1] != C.shape[-2]:
-        raise ValueError(f"C must be (..., d, d), got shape {C.shape}")
-    return _o_coefficients(C.astype(float))
+        raise ArgumentError(f"C must be (..., d, d), got shape {C.shape}")
+    return _o_coefficients(C)
 
 
 def _o_rows(C: Any, P: Any, rho: float) -> Any:
@@ -309,12 +337,16 @@ def loss_o(C: Any, P: Any, *, radius_sq: float = 2.0, per_row: bool = False) -> 
     >>> abs(float(loss_o(C, P))) < 1e-12
     True
     """
+    flag("per_row", per_row)
     C, P = _check_CP(C, P)
     return _total(_o_rows(C, P, positive_float("radius_sq", radius_sq)), per_row)
 
 
 def loss_o_torch(C: Any, P: Any, *, radius_sq: float = 2.0, per_row: bool = False) -> Any:
     """Torch twin of :func:`loss_o` (differentiable)."""
+    tensor("C", C, real=True)
+    tensor("P", P, real=True)
+    flag("per_row", per_row)
     return _total(_o_rows(C, P, positive_float("radius_sq", radius_sq)), per_row)
 
 
@@ -323,8 +355,8 @@ def loss_o_row_gram(C: Any, n_keys: int, q: int, *, radius_sq: float = 2.0) -> t
     n = positive_int("n_keys", n_keys)
     q = nonnegative_int("q", q)
     if q >= n - 1:
-        raise ValueError(f"q must be below n_keys - 1 = {n - 1}, got {q}")
-    C = finite_array("C", C, ndim=2).astype(float)
+        raise ArgumentError(f"q must be below n_keys - 1 = {n - 1}, got {q}")
+    C = real_array("C", C, ndim=2)
     rho = positive_float("radius_sq", radius_sq)
     g = loss_o_coefficients(C)
     one = np.ones(n)
@@ -367,12 +399,16 @@ def loss_o_reference(C: Any, P: Any, *, per_row: bool = False) -> np.ndarray:
     ``t1 = 𝟙ᵀCᵀC𝟙``, ``t2 = ‖C‖_F²``, ``t3``/``t4`` from the block off-diagonals and ``t5 = −2 tr C``.
     Equal to :func:`loss_o` (``ρ = 2``) at the minimiser, not elsewhere.
     """
+    flag("per_row", per_row)
     C, P = _check_CP(C, P)
     return _total(_reference_o_rows(C, P), per_row)
 
 
 def loss_o_reference_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
     """Torch twin of :func:`loss_o_reference`."""
+    tensor("C", C, real=True)
+    tensor("P", P, real=True)
+    flag("per_row", per_row)
     return _total(_reference_o_rows(C, P), per_row)
 
 
@@ -398,10 +434,13 @@ def loss_o_minimiser(d: int, T: int, *, alpha: float = 1.0, radius_sq: float = 2
 
     ``blocks`` (default all ``d/2``) keeps only the first blocks in ``C`` (the ``H < d/2`` candidate).
     """
+    real_float("alpha", alpha)
+    if blocks is not None:
+        positive_int("blocks", blocks)
     d, T = even_int("d", d), positive_int("T", T)
     rho = positive_float("radius_sq", radius_sq)
     if alpha == 0 or not np.isfinite(alpha):
-        raise ValueError(f"alpha must be a non-zero finite number, got {alpha!r}")
+        raise ArgumentError(f"alpha must be a non-zero finite number, got {alpha!r}")
     nb = d // 2 if blocks is None else min(nonnegative_int("blocks", blocks), d // 2)
     C = np.zeros((d, d))
     for m in range(nb):
@@ -442,6 +481,8 @@ def structure_u(C: Any, P: Any, *, H: int, AB: Any | None = None) -> dict[str, f
       orthogonal to ``𝟙`` and ``P[r, r]`` is then free);
     * ``spectrum_dev`` (only with ``AB = A Bᵀ`` and ``H = d``) — ``max |eig(ABᵀ)/α − 1|``.
     """
+    C, P = _check_CP(C, P)
+    H = positive_int("H", H)
     C = finite_array("C", C, ndim=2).astype(float)
     P = finite_array("P", P, ndim=2).astype(float)
     d = C.shape[0]
@@ -485,6 +526,8 @@ def structure_o(C: Any, P: Any, *, H: int, AB: Any | None = None, radius_sq: flo
     * ``rank_dev`` — ``σ_{d/2+1}/σ_1`` and ``spread_dev`` — ``max_{i ≤ d/2} |σ_i/σ_1 − 1|`` (rank ``d/2``, equal);
     * ``spectrum_dev`` (only with ``AB = A Bᵀ`` and ``H = d/2``) — ``max |eig(ABᵀ)/(2α) − 1|``.
     """
+    C, P = _check_CP(C, P)
+    H = positive_int("H", H)
     C = finite_array("C", C, ndim=2).astype(float)
     P = finite_array("P", P, ndim=2).astype(float)
     rho = positive_float("radius_sq", radius_sq)
@@ -517,6 +560,7 @@ def structure_o(C: Any, P: Any, *, H: int, AB: Any | None = None, radius_sq: flo
 
 def max_deviation(structure: dict[str, float]) -> float:
     """The largest ``*_dev`` entry of a :func:`structure_u` / :func:`structure_o` summary."""
+    instance("structure", structure, dict)
     return max(v for k, v in structure.items() if k.endswith("_dev"))
 
 
@@ -630,7 +674,7 @@ def loss_u_derivation(d: int, T: int, *, s0: str = "torus") -> tuple[sp.Expr, sp
     """
     d, T = positive_int("d", d), positive_int("T", T)
     if s0 not in ("torus", "ones"):
-        raise ValueError(f"s0 must be 'torus' or 'ones', got {s0!r}")
+        raise ArgumentError(f"s0 must be 'torus' or 'ones', got {s0!r}")
     lam = sp.symbols(f"lambda_0:{d}")
     u = sp.symbols(f"u_0:{d}") if s0 == "torus" else (sp.Integer(1),) * d
     gens = tuple(lam) + (tuple(u) if s0 == "torus" else ())
@@ -668,7 +712,7 @@ def loss_o_derivation(d: int, T: int, *, radius_sq: Any = 2, random_phase: bool 
         gens = tuple(lam) + tuple(u)
     else:
         if sp.sympify(radius_sq) != 2:
-            raise ValueError("random_phase=False means s_0 = 1_d, whose blocks have radius_sq = 2")
+            raise ArgumentError("random_phase=False means s_0 = 1_d, whose blocks have radius_sq = 2")
         u = (sp.exp(sp.I * sp.pi / 4),) * M
         gens = tuple(lam)
     C, P = symbolic_C(d), symbolic_P(T)
@@ -689,6 +733,7 @@ def loss_o_derivation(d: int, T: int, *, radius_sq: Any = 2, random_phase: bool 
 
 def heads_factorisation_sympy(d: int, H: int) -> sp.Expr:
     """``Σ_h (s̄ᵀ diag(a_h) s') (b_h ⊙ s'') − C (s̄ ⊙ s') ⊙ s''`` with ``C = BᵀA`` (should expand to 0)."""
+    d, H = positive_int("d", d), positive_int("H", H)
     A = sp.Matrix(H, d, lambda h, l: sp.Symbol(f"a_{h}_{l}", real=True))
     B = sp.Matrix(H, d, lambda h, l: sp.Symbol(f"b_{h}_{l}", real=True))
     x = sp.symbols(f"x_0:{d}")
@@ -752,9 +797,10 @@ def _lambdified(kind: str, d: int, T: int) -> Callable[..., float]:
 
 def lambdified_loss(kind: str, C: Any, P: Any) -> float:
     """Evaluate the sympy closed form (``kind`` ``"u"`` or ``"o"``) numerically via a cached ``lambdify``."""
+    one_of("kind", kind, ("u", "o"))
     C, P = _check_CP(C, P)
     if C.ndim != 2 or P.ndim != 2:
-        raise ValueError("lambdified_loss takes one (d, d) C and one (T, T) P")
+        raise ArgumentError("lambdified_loss takes one (d, d) C and one (T, T) P")
     f = _lambdified(kind, C.shape[0], P.shape[0])
     m = used_mask(P.shape[0])
     return float(f(*C.ravel(), *P[m]))

@@ -24,7 +24,16 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from theory.arguments import finite_array, nonnegative_float, positive_float, positive_int
+from theory.arguments import (
+    ArgumentError,
+    finite_array,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    real_array,
+    tensor,
+)
 
 __all__ = ["moment", "moment_sympy", "row_gram", "loss", "loss_rows", "loss_torch", "exact_minimiser",
            "gd_from_zero", "row_features"]
@@ -32,6 +41,7 @@ __all__ = ["moment", "moment_sympy", "row_gram", "loss", "loss_rows", "loss_torc
 
 def moment(m: Any, mu: float) -> np.ndarray:
     """``E[λ^m]`` for ``λ = e^{iθ/μ}``, ``θ ~ U[0, 2π)``; ``m`` may be an integer array."""
+    real_array("m", m)
     mu = positive_float("mu", mu)
     m = np.asarray(m, dtype=float)
     x = 2j * np.pi * m / mu
@@ -48,6 +58,7 @@ def moment_sympy(m: sp.Expr, mu: sp.Expr) -> sp.Expr:
 
 def row_gram(i: int, mu: float) -> tuple[np.ndarray, np.ndarray]:
     """``(G, b)`` of row ``i`` (``i + 2`` keys): ``ℓ_i(p) = pᵀGp − 2bᵀp + 1``."""
+    i = nonnegative_int("i", i)
     j = np.arange(i + 2)
     G = moment(2 * (j[:, None] - j[None, :]), mu).real
     b = moment(2 * (j - i - 1), mu).real
@@ -55,9 +66,9 @@ def row_gram(i: int, mu: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_P(P: Any) -> np.ndarray:
-    P = finite_array("P", P, ndim=2)
+    P = real_array("P", P, ndim=2)
     if P.shape[0] != P.shape[1] or P.shape[0] < 2:
-        raise ValueError(f"P must be (T, T) with T >= 2, got shape {P.shape}")
+        raise ArgumentError(f"P must be (T, T) with T >= 2, got shape {P.shape}")
     return P.astype(float)
 
 
@@ -88,6 +99,9 @@ def loss(P: Any, mu: float) -> float:
 
 def loss_torch(P: Any, mu: float) -> Any:
     """Torch twin of :func:`loss` (differentiable in ``P``)."""
+    tensor("P", P, ndim=2, real=True)
+    if P.shape[0] != P.shape[1] or P.shape[0] < 2:
+        raise ArgumentError(f"P must be (T, T) with T >= 2, got shape {tuple(P.shape)}")
     import torch
 
     T = P.shape[-1]
@@ -117,6 +131,10 @@ def gd_from_zero(T: int, mu: float, *, lr: float = 0.5, stop_below: float = 1e-3
     below the threshold.  Returns ``{"P", "steps", "loss"}``.  Deterministic (the script's batch of 1000 draws
     is replaced by the exact expectation).
     """
+    if positive_int("T", T) < 2:
+        raise ArgumentError(f"T must be at least 2 (one row predicting s_2), got {T}")
+    positive_float("stop_below", stop_below)
+    positive_int("max_steps", max_steps)
     T = positive_int("T", T)
     lr = positive_float("lr", lr)
     nonnegative_float("stop_below", stop_below)
@@ -140,6 +158,7 @@ def gd_from_zero(T: int, mu: float, *, lr: float = 0.5, stop_below: float = 1e-3
 
 def row_features(row: Any) -> dict[str, float]:
     """Shape features of a PE row (as plotted in the reference figure): max, argmax, min, zero crossings, sum."""
+    real_array("row", row)
     x = finite_array("row", row, ndim=1).astype(float)
     s = np.sign(x[np.abs(x) > 1e-12])
     return {"max": float(x.max()), "argmax": int(x.argmax()), "min": float(x.min()),

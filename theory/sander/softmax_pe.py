@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from theory.arguments import even_int, finite_array, positive_float, positive_int
+from theory.arguments import ArgumentError, even_int, finite_array, positive_float, positive_int, real_array, real_float
 from theory.sander.non_augmented import loss_o_row_gram
 
 
@@ -51,13 +51,14 @@ def simplex_quadratic_minimum(G: Any, b: Any, const: float = 0.0) -> tuple[float
     objective is the minimum (the true minimiser is the solution on its own support, and every candidate is a
     feasible point).  ``2^n − 1`` small solves: meant for ``n ≤ 12``.  Returns ``(value, p)``.
     """
-    G = finite_array("G", G, ndim=2).astype(float)
-    b = finite_array("b", b, ndim=1).astype(float)
+    const = real_float("const", const)
+    G = real_array("G", G, ndim=2)
+    b = real_array("b", b, ndim=1)
     n = b.shape[0]
     if G.shape != (n, n):
-        raise ValueError(f"G must be ({n}, {n}) to match b, got {G.shape}")
+        raise ArgumentError(f"G must be ({n}, {n}) to match b, got {G.shape}")
     if n > 12:
-        raise ValueError(f"b has {n} entries: support enumeration is meant for at most 12")
+        raise ArgumentError(f"b has {n} entries: support enumeration is meant for at most 12")
     best_val, best_p = np.inf, np.full(n, np.nan)
     for k in range(1, n + 1):
         for support in itertools.combinations(range(n), k):
@@ -81,9 +82,10 @@ def loss_o_simplex_minimum(C: Any, T: int, *, radius_sq: float = 2.0) -> tuple[f
     """For a fixed ``C``: the minimum of the case-O loss over positional matrices whose used rows lie in the
     simplex (the closure of the softmax images), and that ``P``.  Rows are independent (row ``r``: query
     ``s_r``, keys ``s_0..s_{r+1}``; :func:`theory.sander.non_augmented.loss_o_row_gram`)."""
+    C = real_array("C", C, ndim=2)
     T = positive_int("T", T)
     if T < 2:
-        raise ValueError(f"T must be at least 2 (one row predicting s_2), got {T}")
+        raise ArgumentError(f"T must be at least 2 (one row predicting s_2), got {T}")
     P = np.zeros((T, T))
     total = 0.0
     for r in range(T - 1):
@@ -106,7 +108,7 @@ def loss_o_softmax_infimum(d: int, H: int, T: int, *, radius_sq: float = 2.0) ->
     """
     d, H, T = even_int("d", d), positive_int("H", H), positive_int("T", T)
     if 2 * H < d:
-        raise ValueError(f"H must be at least d/2 = {d // 2} (C = α blockdiag(11ᵀ) needs rank d/2), got {H}")
+        raise ArgumentError(f"H must be at least d/2 = {d // 2} (C = α blockdiag(11ᵀ) needs rank d/2), got {H}")
     return (T - 1) * (d / 2) * positive_float("radius_sq", radius_sq) / 2
 
 

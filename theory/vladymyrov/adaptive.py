@@ -54,7 +54,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 import sympy as sp
 
-from theory.arguments import finite_array, nonnegative_float, one_of, positive_int
+from theory.arguments import ArgumentError, finite_array, flag, nonnegative_float, one_of, positive_int, real_array
 from theory.vladymyrov.baselines import ridge_weights
 from theory.vladymyrov.model import OMEGA_NAMES, ForwardPass, check_regression_inputs, diag_matrices, omega_forward
 from theory.vladymyrov.recursion import ols_data
@@ -84,9 +84,11 @@ def _value(name: str, value: Any) -> Any:
     """A finite float (or float array), or a symbolic value passed through unchanged."""
     if _is_symbolic(value):
         return value
+    if isinstance(value, bool | np.bool_):
+        raise ArgumentError(f"{name} must be a number, got {value!r}")
     arr = finite_array(name, value)
     if arr.dtype.kind == "c":
-        raise ValueError(f"{name} must be real, got dtype {arr.dtype}")
+        raise ArgumentError(f"{name} must be real, got dtype {arr.dtype}")
     return float(arr) if arr.ndim == 0 else arr.astype(float)
 
 
@@ -97,17 +99,17 @@ def omega_layers(layers: Sequence[tuple[str, Any]]) -> np.ndarray:
     ``[("xy", ω_xy), ("yx", ω_yx)]`` for Section 5.3.  Symbolic values give an object array.
     """
     if not isinstance(layers, (list, tuple)) or not layers:
-        raise ValueError(f"layers must be a non-empty sequence of (name, value) pairs, got {layers!r}")
+        raise ArgumentError(f"layers must be a non-empty sequence of (name, value) pairs, got {layers!r}")
     for i, item in enumerate(layers):
         if not isinstance(item, (list, tuple)) or len(item) != 2:
-            raise ValueError(f"layers[{i}] must be a (name, value) pair, got {item!r}")
+            raise ArgumentError(f"layers[{i}] must be a (name, value) pair, got {item!r}")
     symbolic = any(_is_symbolic(v) for _, v in layers)
     out = np.zeros((len(layers), 4), dtype=object if symbolic else float)
     for i, (name, value) in enumerate(layers):
         one_of(f"layers[{i}] name", name, OMEGA_NAMES)
         v = _value(f"layers[{i}] value", value)
         if isinstance(v, np.ndarray):
-            raise ValueError(f"layers[{i}] value must be a scalar, got shape {v.shape}")
+            raise ArgumentError(f"layers[{i}] value must be a scalar, got shape {v.shape}")
         out[i, OMEGA_NAMES.index(name)] = v
     return out
 
@@ -145,12 +147,13 @@ def label_energy(y_context: np.ndarray) -> Any:
     """``λ = Σ_{i≤n} y_i²`` over the context labels (last axis); the query's label never enters (Sec. 3 masking)."""
     y = _value("y_context", y_context)
     if not isinstance(y, np.ndarray) or y.ndim < 1 or y.shape[-1] < 1:
-        raise ValueError(f"y_context must be an array (..., n) with n >= 1, got {y_context!r}")
+        raise ArgumentError(f"y_context must be an array (..., n) with n >= 1, got {y_context!r}")
     return (y * y).sum(-1)
 
 
 def inner(a: np.ndarray, b: np.ndarray) -> Any:
     """``⟨a, b⟩`` over the last axis (works on object arrays)."""
+    _value("a", a), _value("b", b)
     return (a * b).sum(-1)
 
 
@@ -159,9 +162,10 @@ def inner(a: np.ndarray, b: np.ndarray) -> Any:
 
 def thm42_target(x: np.ndarray) -> np.ndarray:
     """``y* = (x_i(1)²)_i`` (the first coordinate squared), shape ``(..., n)`` for ``x`` of shape ``(..., n, d)``."""
+    real_array("x", x)
     x = finite_array("x", x)
     if x.ndim < 2 or x.shape[-1] < 1:
-        raise ValueError(f"x must have shape (..., n, d) with d >= 1, got {x.shape}")
+        raise ArgumentError(f"x must have shape (..., n, d) with d >= 1, got {x.shape}")
     return x[..., 0] ** 2
 
 
@@ -171,14 +175,15 @@ def sup_cosine(x: np.ndarray, target: np.ndarray) -> np.ndarray:
     ``x`` is ``(..., n, d)`` and ``target`` ``(..., n)``; the projection uses a reduced QR of ``X`` (for ``n ≤ d`` and
     full rank the column space is all of ``R^n`` and the value is 1).
     """
+    real_array("x", x), real_array("target", target)
     x, t = finite_array("x", x), finite_array("target", target)
     if x.ndim < 2 or x.shape[-2] < 1 or x.shape[-1] < 1:
-        raise ValueError(f"x must have shape (..., n, d) with n, d >= 1, got {x.shape}")
+        raise ArgumentError(f"x must have shape (..., n, d) with n, d >= 1, got {x.shape}")
     if t.shape != x.shape[:-1]:
-        raise ValueError(f"target must have shape {x.shape[:-1]}, got {t.shape}")
+        raise ArgumentError(f"target must have shape {x.shape[:-1]}, got {t.shape}")
     norm = np.sqrt((t * t).sum(-1))
     if np.any(norm == 0):
-        raise ValueError("target must be nonzero in every sequence (the cosine is undefined for a zero vector)")
+        raise ArgumentError("target must be nonzero in every sequence (the cosine is undefined for a zero vector)")
     q, _ = np.linalg.qr(x)
     proj = np.einsum("...nk,...n->...k", q, t)
     return np.minimum(np.sqrt((proj * proj).sum(-1)) / norm, 1.0)
@@ -186,12 +191,13 @@ def sup_cosine(x: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def label_cosine(labels: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``cos(y^l, y*)`` per sequence over the last axis (NaN-free: a zero ``y^l`` gives cosine 0)."""
+    real_array("labels", labels), real_array("target", target)
     a, b = finite_array("labels", labels), finite_array("target", target)
     if a.shape != b.shape or a.ndim < 1:
-        raise ValueError(f"labels and target must have the same shape (..., n), got {a.shape} and {b.shape}")
+        raise ArgumentError(f"labels and target must have the same shape (..., n), got {a.shape} and {b.shape}")
     na, nb = np.sqrt((a * a).sum(-1)), np.sqrt((b * b).sum(-1))
     if np.any(nb == 0):
-        raise ValueError("target must be nonzero in every sequence")
+        raise ArgumentError("target must be nonzero in every sequence")
     return np.where(na > 0, (a * b).sum(-1) / np.where(na > 0, na, 1.0) / nb, 0.0)
 
 
@@ -301,7 +307,7 @@ class TwoNoiseConstants:
 def _two_variances(sigma1: float, sigma2: float) -> tuple[float, float]:
     s1, s2 = nonnegative_float("sigma1", sigma1) ** 2, nonnegative_float("sigma2", sigma2) ** 2
     if s1 == s2:
-        raise ValueError(f"sigma2 must differ from sigma1 (two noise levels), got sigma1={sigma1!r}, sigma2={sigma2!r}")
+        raise ArgumentError(f"sigma2 must differ from sigma1 (two noise levels), got sigma1={sigma1!r}, sigma2={sigma2!r}")
     return s1, s2
 
 
@@ -357,6 +363,7 @@ def thm52_two_layer_weights(x: np.ndarray, y: np.ndarray, omega_yx: float, omega
 
 def thm52_two_layer_prediction(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, omega_yx: float, omega_yy: float) -> np.ndarray:
     """``ŷ = −y_q^2`` of the two-layer DIAG model (layer 1 only ``ω_yx``, layer 2 only ``ω_yy``), by the forward pass."""
+    _value("omega_yx", omega_yx), _value("omega_yy", omega_yy)
     return two_layer_forward(x, y, x_query, [("yx", omega_yx), ("yy", omega_yy)]).prediction
 
 
@@ -439,6 +446,7 @@ def symbolic_sec52_residuals(n: int = 2, d: int = 2, *, include_query: bool = Fa
     (forward tokens − predicted tokens) — empty iff the identity holds.  ``include_query=True`` puts the query's
     ``(y_t^l)²`` into ``λ^l`` (negative control).
     """
+    flag("include_query", include_query)
     _, x, y, t, (a, b, c) = _symbolic_prompt(n, d, ("w_yx", "w_xy", "w_yy"))
     fp = _symbolic_forward(x, y, t, [("yx", a), ("xy", b), ("yy", c)])
     before, after = fp.tokens[2], fp.tokens[3]
@@ -456,7 +464,7 @@ def symbolic_sec53_residuals(n: int = 3, d: int = 2, *, form: Literal["exact", "
     form = one_of("form", form, ("exact", "paper"))
     _, x, y, t, (b, a) = _symbolic_prompt(n, d, ("w_xy", "w_yx"))
     if form == "paper" and n < d:
-        raise ValueError(f"form='paper' needs n >= d (rho needs Sigma^-1), got n={n}, d={d}")
+        raise ArgumentError(f"form='paper' needs n >= d (rho needs Sigma^-1), got n={n}, d={d}")
     fp = _symbolic_forward(x, y, t, [("xy", b), ("yx", a)])
     alpha = (y[:, None] * x).sum(0)
     lam = label_energy(y)
@@ -479,6 +487,7 @@ def symbolic_thm52_residuals(n: int = 3, d: int = 2, *, printed_sign: bool = Fal
     ``printed_sign=True`` is the proof as printed: ``w^1 = +ω_yx α`` (so ``ŷ = +ω_yx(1 + ω_yy λ^1)⟨α, x_q⟩``) and
     constants solving ``(1 + nσ² ω_yy) ω_yx = +1/(1 + σ²)``.  Returns the nonzero residuals (empty iff exact).
     """
+    flag("printed_sign", printed_sign)
     _, x, y, t, (a, c) = _symbolic_prompt(n, d, ("w_yx", "w_yy"))
     fp = _symbolic_forward(x, y, t, [("yx", a), ("yy", c)])
     alpha = (y[:, None] * x).sum(0)

@@ -26,7 +26,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.arguments import finite_array, nonnegative_float, positive_float, positive_int
+from theory.arguments import (
+    ArgumentError,
+    finite_array,
+    instance,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+    real_array,
+)
 from theory.vladymyrov.model import check_regression_inputs
 
 
@@ -54,14 +62,26 @@ def ridge_weights(x: np.ndarray, y: np.ndarray, lam: np.ndarray | float) -> np.n
     >>> ridge_weights(x, y, 1.0)  # (Σ + I)^{-1} α = (1/2, 4/5)
     array([0.5, 0.8])
     """
-    x, y = finite_array("x", x), finite_array("y", y)
-    lam_arr = finite_array("lam", np.asarray(lam, dtype=float))
+    x, y = real_array("x", x), real_array("y", y)
+    if x.ndim < 2 or 0 in x.shape[-2:]:
+        raise ArgumentError(f"x must have shape (..., n, d) with n, d >= 1, got {x.shape}")
+    if y.shape != x.shape[:-1]:
+        raise ArgumentError(f"y must have shape {x.shape[:-1]} (one label per context point), got {y.shape}")
+    lam_arr = real_array("lam", lam)
     if np.any(lam_arr < 0):
-        raise ValueError("lam must be non-negative")
-    d = x.shape[-1]
-    sigma = _swap(x) @ x + np.asarray(lam_arr)[..., None, None] * np.eye(d)
-    alpha = (y[..., None] * x).sum(-2)
-    return np.linalg.solve(sigma, alpha[..., None])[..., 0]
+        raise ArgumentError(f"lam must be non-negative, got {lam!r}")
+    try:
+        batch = np.broadcast_shapes(x.shape[:-2], lam_arr.shape)
+    except ValueError as exc:
+        raise ArgumentError(f"lam of shape {lam_arr.shape} does not broadcast against the batch {x.shape[:-2]}") from exc
+    n, d = x.shape[-2:]
+    # Σ + λI = AᵀA for A = [X; √λ I], so w_λ solves min ||A w − (y, 0)||: Householder QR of A is backward stable,
+    # relative error O(u κ(A)) with κ(A)² = cond(Σ + λI); forming Σ and solving would give O(u κ(A)²).
+    root = np.sqrt(lam_arr)[..., None, None] * np.eye(d)
+    a = np.concatenate([np.broadcast_to(x, batch + (n, d)), np.broadcast_to(root, batch + (d, d))], axis=-2)
+    b = np.concatenate([np.broadcast_to(y, batch + (n,)), np.zeros(batch + (d,))], axis=-1)
+    q, r = np.linalg.qr(a)
+    return np.linalg.solve(r, _swap(q) @ b[..., None])[..., 0]
 
 
 @dataclass(frozen=True)
@@ -86,7 +106,7 @@ class RidgeSpectrum:
     def residual_variance(self) -> np.ndarray:
         """``σ̂² = RSS/(n − d)`` with ``RSS = ||y||² − α^T Σ^{-1} α`` (OLS residuals; needs ``n > d``)."""
         if self.n <= self.d:
-            raise ValueError(f"the residual-variance estimate needs n > d, got n={self.n}, d={self.d}")
+            raise ArgumentError(f"the residual-variance estimate needs n > d, got n={self.n}, d={self.d}")
         rss = self.y_sq - (self.v_alpha**2 / self.eigvals).sum(-1)
         return np.maximum(rss, 0.0) / (self.n - self.d)
 
@@ -110,51 +130,63 @@ class RidgeSpectrum:
 def ridge_spectrum(x: np.ndarray, y: np.ndarray, x_query: np.ndarray) -> RidgeSpectrum:
     """Eigendecompose ``Σ = Σ_i x_i x_i^T`` once per sequence (needs ``Σ`` positive definite, e.g. ``n ≥ d``)."""
     n, d = check_regression_inputs(x, y, x_query)
-    sigma = _swap(x) @ x
-    s, V = np.linalg.eigh(sigma)
-    if np.any(s <= 0):
-        raise ValueError("x must give a positive definite Σ = X^T X (n >= d and full rank)")
-    alpha = (y[..., None] * x).sum(-2)
-    return RidgeSpectrum(eigvals=s, v_alpha=(_swap(V) @ alpha[..., None])[..., 0],
-                         v_query=(_swap(V) @ x_query[..., None])[..., 0], y_sq=(y * y).sum(-1), n=n)
+    # Σ = V diag(s) Vᵀ from the SVD X = U diag(√s) Vᵀ, and Vᵀα = √s ⊙ Uᵀy: never forming Σ keeps the relative
+    # error of every prediction O(u κ(X)) = O(u cond(Σ)^{1/2}) instead of O(u cond(Σ)) (tests/test_ridge_accuracy.py).
+    if n < d:
+        raise ArgumentError(f"x must give a positive definite Σ = X^T X, which needs n >= d; got n={n}, d={d}")
+    u, root, vt = np.linalg.svd(x, full_matrices=False)
+    if np.any(root[..., -1] <= root[..., 0] * max(n, d) * np.finfo(float).eps):  # numpy's matrix_rank threshold
+        raise ArgumentError("x must give a positive definite Σ = X^T X (n >= d and full rank)")
+    v_alpha = root * (_swap(u) @ y[..., None])[..., 0]
+    return RidgeSpectrum(eigvals=root**2, v_alpha=v_alpha, v_query=(vt @ x_query[..., None])[..., 0],
+                         y_sq=(y * y).sum(-1), n=n)
 
 
 def oracle_prediction(spec: RidgeSpectrum, sigma: np.ndarray) -> np.ndarray:
     """Ridge at the true noise variance, ``λ = σ_τ²`` (the oracle of the adjusted loss)."""
+    instance("spec", spec, RidgeSpectrum)
+    real_array("sigma", sigma)
     return spec.predict(np.asarray(sigma, dtype=float) ** 2)
 
 
 def adaptive_prediction(spec: RidgeSpectrum) -> np.ndarray:
     """ADARR: ``λ = RSS/(n − d)``."""
+    instance("spec", spec, RidgeSpectrum)
     return spec.predict(spec.residual_variance())
 
 
 def tuned_prediction(spec: RidgeSpectrum, factor: float, cap: float) -> np.ndarray:
     """TUNEDRR: ``λ = min(k σ̂², τ)`` (order of the two adjustments UNCONFIRMED)."""
+    instance("spec", spec, RidgeSpectrum)
     nonnegative_float("factor", factor)
     if not cap >= 0:  # np.inf allowed: no cap
-        raise ValueError(f"cap must be non-negative (np.inf for no cap), got {cap!r}")
+        raise ArgumentError(f"cap must be non-negative (np.inf for no cap), got {cap!r}")
     return spec.predict(np.minimum(factor * spec.residual_variance(), cap))
 
 
 def half_mse(prediction: np.ndarray, target: np.ndarray) -> float:
     """The paper's loss convention ``½ E(ŷ − y_t)²`` (Table 1 numbers are ½·MSE, see docs/vladymyrov.md)."""
+    prediction, target = real_array("prediction", prediction), real_array("target", target)
     return float(0.5 * np.mean((np.asarray(prediction) - np.asarray(target)) ** 2))
 
 
 def tune_constant(spec: RidgeSpectrum, y_query: np.ndarray, grid: np.ndarray) -> tuple[float, np.ndarray]:
     """CONSTRR: the ``c`` in ``grid`` minimising the ½-MSE on the given (tuning) sequences; returns ``(c*, losses)``."""
-    grid = finite_array("grid", grid, ndim=1)
+    instance("spec", spec, RidgeSpectrum)
+    y_query = real_array("y_query", y_query)
+    grid = real_array("grid", grid, ndim=1)
     losses = np.array([half_mse(spec.predict(c), y_query) for c in grid])
     return float(grid[int(np.argmin(losses))]), losses
 
 
 def tune_tuned(spec: RidgeSpectrum, y_query: np.ndarray, factors: np.ndarray, caps: np.ndarray) -> tuple[float, float, np.ndarray]:
     """TUNEDRR: the ``(k, τ)`` on the grid minimising the ½-MSE; returns ``(k*, τ*, losses[k, τ])``."""
-    factors = finite_array("factors", factors, ndim=1)
+    instance("spec", spec, RidgeSpectrum)
+    y_query = real_array("y_query", y_query)
+    factors = real_array("factors", factors, ndim=1)
     caps = np.asarray(caps, dtype=float)
     if caps.ndim != 1 or np.any(np.isnan(caps)):
-        raise ValueError("caps must be a 1-d array (np.inf allowed: no cap)")
+        raise ArgumentError("caps must be a 1-d array (np.inf allowed: no cap)")
     s2 = spec.residual_variance()
     losses = np.array([[half_mse(spec.predict(np.minimum(k * s2, t)), y_query) for t in caps] for k in factors])
     i, j = np.unravel_index(int(np.argmin(losses)), losses.shape)
@@ -163,7 +195,9 @@ def tune_tuned(spec: RidgeSpectrum, y_query: np.ndarray, factors: np.ndarray, ca
 
 def tune_gd(spec: RidgeSpectrum, y_query: np.ndarray, etas: np.ndarray, max_steps: int) -> tuple[float, int, np.ndarray]:
     """Tuned GD: ``(η*, K*)`` over ``etas × {0..max_steps}``; returns ``(η*, K*, losses[η, K])``."""
-    etas = finite_array("etas", etas, ndim=1)
+    instance("spec", spec, RidgeSpectrum)
+    y_query = real_array("y_query", y_query)
+    etas = real_array("etas", etas, ndim=1)
     losses = np.array([0.5 * np.mean((spec.gd_path(eta, max_steps) - y_query) ** 2, axis=-1) for eta in etas])
     i, j = np.unravel_index(int(np.argmin(losses)), losses.shape)
     return float(etas[i]), int(j), losses
@@ -182,9 +216,11 @@ def log_evidence(spec: RidgeSpectrum, sigma: np.ndarray) -> np.ndarray:
     From the SVD ``X = U diag(√s) V^T``: with ``u_k = (V^T α)_k / √s_k`` and ``r = ||y||² − Σ_k u_k²``,
     ``−½[Σ_k u_k²/(s_k + σ²) + r/σ² + Σ_k log(s_k + σ²) + (n − d) log σ²]``.  Needs ``σ > 0``.
     """
+    instance("spec", spec, RidgeSpectrum)
+    real_array("sigma", sigma)
     sig2 = np.asarray(sigma, dtype=float) ** 2
     if sig2.ndim != 1 or np.any(sig2 <= 0):
-        raise ValueError("sigma must be a 1-d array of positive noise levels")
+        raise ArgumentError("sigma must be a 1-d array of positive noise levels")
     u2 = spec.v_alpha**2 / spec.eigvals
     r = np.maximum(spec.y_sq - u2.sum(-1), 0.0)
     den = spec.eigvals[..., None, :] + sig2[:, None]
@@ -194,9 +230,11 @@ def log_evidence(spec: RidgeSpectrum, sigma: np.ndarray) -> np.ndarray:
 
 def posterior_noise_weights(spec: RidgeSpectrum, sigma: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """``π(σ_j | X, y) ∝ p_j N(y; 0, X X^T + σ_j² I)``, normalised over ``j``."""
-    prior = finite_array("prior", prior, ndim=1)
+    instance("spec", spec, RidgeSpectrum)
+    real_array("sigma", sigma)
+    prior = real_array("prior", prior, ndim=1)
     if prior.shape != np.shape(sigma) or np.any(prior < 0) or prior.sum() <= 0:
-        raise ValueError("prior must be non-negative weights, one per sigma node")
+        raise ArgumentError("prior must be non-negative weights, one per sigma node")
     logp = log_evidence(spec, sigma) + np.log(np.where(prior > 0, prior, 1e-300))
     logp -= logp.max(-1, keepdims=True)
     p = np.exp(logp)
@@ -205,6 +243,7 @@ def posterior_noise_weights(spec: RidgeSpectrum, sigma: np.ndarray, prior: np.nd
 
 def bayes_prediction(spec: RidgeSpectrum, sigma: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """Posterior-mean prediction under a mixed noise law with nodes ``sigma`` and prior weights ``prior``."""
+    instance("spec", spec, RidgeSpectrum)
     pi = posterior_noise_weights(spec, sigma, prior)
     ridge = spec.predict(np.asarray(sigma, dtype=float)[:, None] ** 2)  # (nodes, batch...)
     return (pi * np.moveaxis(ridge, 0, -1)).sum(-1)

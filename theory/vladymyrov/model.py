@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.arguments import finite_array, positive_int
+from theory.arguments import ArgumentError, finite_array, flag, positive_int, real_array
 
 __all__ = [
     "OMEGA_NAMES", "check_regression_inputs", "check_weights", "tokens", "context_gram", "head_sum", "ForwardPass",
@@ -51,32 +51,37 @@ def check_regression_inputs(x: np.ndarray, y: np.ndarray, x_query: np.ndarray) -
     """Validate shapes ``(..., n, d)``, ``(..., n)``, ``(..., d)`` and return ``(n, d)``; ``ValueError`` otherwise."""
     for name, arr in (("x", x), ("y", y), ("x_query", x_query)):
         if not isinstance(arr, np.ndarray):
-            raise ValueError(f"{name} must be a numpy array, got {type(arr).__name__}")
+            raise ArgumentError(f"{name} must be a numpy array, got {type(arr).__name__}")
         if arr.dtype != object:
             finite_array(name, arr)
+            if arr.dtype.kind == "c":
+                raise ArgumentError(f"{name} must be real (regression data), got dtype {arr.dtype}")
     if x.ndim < 2:
-        raise ValueError(f"x must have shape (..., n, d), got {x.shape}")
+        raise ArgumentError(f"x must have shape (..., n, d), got {x.shape}")
     n, d = x.shape[-2:]
     if n < 1 or d < 1:
-        raise ValueError(f"x must have n >= 1 context points and d >= 1 features, got shape {x.shape}")
+        raise ArgumentError(f"x must have n >= 1 context points and d >= 1 features, got shape {x.shape}")
     if y.shape != x.shape[:-1]:
-        raise ValueError(f"y must have shape {x.shape[:-1]} (one label per context point), got {y.shape}")
+        raise ArgumentError(f"y must have shape {x.shape[:-1]} (one label per context point), got {y.shape}")
     if x_query.shape != x.shape[:-2] + (d,):
-        raise ValueError(f"x_query must have shape {x.shape[:-2] + (d,)}, got {x_query.shape}")
+        raise ArgumentError(f"x_query must have shape {x.shape[:-2] + (d,)}, got {x_query.shape}")
     return n, d
 
 
 def check_weights(P: np.ndarray, Q: np.ndarray, d: int) -> tuple[int, int]:
     """Validate ``P, Q`` of shape ``(L, H, d+1, d+1)``; return ``(L, H)``."""
+    d = positive_int("d", d)
     for name, arr in (("P", P), ("Q", Q)):
         if not isinstance(arr, np.ndarray):
-            raise ValueError(f"{name} must be a numpy array, got {type(arr).__name__}")
+            raise ArgumentError(f"{name} must be a numpy array, got {type(arr).__name__}")
         if arr.dtype != object:
             finite_array(name, arr)
+            if arr.dtype.kind == "c":
+                raise ArgumentError(f"{name} must be real, got dtype {arr.dtype}")
         if arr.ndim != 4 or arr.shape[-2:] != (d + 1, d + 1) or arr.shape[0] < 1 or arr.shape[1] < 1:
-            raise ValueError(f"{name} must have shape (L, H, {d + 1}, {d + 1}) with L, H >= 1, got {arr.shape}")
+            raise ArgumentError(f"{name} must have shape (L, H, {d + 1}, {d + 1}) with L, H >= 1, got {arr.shape}")
     if P.shape != Q.shape:
-        raise ValueError(f"P and Q must have the same shape, got {P.shape} and {Q.shape}")
+        raise ArgumentError(f"P and Q must have the same shape, got {P.shape} and {Q.shape}")
     return P.shape[0], P.shape[1]
 
 
@@ -95,12 +100,25 @@ def context_gram(Z: np.ndarray, include_query: bool = False) -> np.ndarray:
     ``include_query=True`` sums over all ``n + 1`` rows instead (the query attends to and is attended by itself,
     von Oswald et al.'s ``include_query`` option) — not the model of the paper; used as a negative control.
     """
+    flag("include_query", include_query)
+    if not isinstance(Z, np.ndarray) or Z.ndim < 2:
+        raise ArgumentError(f"Z must be a numpy array of tokens (..., n+1, d+1), got {type(Z).__name__}")
+    if Z.dtype != object:
+        real_array("Z", Z)
     C = Z if include_query else Z[..., :-1, :]
     return _swap(C) @ C
 
 
 def head_sum(P_layer: np.ndarray, E: np.ndarray, Q_layer: np.ndarray) -> np.ndarray:
     """``Σ_k P_k E Q_k`` for one layer's heads ``P_layer, Q_layer`` of shape ``(H, d+1, d+1)``."""
+    for name, arr in (("P_layer", P_layer), ("E", E), ("Q_layer", Q_layer)):
+        if not isinstance(arr, np.ndarray):
+            raise ArgumentError(f"{name} must be a numpy array, got {type(arr).__name__}")
+        if arr.dtype != object:
+            real_array(name, arr)
+    if P_layer.ndim != 3 or Q_layer.shape != P_layer.shape or E.shape[-2:] != P_layer.shape[-2:]:
+        raise ArgumentError(f"P_layer, Q_layer must be (H, d+1, d+1) and E (..., d+1, d+1), got "
+                            f"{P_layer.shape}, {Q_layer.shape} and {E.shape}")
     total = P_layer[0] @ E @ Q_layer[0]
     for k in range(1, P_layer.shape[0]):
         total = total + P_layer[k] @ E @ Q_layer[k]
@@ -139,6 +157,7 @@ def forward(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, P: np.ndarray, Q:
     >>> float(forward(x, y, xq, P, Q).prediction)
     3.0
     """
+    flag("include_query", include_query)
     _, d = check_regression_inputs(x, y, x_query)
     L, _ = check_weights(P, Q, d)
     Z = tokens(x, y, x_query)
@@ -151,9 +170,9 @@ def forward(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, P: np.ndarray, Q:
 
 
 def _diag_params(name: str, value: np.ndarray) -> np.ndarray:
-    arr = finite_array(name, value, ndim=2)
+    arr = real_array(name, value, ndim=2)
     if arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(f"{name} must have shape (L, H) with L, H >= 1, got {arr.shape}")
+        raise ArgumentError(f"{name} must have shape (L, H) with L, H >= 1, got {arr.shape}")
     return arr.astype(float)
 
 
@@ -162,7 +181,7 @@ def diag_matrices(p_x: np.ndarray, p_y: np.ndarray, q_x: np.ndarray, q_y: np.nda
     d = positive_int("d", d)
     arrs = [_diag_params(n, v) for n, v in (("p_x", p_x), ("p_y", p_y), ("q_x", q_x), ("q_y", q_y))]
     if len({a.shape for a in arrs}) != 1:
-        raise ValueError(f"p_x, p_y, q_x, q_y must share one shape (L, H), got {[a.shape for a in arrs]}")
+        raise ArgumentError(f"p_x, p_y, q_x, q_y must share one shape (L, H), got {[a.shape for a in arrs]}")
     px, py, qx, qy = arrs
     eye = np.eye(d + 1)
     mask_y = np.zeros(d + 1)
@@ -194,9 +213,9 @@ def omega_forward(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, omegas: np.
     ``(ω_xx, ω_xy, ω_yx, ω_yy)``.
     """
     check_regression_inputs(x, y, x_query)
-    om = finite_array("omegas", omegas, ndim=2)
+    om = real_array("omegas", omegas, ndim=2)
     if om.shape[1] != 4:
-        raise ValueError(f"omegas must have shape (L, 4), got {om.shape}")
+        raise ArgumentError(f"omegas must have shape (L, 4), got {om.shape}")
     xs = np.concatenate([x, x_query[..., None, :]], axis=-2)
     ys = np.concatenate([y, np.zeros(y.shape[:-1] + (1,))], axis=-1)
     out = [np.concatenate([xs, ys[..., None]], axis=-1)]

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from theory.arguments import ArgumentError, finite_array, positive_int
+from theory.arguments import ArgumentError, finite_array, flag, positive_int, real_array
 from theory.vladymyrov.model import check_regression_inputs, check_weights, context_gram, forward, tokens
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -98,6 +98,7 @@ class ImplicitState:
 
 def initial_state(batch_shape: tuple[int, ...], d: int, dtype: type | np.dtype = float) -> ImplicitState:
     """``M^0 = I, u^0 = 0, a^0 = 1, w^0 = 0``."""
+    d = positive_int("d", d)
     M = np.broadcast_to(np.eye(d, dtype=dtype), batch_shape + (d, d)).copy()
     return ImplicitState(M=M, u=np.zeros(batch_shape + (d,), dtype=dtype), a=np.ones(batch_shape, dtype=dtype),
                          w=np.zeros(batch_shape + (d,), dtype=dtype))
@@ -105,6 +106,9 @@ def initial_state(batch_shape: tuple[int, ...], d: int, dtype: type | np.dtype =
 
 def blocks(B: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``B = [[A, b], [c^T, d]]`` → ``(A, b, c, d)``."""
+    B = real_array("B", B)
+    if B.ndim < 2 or B.shape[-1] != B.shape[-2] or B.shape[-1] < 2:
+        raise ArgumentError(f"B must be (..., d+1, d+1) with d >= 1, got shape {B.shape}")
     return _split(B)
 
 
@@ -148,6 +152,9 @@ def implicit_states(x: np.ndarray, y: np.ndarray, P: np.ndarray, Q: np.ndarray) 
     >>> bool(np.isclose(states[-1].predict(xq), forward(x, y, xq, P, Q).prediction, rtol=1e-12))
     True
     """
+    for name, arr in (("x", x), ("y", y)):
+        if not isinstance(arr, np.ndarray):
+            raise ArgumentError(f"{name} must be a numpy array, got {type(arr).__name__}")
     d = x.shape[-1]
     check_weights(P, Q, d)
     E0 = context_gram(tokens(x, y, np.zeros(x.shape[:-2] + (d,), dtype=x.dtype)))
@@ -265,7 +272,7 @@ def theorem41_relative_error(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, 
     fwd = forward(x, y, x_query, P, Q, include_query=include_query)
     states = implicit_states(x, y, P, Q) if states is None else states
     if len(states) != len(fwd.tokens):
-        raise ValueError(f"states must hold L + 1 = {len(fwd.tokens)} states, got {len(states)}")
+        raise ArgumentError(f"states must hold L + 1 = {len(fwd.tokens)} states, got {len(states)}")
     tok = 0.0
     for Z, st in zip(fwd.tokens, states):
         tok = max(tok, float(np.max(np.abs(Z - st.apply(x, y, x_query))) / np.max(np.abs(Z))))
@@ -335,9 +342,10 @@ def ols_data(x: np.ndarray, y: np.ndarray) -> OLSData:
     >>> bool(np.allclose(data.w_star, [4 / 3, 4 / 3])), bool(np.isclose(data.rho, 1 / 3))  # residuals ±1/3
     (True, True)
     """
+    x, y = real_array("x", x), real_array("y", y)
     n, d = x.shape[-2:]
     if n < d:
-        raise ValueError(f"x must have n >= d (w* = Σ^-1 α must exist), got n={n}, d={d}")
+        raise ArgumentError(f"x must have n >= d (w* = Σ^-1 α must exist), got n={n}, d={d}")
     x = finite_array("x", x)
     y = finite_array("y", y)
     sigma = _swap(x) @ x
@@ -403,11 +411,12 @@ def gdpp_preconditioned_gd(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, om
     drops the ``(M^l)^2`` factor (plain GD with the same steps) — the negative control.
     Returns ``(L, ...)``.
     """
+    flag("precondition", precondition)
     check_regression_inputs(x, y, x_query)
-    oxx = finite_array("omega_xx", omega_xx, ndim=1)
-    oyx = finite_array("omega_yx", omega_yx, ndim=1)
+    oxx = real_array("omega_xx", omega_xx, ndim=1)
+    oyx = real_array("omega_yx", omega_yx, ndim=1)
     if oxx.shape != oyx.shape:
-        raise ValueError(f"omega_xx and omega_yx must have the same length, got {oxx.shape} and {oyx.shape}")
+        raise ArgumentError(f"omega_xx and omega_yx must have the same length, got {oxx.shape} and {oyx.shape}")
     d = x.shape[-1]
     sigma = _swap(x) @ x
     alpha = (y[..., None] * x).sum(-2)

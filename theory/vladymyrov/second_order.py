@@ -52,7 +52,15 @@ from typing import Any
 
 import numpy as np
 
-from theory.arguments import finite_array, nonnegative_int, positive_float, positive_int
+from theory.arguments import (
+    ArgumentError,
+    finite_array,
+    flag,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    real_array,
+)
 from theory.vladymyrov.model import check_regression_inputs, forward, gdpp_matrices
 
 __all__ = [
@@ -74,21 +82,21 @@ PHASE_SWITCH = 1.1
 def _gamma_nu(value: Any) -> float:
     c = positive_float("gamma_nu", value)
     if c >= 1.0:
-        raise ValueError(f"gamma_nu must lie in (0, 1) (gamma*nu >= 1 sends an eigenvalue to 0), got {value!r}")
+        raise ArgumentError(f"gamma_nu must lie in (0, 1) (gamma*nu >= 1 sends an eigenvalue to 0), got {value!r}")
     return c
 
 
 def _kappa(value: Any) -> float:
     k = positive_float("kappa", value)
     if k < 1.0:
-        raise ValueError(f"kappa must be a condition number >= 1, got {value!r}")
+        raise ArgumentError(f"kappa must be a condition number >= 1, got {value!r}")
     return k
 
 
 def _eps(value: Any) -> float:
     e = positive_float("eps", value)
     if e >= 1.0:
-        raise ValueError(f"eps must lie in (0, 1), got {value!r}")
+        raise ArgumentError(f"eps must lie in (0, 1), got {value!r}")
     return e
 
 
@@ -97,7 +105,7 @@ def _eps(value: Any) -> float:
 
 def eigenvalue_map(lam: np.ndarray, gamma: float) -> np.ndarray:
     """``f(λ) = λ (1 − γλ)²``: an eigenvalue of ``Σ^l`` after one GD++ preconditioning layer with ``ω_xx = −γ`` (Lemma A.3)."""
-    lam = finite_array("lam", lam)
+    lam = real_array("lam", lam)
     g = positive_float("gamma", gamma)
     return lam * (1.0 - g * lam) ** 2
 
@@ -122,16 +130,16 @@ def kappa_map(kappa: float, gamma_nu: float = GAMMA_NU) -> float:
 def kappa_map_delta(delta: float) -> float:
     """``κ' − 1 = δ² (4δ + 3)/(3δ + 2)²`` for ``κ = 1 + δ`` and ``γν = 1/3`` (Lemma A.3 without cancellation; ``δ ≥ 0``)."""
     if isinstance(delta, bool) or not isinstance(delta, (int, float, np.floating, np.integer)) or not math.isfinite(delta) or delta < 0:
-        raise ValueError(f"delta must be a non-negative finite number (kappa - 1), got {delta!r}")
+        raise ArgumentError(f"delta must be a non-negative finite number (kappa - 1), got {delta!r}")
     d = float(delta)
     return d * d * (4.0 * d + 3.0) / (3.0 * d + 2.0) ** 2
 
 
 def mapped_condition_number(eigenvalues: np.ndarray, gamma_nu: float = GAMMA_NU) -> float:
     """Condition number of ``{f(λ_i)}`` with ``γ = c/ν``, ``ν = max λ_i`` — the true ``κ`` of ``Σ^{l+1}`` for any ``c``."""
-    lam = finite_array("eigenvalues", eigenvalues, ndim=1)
+    lam = real_array("eigenvalues", eigenvalues, ndim=1)
     if lam.size < 1 or np.any(lam <= 0):
-        raise ValueError("eigenvalues must be a non-empty 1-D array of positive numbers")
+        raise ArgumentError("eigenvalues must be a non-empty 1-D array of positive numbers")
     c = _gamma_nu(gamma_nu)
     mapped = eigenvalue_map(lam, c / float(lam.max()))
     return float(mapped.max() / mapped.min())
@@ -150,7 +158,7 @@ def kappa_map_sympy(gamma_nu: Any = None) -> tuple[Any, Any]:
 
     c = sp.Rational(1, 3) if gamma_nu is None else sp.nsimplify(gamma_nu)
     if not (0 < c < 1):
-        raise ValueError(f"gamma_nu must lie in (0, 1), got {gamma_nu!r}")
+        raise ArgumentError(f"gamma_nu must lie in (0, 1), got {gamma_nu!r}")
     kappa = sp.Symbol("kappa", positive=True)
     return kappa, sp.factor(kappa * (1 - c) ** 2 / (1 - c / kappa) ** 2)
 
@@ -240,6 +248,7 @@ def theorem51_layer_bound(kappa: float, eps: float, *, paper_target: bool = Fals
     >>> theorem51_layer_bound(100.0, 1e-6), plain_gd_layers_needed(100.0, 1e-6)
     (56, 691)
     """
+    flag("paper_target", paper_target)
     k, e = _kappa(kappa), _eps(eps)
     k1 = max(0, math.ceil(math.log(k / PHASE_SWITCH) / -math.log(CONTRACTION))) if k > PHASE_SWITCH else 0
     delta0 = k - 1.0 if k <= PHASE_SWITCH else PHASE_SWITCH - 1.0
@@ -304,15 +313,15 @@ class GDPPRun:
 
 
 def _single_prompt(x: np.ndarray, y: np.ndarray, x_query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if np.ndim(x) != 2:
+        raise ArgumentError(f"x must be one prompt of shape (n, d) (the construction is per instance), got {np.shape(x)}")
     n, d = check_regression_inputs(x, y, x_query)
-    if x.ndim != 2:
-        raise ValueError(f"x must be one prompt of shape (n, d) (the construction is per instance), got {x.shape}")
     if n < d:
-        raise ValueError(f"x must have n >= d rows so that Sigma is invertible, got n={n}, d={d}")
+        raise ArgumentError(f"x must have n >= d rows so that Sigma is invertible, got n={n}, d={d}")
     x, y, x_query = (np.asarray(a, dtype=float) for a in (x, y, x_query))
     ev = np.linalg.eigvalsh(x.T @ x)
     if not ev[0] > 1e-12 * ev[-1]:
-        raise ValueError(f"x must have full column rank (Sigma = x^T x is singular: eigenvalues {ev[0]:.3g} .. {ev[-1]:.3g})")
+        raise ArgumentError(f"x must have full column rank (Sigma = x^T x is singular: eigenvalues {ev[0]:.3g} .. {ev[-1]:.3g})")
     return x, y, x_query
 
 
@@ -352,10 +361,10 @@ def gdpp_run(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, omega_xx: np.nda
     """Run one prompt ``(n, d)`` through the GD++ forward pass (:func:`theory.vladymyrov.model.forward`, one head,
     ``p_x = ω_xx``, ``p_y = ω_yx``, ``q_x = 1``, ``q_y = 0``) with per-layer ``(ω_xx^l, ω_yx^l)``."""
     x, y, x_query = _single_prompt(x, y, x_query)
-    oxx = finite_array("omega_xx", omega_xx, ndim=1).astype(float)
-    oyx = finite_array("omega_yx", omega_yx, ndim=1).astype(float)
+    oxx = real_array("omega_xx", omega_xx, ndim=1)
+    oyx = real_array("omega_yx", omega_yx, ndim=1)
     if oxx.shape != oyx.shape or oxx.size < 1:
-        raise ValueError(f"omega_xx and omega_yx must be non-empty and of one length, got {oxx.shape} and {oyx.shape}")
+        raise ArgumentError(f"omega_xx and omega_yx must be non-empty and of one length, got {oxx.shape} and {oyx.shape}")
     return _run(x, y, x_query, oxx, oyx)[1]
 
 
@@ -371,7 +380,7 @@ def theorem51_construction(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, *,
     x, y, x_query = _single_prompt(x, y, x_query)
     c = _gamma_nu(gamma_nu)
     if (eps is None) == (preconditioning_layers is None):
-        raise ValueError("give exactly one of eps or preconditioning_layers")
+        raise ArgumentError("give exactly one of eps or preconditioning_layers")
     d = x.shape[1]
     nu0, mu0 = _spectrum(x)
     K = gdpp_layers_needed(nu0 / mu0, eps) - 1 if eps is not None else nonnegative_int("preconditioning_layers", preconditioning_layers)

@@ -1,0 +1,138 @@
+"""Speed of the Table-1 trainer (Vladymyrov et al. 2024, Table 1) and the GPU-sized batched run.
+
+Modes (one torch thread unless ``--threads``)::
+
+    python benchmarks/bench_table1.py --ratio            # L-BFGS column fit vs the Adam `cpu` preset, one run
+    python benchmarks/bench_table1.py --column U5        # one whole noise-law column at --scale cpu: seconds, memory
+    python benchmarks/bench_table1.py --sander           # Sander exact fit, d=10 H=8 T=20 case O, 20 seeds
+    python benchmarks/bench_table1.py --gpu-sized OUT    # GPU: L <= 3, every parameterisation, 10 laws x 5 seeds
+
+``--ratio`` trains GD++ at L = 3 under U(0,1) (the issue's example) with the existing Adam ``cpu`` preset
+(``train_point``) and with :func:`numerics.vladymyrov_fit.fit_column`, evaluates both on the same fresh prompts,
+and reports the time ratio at equal or better accuracy (``None`` when the fit is not at least as accurate).
+``--gpu-sized`` writes a sweep report (``sweep.md`` with verdicts, figures) to ``OUT`` through the same
+aggregator as ``proofs-check sweep vladymyrov-table1-batched``, at the ``gpu-sized`` preset of
+:data:`numerics.vladymyrov_training.BATCHED_SCALES`.  Results print as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def _peak_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+
+
+def bench_ratio(seed: int = 0) -> dict:
+    """Adam `cpu` preset vs the L-BFGS column fit on GD++ L = 3, U(0,1): adjusted loss and seconds, one run."""
+    from numerics.models import vladymyrov as vm
+    from numerics.regression import NoiseLaw, sample_regression
+    from numerics.statistics import paired_difference
+    from numerics.vladymyrov_fit import fit_column
+    from numerics.vladymyrov_training import COLUMN_SCALES, train_scaled
+    from theory.vladymyrov import baselines as bl
+
+    law = NoiseLaw.uniform(1.0)
+    cfg = COLUMN_SCALES["cpu"]
+    t0 = time.perf_counter()
+    adam, _ = train_scaled("gdpp", 3, law, seed, "cpu", device="cpu")
+    t_adam = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fits = fit_column("gdpp", law, 3, prompts=cfg["prompts"]["gdpp"], seed=seed, max_iter=cfg["max_iter"],
+                      random_starts=cfg["random_starts"]["gdpp"], coarse_prompts=cfg["coarse_prompts"]["gdpp"],
+                      validation=cfg["validation"])
+    t_fit = time.perf_counter() - t0
+    ev = sample_regression(50000, law, rng=np.random.default_rng([seed, 2]))
+    oracle = 0.5 * (bl.oracle_prediction(bl.ridge_spectrum(ev.x, ev.y, ev.x_query), ev.sigma) - ev.y_query) ** 2
+    sq = {name: 0.5 * (vm.evaluate("gdpp", {k: v.double() for k, v in p.items()}, ev)["predictions"] - ev.y_query) ** 2
+          for name, p in (("adam", adam.params), ("fit", fits[-1].params))}
+    est = {name: paired_difference(v, oracle) for name, v in sq.items()}
+    better = paired_difference(sq["fit"], sq["adam"])
+    return {"case": "GD++ L=3 U(0,1)", "paper": 0.021,
+            "adam_cpu_preset": {"adjusted": est["adam"].value, "se": est["adam"].se, "seconds": t_adam},
+            "lbfgs_column_L1_to_3": {"adjusted": est["fit"].value, "se": est["fit"].se, "seconds": t_fit},
+            "fit_minus_adam": {"value": better.value, "se": better.se},
+            "speed_ratio_at_equal_or_better_accuracy": (t_adam / t_fit) if better.value <= 3 * better.se else None}
+
+
+def bench_column(law: str) -> dict:
+    """One whole column at --scale cpu (every parameterisation and depth): seconds per part, peak memory."""
+    from numerics.vladymyrov_training import train_column
+
+    t0 = time.perf_counter()
+    out = train_column(law, "cpu", seed=0)
+    return {"law": law, "seconds": time.perf_counter() - t0, "peak_rss_gib": _peak_rss_gib(),
+            "cells": {k: [{"L": L, "adjusted": c["adjusted"], "se": c["se"], "seconds": c["seconds"]}
+                          for L, c in enumerate(out[k], 1)] for k in ("gdpp", "diag", "full") if k in out}}
+
+
+def bench_sander(seeds: int = 20, stall_window: int | None = 50) -> dict:
+    """Sander exact fit (case O, d=10, H=8, T=20): seconds and loss evaluations to the first loss below 1e-10."""
+    from numerics.models.sander_non_augmented import fit_exact
+
+    rows = []
+    for seed in range(seeds):
+        t0 = time.perf_counter()
+        r = fit_exact("orthogonal", 10, 8, 20, seed=seed, gap=1e-10, stall_window=stall_window)
+        hit = next((i for i, v in enumerate(r.history) if v < 1e-10), None)
+        rows.append({"seed": seed, "seconds": (r.history_clock[hit] - t0) if hit is not None else float("inf"),
+                     "evaluations": hit + 1 if hit is not None else None, "attempts": len(r.attempts)})
+    secs = np.array([r["seconds"] for r in rows])
+    return {"stall_window": stall_window, "rows": rows, "median_s": float(np.median(secs)), "max_s": float(secs.max()),
+            "under_2s": int((secs < 2).sum()), "seeds": seeds}
+
+
+def bench_gpu_sized(out: Path, layers: int = 3) -> dict:
+    """L <= ``layers`` x every parameterisation, 10 noise laws x 5 seeds per point, ``gpu-sized`` preset, on CUDA."""
+    from proofs_check.sweeps.definitions import vladymyrov as v
+    from proofs_check.sweeps.executor import InProcessExecutor
+    from proofs_check.sweeps.grid import Grid, Sweep
+    from proofs_check.sweeps.run import run_sweep
+
+    grid = Grid(axes={"parameterisation": v.PARAMETERISATIONS, "layers": tuple(range(1, layers + 1))}, seeds=(0,),
+                fixed={"batched": True, "preset": "gpu-sized", "noises": list(v.NOISE_LAWS), "model_seeds": [0, 1, 2, 3, 4]})
+    sweep = Sweep("vladymyrov-table1-gpu-sized", v.PAPER, "Table 1, L <= 3 at the gpu-sized preset",
+                  f"{v.__name__}:table1_batched_point", {"paper": grid}, v.table1)
+    t0 = time.perf_counter()
+    report = run_sweep(sweep, "paper", InProcessExecutor(), out_dir=out, progress=False)
+    return {"seconds": time.perf_counter() - t0, "ok": report.ok, "report": str(out / "sweep.md"),
+            "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--ratio", action="store_true")
+    ap.add_argument("--column", metavar="LAW")
+    ap.add_argument("--sander", action="store_true")
+    ap.add_argument("--sander-window", type=int, default=50, help="stall window (0: none)")
+    ap.add_argument("--gpu-sized", type=Path, metavar="OUT")
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    results: dict = {}
+    if args.ratio:
+        results["ratio"] = bench_ratio()
+    if args.column:
+        results["column"] = bench_column(args.column)
+    if args.sander:
+        results["sander"] = bench_sander(stall_window=args.sander_window or None)
+    if args.gpu_sized:
+        results["gpu_sized"] = bench_gpu_sized(args.gpu_sized)
+    if not results:
+        ap.error("choose at least one of --ratio, --column, --sander, --gpu-sized")
+    json.dump(results, sys.stdout, indent=1, default=float)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

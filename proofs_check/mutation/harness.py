@@ -1,0 +1,237 @@
+"""The mutation run: generate mutants of ``theory``, find the claims that depend on each, run them, and score.
+
+Status of a mutant (and how it counts in the score ``(killed + timeout) / (total − equivalent)``)
+
+``killed``      a dependent claim's verdict was FAIL or ERROR (a crashing claim counts);
+``crashed``     the process running it died without a verdict (counted as killed, reported as such);
+``timeout``     it ran past its time limit (counted as killed, reported as such);
+``survived``    every dependent claim PASSed;
+``uncovered``   no claim of the profile calls the mutated function (a survivor: nothing can notice it);
+``equivalent``  listed in :data:`proofs_check.mutation.equivalent.EQUIVALENT` with a reason (not run).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fnmatch
+import platform
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from proofs_check.mutation.dependencies import DependencyMap, UnitTracer, trace_dependencies
+from proofs_check.mutation.equivalent import EQUIVALENT
+from proofs_check.mutation.execution import run_mutant
+from proofs_check.mutation.forking import run_forked
+from proofs_check.mutation.operators import OPERATORS, Mutant, mutants_of_module, theory_modules
+from theory.arguments import ArgumentError
+
+KILLING = ("killed", "crashed", "timeout")
+STATUSES = ("killed", "crashed", "timeout", "survived", "uncovered", "equivalent")
+
+
+@dataclass
+class MutantResult:
+    """The outcome of one mutant (see the module docstring for ``status``)."""
+
+    mutant: Mutant
+    status: str
+    killed_by: str | None = None
+    verdict: str | None = None
+    reason: str = ""
+    seconds: float = 0.0
+    limit: float | None = None
+    claims_run: list[dict[str, Any]] = field(default_factory=list)
+    dependent_claims: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MutationRun:
+    """Everything a mutation report shows."""
+
+    results: list[MutantResult]
+    stale: dict[str, str]
+    dependencies: DependencyMap
+    dependencies_cached: bool
+    selection: dict[str, Any]
+    started: str
+    seconds: float
+    trace_seconds: float
+    environment: dict[str, Any]
+    complete: bool = True
+
+
+def _matches(name: str, patterns: list[str] | None) -> bool:
+    return not patterns or any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def generate(modules: list[str] | None = None, operators: tuple[str, ...] = OPERATORS) -> dict[str, list[Mutant]]:
+    """Every mutant of the ``theory`` modules matching the glob patterns ``modules`` (all when ``None``)."""
+    names = [m for m in theory_modules() if _matches(m, modules)]
+    if not names:
+        raise ArgumentError(f"modules: no theory module matches {modules}; modules are {theory_modules()}")
+    return {name: mutants_of_module(name, operators=operators) for name in names}
+
+
+def select(mutants: list[Mutant], *, ids: list[str] | None = None, functions: list[str] | None = None,
+           sample: int | None = None, seed: int = 0, max_mutants: int | None = None) -> list[Mutant]:
+    """Narrow ``mutants``: exact ``ids``, then ``functions`` globs, then a seeded sample, then the first ``max``."""
+    out = mutants
+    if ids:
+        known = {m.id for m in mutants}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise ArgumentError(f"mutants: no generated mutant has the id(s) {missing}")
+        wanted = set(ids)
+        out = [m for m in out if m.id in wanted]
+    if functions:
+        out = [m for m in out if _matches(m.function, functions) or _matches(f"{m.module}:{m.function}", functions)]
+    if sample is not None:
+        if sample < 1:
+            raise ArgumentError(f"sample must be a positive integer, got {sample}")
+        picked = set(random.Random(seed).sample(range(len(out)), min(sample, len(out))))
+        out = [m for i, m in enumerate(out) if i in picked]
+    if max_mutants is not None:
+        if max_mutants < 1:
+            raise ArgumentError(f"max_mutants must be a positive integer, got {max_mutants}")
+        out = out[:max_mutants]
+    return out
+
+
+def _environment() -> dict[str, Any]:
+    import numpy
+    import sympy
+    import torch
+
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "numpy": numpy.__version__,
+            "sympy": sympy.__version__, "torch": torch.__version__}
+
+
+def run_mutation(*, modules: list[str] | None = None, functions: list[str] | None = None,
+                 operators: tuple[str, ...] = OPERATORS, claims: list[str] | None = None, profile: str = "quick",
+                 device: str = "cpu", workers: int = 2, sample: int | None = None, seed: int = 0,
+                 max_mutants: int | None = None, ids: list[str] | None = None, timeout_factor: float = 4.0,
+                 timeout_floor: float = 30.0, cache_dir: Path | None = None,
+                 equivalent: dict[str, str] | None = None, log: Callable[[str], None] | None = None,
+                 checkpoint: Callable[["MutationRun"], None] | None = None, checkpoint_every: int = 25) -> MutationRun:
+    """Generate, select and run mutants; return every outcome (see :func:`proofs_check.mutation.report.write`).
+
+    Parameters
+    ----------
+    modules, functions : list of str, optional
+        Glob patterns on module names (``theory.vladymyrov.*``) and on unit names (``loss_u*`` or
+        ``theory.sander.pe_only:loss*``).
+    operators : tuple of str
+        A subset of :data:`proofs_check.mutation.operators.OPERATORS`.
+    claims : list of str, optional
+        Claim id globs: only these claims are traced and run (default: every claim of ``profile``).
+    profile, device : str
+        Passed to :func:`proofs_check.runner.run_claim`.
+    workers : int
+        Mutants run at once, each in its own forked process.
+    sample, seed, max_mutants, ids
+        See :func:`select`; the sample is drawn with ``random.Random(seed)``.
+    timeout_factor, timeout_floor : float
+        A mutant's limit is ``floor + factor × (unmutated seconds of its dependent claims)``.
+    cache_dir : Path, optional
+        Where the dependency map is cached (default :func:`~proofs_check.mutation.dependencies.default_cache_dir`).
+    equivalent : dict, optional
+        The equivalent-mutant catalogue (default :data:`~proofs_check.mutation.equivalent.EQUIVALENT`).
+    log : callable, optional
+        Receives one line per event (progress).
+    checkpoint : callable, optional
+        Called every ``checkpoint_every`` finished mutants with the run so far (``complete`` False), so that an
+        interrupted run still leaves a report.
+    """
+    import torch
+
+    from proofs_check.registry import load_all
+
+    say = log or (lambda _line: None)
+    if workers < 1:
+        raise ArgumentError(f"workers must be a positive integer, got {workers}")
+    if timeout_factor <= 0 or timeout_floor <= 0:
+        raise ArgumentError("timeout_factor and timeout_floor must be positive")
+    catalogue = EQUIVALENT if equivalent is None else equivalent
+    torch.set_num_threads(1)
+    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    with UnitTracer() as import_tracer:
+        registry = load_all()
+    claim_ids = [c.id for c in registry.select(claims, profile)]
+    if not claim_ids:
+        raise ArgumentError(f"claims: no claim matches {claims} in profile {profile!r}")
+
+    generated = generate(modules, operators)
+    everything = [m for ms in generated.values() for m in ms]
+    known = {m.id for m in everything}
+    stale = {mid: why for mid, why in catalogue.items()
+             if mid.split(":", 1)[0] in generated and mid not in known}
+    chosen = select(everything, ids=ids, functions=functions, sample=sample, seed=seed, max_mutants=max_mutants)
+    say(f"{len(everything)} mutants in {len(generated)} modules; {len(chosen)} selected")
+
+    t_trace = time.perf_counter()
+    deps, cached = trace_dependencies(claim_ids, profile=profile, device=device, workers=workers,
+                                      import_time_units=sorted(import_tracer.units), cache_dir=cache_dir, log=say)
+    trace_seconds = time.perf_counter() - t_trace
+    say(f"dependency map {deps.key} ({'cached' if cached else f'traced in {trace_seconds:.0f} s'}); "
+        f"{len(deps.usable())} of {len(claim_ids)} claims PASS unmutated")
+
+    results: dict[str, MutantResult] = {}
+    to_run: list[tuple[Mutant, list[str]]] = []
+    for m in chosen:
+        if m.id in catalogue:
+            results[m.id] = MutantResult(m, "equivalent", reason=catalogue[m.id])
+            continue
+        dependents = deps.claims_of(f"{m.module}:{m.function}")
+        if dependents:
+            to_run.append((m, dependents))
+        else:
+            results[m.id] = MutantResult(m, "uncovered", reason="no claim of the profile calls this function")
+
+    kills = {cid: 0 for cid in deps.claims}
+    seconds = {cid: t.seconds for cid, t in deps.claims.items()}
+
+    def tasks() -> Iterator[tuple[Mutant, list[str], str, str]]:
+        for m, dependents in to_run:  # ordered when started: the most lethal, then the fastest claim first
+            order = sorted(dependents, key=lambda c: (-kills[c], seconds[c]))
+            yield m, order, profile, device
+
+    def limit(task: tuple[Mutant, list[str], str, str]) -> float:
+        return timeout_floor + timeout_factor * sum(seconds[c] for c in task[1])
+
+    selection = {"modules": modules, "functions": functions, "operators": list(operators), "claims": claims,
+                 "profile": profile, "device": device, "workers": workers, "sample": sample, "seed": seed,
+                 "max_mutants": max_mutants, "ids": ids, "timeout_factor": timeout_factor,
+                 "timeout_floor": timeout_floor, "generated": len(everything),
+                 "generated_per_module": {k: len(v) for k, v in generated.items()}}
+
+    def snapshot(complete: bool) -> MutationRun:
+        return MutationRun(results=[results[m.id] for m in chosen if m.id in results], stale=stale,
+                           dependencies=deps, dependencies_cached=cached, selection=selection, started=started,
+                           seconds=time.perf_counter() - t0, trace_seconds=trace_seconds,
+                           environment=_environment(), complete=complete)
+
+    done = 0
+    for task, outcome in run_forked(run_mutant, tasks(), workers=workers, limit=limit):
+        m, order = task[0], task[1]
+        if outcome.status == "done":
+            v = outcome.value
+            r = MutantResult(m, v["status"], killed_by=v["by"], verdict=v["verdict"], reason=v["reason"],
+                             claims_run=v["claims"])
+            if v["by"] is not None:
+                kills[v["by"]] += 1
+        elif outcome.status == "timeout":
+            r = MutantResult(m, "timeout", reason=f"ran past its limit of {outcome.limit:.0f} s")
+        else:
+            r = MutantResult(m, "crashed", reason=str(outcome.value)[:400])
+        r.seconds, r.limit, r.dependent_claims = outcome.seconds, outcome.limit, list(order)
+        results[m.id] = r
+        done += 1
+        say(f"[{done}/{len(to_run)}] {r.status:9s} {m.id}" + (f"  (by {r.killed_by})" if r.killed_by else ""))
+        if checkpoint is not None and done % checkpoint_every == 0 and done < len(to_run):
+            checkpoint(snapshot(complete=False))
+    return snapshot(complete=True)

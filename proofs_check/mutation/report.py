@@ -1,0 +1,149 @@
+"""The mutation report: ``mutation.json`` (strict JSON) and ``mutation.md`` rendered from the same numbers.
+
+``score = (killed + crashed + timeout) / (total − equivalent)`` overall and per module (``null`` when every
+selected mutant is equivalent).  In the JSON, ``killed`` counts mutants a claim killed (crashes included),
+``timeout`` those killed by their time limit, ``survived`` every survivor (``uncovered`` included, also counted
+on its own), ``equivalent`` the catalogued ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from proofs_check.mutation.harness import KILLING, MutantResult, MutationRun
+
+SCHEMA_VERSION = 1
+
+
+def _counts(results: list[MutantResult]) -> dict[str, Any]:
+    c = Counter(r.status for r in results)
+    total = len(results)
+    killed = c["killed"] + c["crashed"]
+    live = total - c["equivalent"]
+    return {"score": (killed + c["timeout"]) / live if live else None, "total": total, "killed": killed,
+            "crashed": c["crashed"], "timeout": c["timeout"], "survived": c["survived"] + c["uncovered"],
+            "uncovered": c["uncovered"], "equivalent": c["equivalent"]}
+
+
+def _mutant_json(r: MutantResult, *, with_diff: bool) -> dict[str, Any]:
+    m = r.mutant
+    out: dict[str, Any] = {"id": m.id, "module": m.module, "function": m.function, "line": m.line,
+                           "operator": m.operator, "before": m.before, "after": m.after, "status": r.status,
+                           "killed_by": r.killed_by, "verdict": r.verdict, "reason": r.reason,
+                           "seconds": round(r.seconds, 3), "limit": r.limit, "dependent_claims": r.dependent_claims}
+    if with_diff:
+        out["diff"] = m.diff
+    return out
+
+
+def to_json(run: MutationRun) -> dict[str, Any]:
+    """The report as a JSON-ready dict (see the module docstring for the counts)."""
+    by_module: dict[str, list[MutantResult]] = {}
+    for r in run.results:
+        by_module.setdefault(r.mutant.module, []).append(r)
+    modules = {}
+    for name, rs in sorted(by_module.items()):
+        modules[name] = _counts(rs) | {"seconds": round(sum(r.seconds for r in rs), 1)}
+    kills = Counter(r.killed_by for r in run.results if r.killed_by)
+    deps = run.dependencies
+    return {
+        "schema_version": SCHEMA_VERSION,
+        **_counts(run.results),
+        "seconds": round(run.seconds, 1),
+        "complete": run.complete,
+        "trace_seconds": round(run.trace_seconds, 1),
+        "started": run.started,
+        "seed": run.selection["seed"],
+        "selection": run.selection,
+        "environment": run.environment,
+        "modules": modules,
+        "survivors": [_mutant_json(r, with_diff=True) for r in run.results if r.status in ("survived", "uncovered")],
+        "equivalent_mutants": [_mutant_json(r, with_diff=True) for r in run.results if r.status == "equivalent"],
+        "stale_equivalents": run.stale,
+        "mutants": [_mutant_json(r, with_diff=False) for r in run.results],
+        "kills_per_claim": dict(kills.most_common()),
+        "dependencies": {"key": deps.key, "cached": run.dependencies_cached, "profile": deps.profile,
+                         "usable_claims": deps.usable(),
+                         "unusable_claims": {cid: t.verdict for cid, t in deps.claims.items() if t.verdict != "PASS"},
+                         "claim_seconds": {cid: round(t.seconds, 2) for cid, t in deps.claims.items()},
+                         "import_time_units": deps.import_time_units},
+    }
+
+
+def _pct(score: float | None) -> str:
+    return "—" if score is None else f"{100 * score:.1f} %"
+
+
+def to_markdown(data: dict[str, Any]) -> str:
+    """The Markdown report rendered from :func:`to_json`'s dict."""
+    lines = ["# Mutation report", ""]
+    if not data["complete"]:
+        lines += ["**Partial report: the run was still going (or was stopped) when this was written.**", ""]
+    lines += [
+             f"Score **{_pct(data['score'])}** = (killed + timeout) / (total − equivalent) over {data['total']} "
+             f"mutants: killed {data['killed']} (crashed {data['crashed']}), timeout {data['timeout']}, "
+             f"survived {data['survived']} (uncovered {data['uncovered']}), equivalent {data['equivalent']}.  ",
+             f"{data['seconds']:.0f} s (dependency trace {data['trace_seconds']:.0f} s), started {data['started']}, "
+             f"seed {data['seed']}, profile {data['selection']['profile']}, "
+             f"{data['selection']['workers']} workers; "
+             + ", ".join(f"{k} {v}" for k, v in data["environment"].items()) + ".", "",
+             "## Score per module", "",
+             "| module | score | total | killed | timeout | survived | uncovered | equivalent | seconds |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, c in data["modules"].items():
+        lines.append(f"| `{name}` | {_pct(c['score'])} | {c['total']} | {c['killed']} | {c['timeout']} | "
+                     f"{c['survived']} | {c['uncovered']} | {c['equivalent']} | {c['seconds']} |")
+    sel = data["selection"]
+    lines += ["", f"Selection: modules {sel['modules'] or 'all'}, functions {sel['functions'] or 'all'}, "
+              f"operators {', '.join(sel['operators'])}, claims {sel['claims'] or 'all'}, sample {sel['sample']}, "
+              f"max {sel['max_mutants']}; {sel['generated']} mutants generated.", ""]
+    survivors = [s for s in data["survivors"] if s["status"] == "survived"]
+    uncovered = [s for s in data["survivors"] if s["status"] == "uncovered"]
+    lines += ["## Survivors", "",
+              "Each must be killed by a new or sharper claim, or shown equivalent (no observable change) with a "
+              "reason in `proofs_check/mutation/equivalent.py`.", ""]
+    if not survivors:
+        lines += ["None.", ""]
+    for s in survivors:
+        lines += [f"### `{s['id']}`", "", f"Status: survived; dependent claims (all PASS): "
+                  + ", ".join(f"`{c}`" for c in s["dependent_claims"]), "", "```diff", s["diff"].rstrip(), "```", ""]
+    lines += ["## Uncovered (no claim of the profile calls the function)", ""]
+    if not uncovered:
+        lines += ["None.", ""]
+    by_fn: dict[str, list[dict[str, Any]]] = {}
+    for s in uncovered:
+        by_fn.setdefault(f"{s['module']}:{s['function']}", []).append(s)
+    for fn, items in by_fn.items():
+        lines += [f"<details><summary><code>{fn}</code>: {len(items)} mutants</summary>", ""]
+        for s in items:
+            lines += [f"`{s['id']}`", "", "```diff", s["diff"].rstrip(), "```", ""]
+        lines += ["</details>", ""]
+    lines += ["## Equivalent mutants", ""]
+    lines += [f"- `{e['id']}`: {e['reason']}" for e in data["equivalent_mutants"]] or ["None selected."]
+    lines += ["", "## Stale catalogue entries (match no generated mutant: re-check them)", ""]
+    lines += [f"- `{k}`: {v}" for k, v in data["stale_equivalents"].items()] or ["None."]
+    killers = data["kills_per_claim"]
+    lines += ["", "## Kills per claim", "", "| claim | mutants killed |", "|---|---|"]
+    lines += [f"| `{cid}` | {n} |" for cid, n in killers.items()]
+    deps = data["dependencies"]
+    lines += ["", f"Dependency map `{deps['key']}` ({'cached' if deps['cached'] else 'traced for this run'}): "
+              f"{len(deps['usable_claims'])} claims PASS unmutated and may kill mutants."]
+    if deps["unusable_claims"]:
+        lines.append("Not used (not PASS unmutated): " + ", ".join(f"`{c}` {v}" for c, v in deps["unusable_claims"].items()) + ".")
+    if deps["import_time_units"]:
+        lines.append("Called at import time (a value computed then would not see a mutant): "
+                     + ", ".join(f"`{u}`" for u in deps["import_time_units"]) + ".")
+    return "\n".join(lines) + "\n"
+
+
+def write(run: MutationRun, out_dir: Path) -> dict[str, Path]:
+    """Write ``mutation.json`` and ``mutation.md`` under ``out_dir``; return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = to_json(run)
+    paths = {"json": out_dir / "mutation.json", "md": out_dir / "mutation.md"}
+    paths["json"].write_text(json.dumps(data, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    paths["md"].write_text(to_markdown(data), encoding="utf-8")
+    return paths

@@ -1,0 +1,258 @@
+"""The mutation harness: operators on small snippets, the planted bugs, the catalogue, and a small end-to-end run."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import time
+
+import pytest
+
+from proofs_check.mutation import harness, report
+from proofs_check.mutation.cli import add_arguments, entry
+from proofs_check.mutation.equivalent import EQUIVALENT
+from proofs_check.mutation.execution import apply_mutant
+from proofs_check.mutation.forking import run_forked
+from proofs_check.mutation.operators import Mutant, is_mutant_id, mutants_of_module, mutants_of_source
+
+
+def _edits(source: str, op: str | None = None) -> set[tuple[str, str, str]]:
+    return {(m.operator, m.before, m.after) for m in mutants_of_source(source, "theory.snippet")
+            if op is None or m.operator == op}
+
+
+def _minus(mutant: Mutant) -> str:
+    return next(line for line in mutant.diff.splitlines()[2:] if line.startswith("-"))
+
+
+def _plus(mutant: Mutant) -> str:
+    return next(line for line in mutant.diff.splitlines()[2:] if line.startswith("+"))
+
+
+def _eval(mutant: Mutant, name: str, *args: object) -> object:
+    namespace: dict[str, object] = {}
+    exec(compile(mutant.source, "<mutant>", "exec"), namespace)
+    return namespace[name](*args)  # type: ignore[operator]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Operators on snippets
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_constants_plus_minus_one_and_doubled() -> None:
+    assert _edits("def f(x):\n    return x * 3\n", "const") == {("const", "3", "4"), ("const", "3", "2"),
+                                                                ("const", "3", "6")}
+    # a negative literal is one constant; duplicates (1 + 1 = 2 * 1) and no-ops (2 * 0 = 0) are dropped
+    assert _edits("def f(x):\n    return x.sum(-1)\n", "const") == {("const", "-1", "0"), ("const", "-1", "-2")}
+    assert _edits("def f(x):\n    return x + 0.0\n", "const") == {("const", "0.0", "1.0"), ("const", "0.0", "-1.0")}
+
+
+def test_plus_minus_and_dropped_terms() -> None:
+    edits = _edits("def f(a, b):\n    return a - b\n")
+    assert {("arith", "a - b", "a + b"), ("drop-term", "a - b", "a"), ("drop-term", "a - b", "-b")} <= edits
+    edits = _edits("def f(a, b, c):\n    return a + b + c\n")
+    assert ("drop-term", "a + b + c", "a + b") in edits and ("drop-term", "a + b", "a") in edits
+
+
+def test_precedence_is_kept_when_a_mutant_is_spliced() -> None:
+    src = "def f(a, t):\n    return 2 * t\n"
+    shifted = [m for m in mutants_of_source(src, "theory.snippet") if m.operator == "shift"]
+    assert len(shifted) == 1 and _eval(shifted[0], "f", 0, 3) == 8  # 2 * (t + 1), not 2 * t + 1
+    dropped = [m for m in mutants_of_source("def f(a, b, c):\n    return c * (a - b)\n", "theory.snippet")
+               if m.operator == "drop-term" and m.after == "-b"]
+    assert _eval(dropped[0], "f", 5, 2, 3) == -6
+
+
+def test_swapped_indices_and_axes() -> None:
+    edits = _edits("def f(A, i, j):\n    return A[i, j] + A.diagonal(0, -2, -1).sum() + A.trace(axis1=0, axis2=1)\n",
+                   "swap")
+    assert ("swap", "A[i, j]", "A[j, i]") in edits
+    assert ("swap", "A.diagonal(0, -2, -1)", "A.diagonal(0, -1, -2)") in edits
+    assert ("swap", "A.trace(axis1=0, axis2=1)", "A.trace(axis1=1, axis2=0)") in edits
+    assert not _edits("def f(A):\n    return A[..., 0] + A[:, 1:]\n", "swap")  # a slice or ellipsis is not swapped
+
+
+def test_time_index_shift() -> None:
+    assert _edits("def f(s, t, T):\n    return s[t] * T\n", "shift") == {("shift", "t", "t + 1"),
+                                                                          ("shift", "T", "T + 1")}
+
+
+def test_validation_docstrings_hints_defaults_and_strings_are_not_mutated() -> None:
+    src = '''
+from theory.arguments import positive_int
+
+__all__ = ["f", "g"]
+
+
+def f(n: int = 3, *, label: str = "x") -> float:
+    """Return 2 n (docstring: 1 + 1)."""
+    n = positive_int("n", n + 1)
+    if n > 10:
+        raise ValueError(f"n = {n + 1} too large")
+    assert n >= 0
+    return 2 * n
+
+
+def check_inputs(n):
+    return n + 1
+'''
+    edits = _edits(src)
+    assert edits == {("const", "2", "3"), ("const", "2", "1"), ("const", "2", "4")}
+
+
+def test_methods_are_units_and_ids_are_well_formed_and_unique() -> None:
+    src = "class K:\n    def g(self, x):\n        return x + 1 + 1\n"
+    ms = mutants_of_source(src, "theory.snippet")
+    assert {m.function for m in ms} == {"K.g"}
+    ids = [m.id for m in ms]
+    assert len(ids) == len(set(ids)) and all(is_mutant_id(i) for i in ids)
+    assert any(i.endswith("#2") for i in ids)  # the same edit of the second `1` on the same line
+    assert not is_mutant_id("theory.x:f:12:const:1 → 2")  # no `L` before the line
+
+
+def test_every_mutant_is_one_spliced_line_with_a_diff() -> None:
+    src = "def f(a, b):\n    x = (a +\n         b)\n    return x - 1\n"
+    for m in mutants_of_source(src, "theory.snippet", "theory/snippet.py"):
+        ast.parse(m.source)
+        assert m.diff.startswith("--- a/theory/snippet.py\n+++ b/theory/snippet.py\n")
+        assert sum(line.startswith("+") and not line.startswith("+++") for line in m.diff.splitlines()) == 1
+
+
+def test_unknown_operator_is_refused() -> None:
+    with pytest.raises(ValueError, match="operators"):
+        mutants_of_source("def f():\n    return 1\n", "theory.snippet", operators=("negate",))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The planted bugs of issue #12 are generated, and a swapped-in mutant really runs
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _one(module: str, function: str, operator: str, before: str, after: str, line_has: str) -> Mutant:
+    found = [m for m in mutants_of_module(module) if (m.function, m.operator, m.before, m.after) ==
+             (function, operator, before, after) and line_has in _minus(m)]
+    assert len(found) == 1, [m.id for m in found]
+    return found[0]
+
+
+def test_planted_bug_bayes_evidence_without_the_n_minus_d_log_sigma2_term() -> None:
+    ms = [m for m in mutants_of_module("theory.vladymyrov.baselines")
+          if m.function == "log_evidence" and m.operator == "drop-term" and "(spec.n - spec.d)" in m.before
+          and "(spec.n - spec.d)" not in m.after and m.after.startswith("quad + np.log")]
+    assert len(ms) == 1, [m.id for m in ms]
+
+
+def _eta_in_child(mutant: Mutant) -> float:
+    apply_mutant(mutant)
+    from theory.vladymyrov.baselines import one_layer_optimal_loss
+
+    return one_layer_optimal_loss(10, 5, 0.5)[0]
+
+
+def test_planted_bug_one_layer_step_off_by_one_is_generated_and_runs_in_a_fresh_process() -> None:
+    m = _one("theory.vladymyrov.baselines", "one_layer_optimal_loss", "drop-term", "n + d + 1", "n + d", "eta =")
+    (_task, outcome), = run_forked(_eta_in_child, [m], workers=1, limit=lambda _m: 60)
+    assert outcome.status == "done" and outcome.value == pytest.approx(1 / (10 + 5 + 0.5), rel=1e-15)
+    from theory.vladymyrov.baselines import one_layer_optimal_loss
+
+    assert one_layer_optimal_loss(10, 5, 0.5)[0] == pytest.approx(1 / (10 + 5 + 1 + 0.5), rel=1e-15)  # parent intact
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Forked runner: time limits and crashes are reported, not raised
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _behave(kind: str) -> str:
+    if kind == "sleep":
+        time.sleep(30)
+    if kind == "exit":
+        os._exit(3)
+    if kind == "raise":
+        raise RuntimeError("boom")
+    return kind
+
+
+def test_forked_runner_reports_timeouts_and_crashes() -> None:
+    t0 = time.perf_counter()
+    out = dict(run_forked(_behave, ["ok", "sleep", "exit", "raise"], workers=2, limit=lambda _k: 2.0))
+    assert time.perf_counter() - t0 < 20
+    assert (out["ok"].status, out["ok"].value) == ("done", "ok")
+    assert out["sleep"].status == "timeout"
+    assert out["exit"].status == "crashed" and "code 3" in out["exit"].value
+    assert out["raise"].status == "crashed" and "RuntimeError: boom" in out["raise"].value
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The equivalent catalogue
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_equivalent_catalogue_ids_are_well_formed_with_reasons() -> None:
+    for mid, reason in EQUIVALENT.items():
+        assert is_mutant_id(mid), mid
+        assert isinstance(reason, str) and len(reason.split()) >= 5, (mid, reason)
+
+
+def test_equivalent_catalogue_has_no_stale_entries() -> None:
+    modules = sorted({mid.split(":", 1)[0] for mid in EQUIVALENT})
+    generated = {m.id for name in modules for m in mutants_of_module(name)}
+    stale = [mid for mid in EQUIVALENT if mid not in generated]
+    assert not stale, f"re-check these catalogue entries against `python3 -m proofs_check.mutation --list`: {stale}"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# End to end: a fixed sample of one fast function, one fast claim (seconds)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_small_fixed_sample_end_to_end(tmp_path) -> None:  # noqa: ANN001 - pytest fixture
+    module = "theory.sander.non_augmented"
+    rows = [m for m in mutants_of_module(module) if m.function == "_u_rows"]
+    picked = [next(m for m in rows if m.operator == "drop-term" and "C.shape" in _minus(m) and "C.shape" not in _plus(m)),
+              next(m for m in rows if m.operator == "arith" and "+ 2 * tr * st['c']" in _plus(m)),
+              next(m for m in rows if m.operator == "const" and m.before == "2" and m.after == "3")]
+    uncovered = next(m for m in mutants_of_module(module) if m.function == "loss_u_minimum")
+    equivalent = {picked[2].id: "declared equivalent here only to test the catalogue path (not a real entry)"}
+    run = harness.run_mutation(modules=[module], ids=[m.id for m in picked] + [uncovered.id],
+                               claims=["sander.non-aug.loss-u.mc"], workers=2, cache_dir=tmp_path / "cache",
+                               equivalent=equivalent | {f"{module}:gone:L1:const:1 → 2": "a stale entry"})
+    status = {r.mutant.id: r.status for r in run.results}
+    assert status == {picked[0].id: "killed", picked[1].id: "killed", picked[2].id: "equivalent",
+                      uncovered.id: "uncovered"}
+    assert all(r.killed_by == "sander.non-aug.loss-u.mc" for r in run.results if r.status == "killed")
+    assert list(run.stale) == [f"{module}:gone:L1:const:1 → 2"]
+    paths = report.write(run, tmp_path / "out")
+    data = json.loads(paths["json"].read_text())
+    assert (data["total"], data["killed"], data["timeout"], data["survived"], data["equivalent"]) == (4, 2, 0, 1, 1)
+    assert data["score"] == pytest.approx(2 / 3) and data["modules"][module]["score"] == pytest.approx(2 / 3)
+    assert [s["id"] for s in data["survivors"]] == [uncovered.id] and data["survivors"][0]["diff"].startswith("---")
+    assert isinstance(data["seconds"], float) and data["complete"] is True
+    md = paths["md"].read_text()
+    assert "Score per module" in md and uncovered.id in md and "stale" in md.lower()
+    # the second run reads the dependency map from the cache
+    again = harness.run_mutation(modules=[module], ids=[uncovered.id], claims=["sander.non-aug.loss-u.mc"],
+                                 workers=1, cache_dir=tmp_path / "cache", equivalent={})
+    assert again.dependencies_cached
+
+
+def test_cli_lists_mutants_and_refuses_bad_modules(capsys) -> None:  # noqa: ANN001 - pytest fixture
+    assert entry(["--list", "--modules", "theory.laurent", "--max-mutants", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all(is_mutant_id(line) for line in lines)
+    assert entry(["--list", "--modules", "theory.nothing"]) == 2
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--sample", "5", "--seed", "3"])
+    assert (args.sample, args.seed, args.workers, args.profile) == (5, 3, 2, "quick")
+
+
+@pytest.mark.slow
+def test_whole_catalogue_of_one_module_runs(tmp_path) -> None:  # noqa: ANN001 - pytest fixture
+    """The whole catalogue of the smallest module against every quick claim (minutes: the dependency trace)."""
+    run = harness.run_mutation(modules=["theory.laurent"], workers=2, cache_dir=tmp_path / "cache")
+    assert len(run.results) == len(mutants_of_module("theory.laurent"))
+    assert all(r.status in harness.STATUSES for r in run.results)

@@ -1,0 +1,317 @@
+"""Sander et al. (2024, arXiv:2402.05787), augmented tokens: the optimal one-step size for real laws of ``W``
+with an isotropic start ``s_0`` — Haar ``W`` on ``O(d)`` (non-commuting), commuting rotations, their Haar
+conjugates and mixtures.  Derivation: ``docs/sander-haar.md``.
+
+Setting as in :mod:`theory.sander.augmented`: ``s_{t+1} = W s_t``, prediction ``η S_t s_t`` with
+``S_t = Σ_{i=1}^t s_i s_{i-1}ᵀ``; ``a_t = E‖S_t s_t‖²``, ``b_t = E⟨s_{t+1}, S_t s_t⟩``, ``c = E‖s_{t+1}‖²``,
+``η_t* = b_t/a_t``.
+
+**Reduction to the spectrum** (``s_0 = r u``, ``u`` uniform on the sphere and independent of ``W`` and ``r``;
+``m_{2n} = E‖s_0‖^{2n}``).  With ``g_k = s_0ᵀ W^k s_0 = s_0ᵀ B_k s_0``, ``B_k = (W^k + W^{-k})/2``::
+
+    b_t = Σ_{k=1}^t E g_k²,        a_t = Σ_{k,l=1}^t E[g_k g_l g_{|k−l|}],        c = m2.
+
+The ``B_k`` commute; the Gaussian moments of quadratic forms (``x ~ N(0, I_d)``, ``E|x|^{2n} = d(d+2)…``) give,
+with ``p_n = tr W^n = Σ_j cos(n φ_j)`` over the eigen-angles ``φ_j`` of ``W``::
+
+    b_t = m4/(d(d+2)) Σ_k E[p_k² + p_{2k} + d]
+    a_t = m6/(d(d+2)(d+4)) Σ_{k,l} E[p_k p_l p_m + 2(p_k τ_{lm} + p_l τ_{km} + p_m τ_{kl}) + 8 τ_{klm}],  m = |k−l|,
+
+``τ_{kl} = tr B_k B_l = (p_{k+l} + p_{|k−l|})/2`` and ``τ_{klm} = tr B_k B_l B_m`` (a mean of four ``p``).  So
+``η_t*`` depends on the law of ``W`` only through the law of its eigen-angles, computed here by a quadrature
+rule (:class:`SpectralRule`) that is exact for the trigonometric polynomials involved:
+
+* Haar ``O(d)``: Weyl's integration formula on each coset (``det = ±1``, mass ½ each), equispaced grid;
+* commuting 2×2 rotations, angles ``θ = U/μ`` iid (``U`` uniform on ``[0, 2π)``): equispaced grid for ``μ = 1``
+  (exact), Gauss–Legendre on ``[0, 2π/μ)`` otherwise (exact to round-off: the integrand is entire in θ);
+  the same rule serves the *Haar conjugates* ``Q R(θ) Qᵀ`` (fresh ``Q`` per sequence), which share the spectrum;
+* mixtures: the weighted union of rules (``a_t``, ``b_t`` are linear in the law).
+
+The sympy twin :func:`moments_sym` computes the same expectations as exact rationals by constant-term
+extraction of the Weyl density times the integrand (small ``d``).  Torch is not used here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal, Sequence
+
+import numpy as np
+import sympy as sp
+
+from theory.arguments import ArgumentError, even_int, nonnegative_int, one_of, positive_float, positive_int
+from theory.laurent import expectation_of_product
+from theory.sander.augmented import RadialMoments
+
+__all__ = [
+    "SpectralRule", "haar_rule", "rotation_rule", "mixture_rule", "power_sums", "gaussian_start", "SPHERE",
+    "moments", "optimal_step", "optimal_loss", "shared_optimum", "moments_sym", "trace_moment",
+]
+
+# ---------------------------------------------------------------------------------------------------------
+# Laws of s_0 (isotropic) through the moments of ‖s_0‖²
+# ---------------------------------------------------------------------------------------------------------
+
+#: ``s_0`` uniform on the unit sphere: ``‖s_0‖ = 1``.
+SPHERE = RadialMoments(1.0, 1.0, 1.0)
+
+
+def gaussian_start(d: int) -> RadialMoments:
+    """``s_0 ~ N(0, I_d)``: ``E‖s_0‖² = d``, ``E‖s_0‖⁴ = d(d+2)``, ``E‖s_0‖⁶ = d(d+2)(d+4)``."""
+    d = positive_int("d", d)
+    return RadialMoments(float(d), float(d * (d + 2)), float(d * (d + 2) * (d + 4)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Quadrature rules for the law of the eigen-angles
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpectralRule:
+    """A finite rule ``E f(spectrum) = Σ_g w_g f(φ_g)`` for the eigen-angles of ``W``.
+
+    ``angles`` is ``(G, d)``: all ``d`` eigen-angles of node ``g`` (real eigenvalue 1 → 0, −1 → π);
+    ``weights`` is ``(G,)`` and sums to 1.  ``max_frequency`` is the largest frequency per angle of a
+    trigonometric polynomial the rule integrates exactly (to round-off).
+    """
+
+    angles: np.ndarray
+    weights: np.ndarray
+    max_frequency: int
+
+    @property
+    def d(self) -> int:
+        return int(self.angles.shape[1])
+
+
+def _grid(n_angles: int, nodes: np.ndarray) -> np.ndarray:
+    if n_angles == 0:
+        return np.zeros((1, 0))
+    return np.stack(np.meshgrid(*([nodes] * n_angles), indexing="ij"), axis=-1).reshape(-1, n_angles)
+
+
+def _weyl_factor(th: np.ndarray) -> np.ndarray:
+    """``∏_{i<j} (cos θ_i − cos θ_j)²`` over the columns of ``th``."""
+    c = np.cos(th)
+    out = np.ones(th.shape[0])
+    for i, j in itertools.combinations(range(th.shape[1]), 2):
+        out = out * (c[:, i] - c[:, j]) ** 2
+    return out
+
+
+def _haar_cosets(d: int, nodes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(angles, density)`` of the cosets ``det = +1`` and ``det = −1`` of ``O(d)`` on a grid of ``nodes``."""
+    half = d // 2
+    th = _grid(half, nodes)
+    if d % 2:  # SO(2n+1): {1, e^{±iθ_j}}; O^-(2n+1) = −SO(2n+1): {π, π ± θ_j}
+        dens = _weyl_factor(th) * np.prod(1.0 - np.cos(th), axis=1)
+        plus = np.concatenate([np.zeros((th.shape[0], 1)), th, -th], axis=1)
+        return [(plus, dens), (plus + np.pi, dens)]
+    # SO(2n): {e^{±iθ_j}}, n angles; O^-(2n): {1, −1, e^{±iθ_j}}, n−1 angles, density ∏(cos−cos)² ∏ sin²
+    plus = (np.concatenate([th, -th], axis=1), _weyl_factor(th))
+    th_m = _grid(half - 1, nodes)
+    minus = (np.concatenate([np.zeros((th_m.shape[0], 1)), np.full((th_m.shape[0], 1), np.pi), th_m, -th_m], axis=1),
+             _weyl_factor(th_m) * np.prod(np.sin(th_m) ** 2, axis=1))
+    return [plus, minus]
+
+
+@lru_cache(maxsize=64)
+def haar_rule(d: int, max_frequency: int) -> SpectralRule:
+    """Haar measure on ``O(d)``: Weyl's density on each coset (mass ½ each), equispaced nodes.
+
+    A grid of ``M`` equispaced nodes per angle integrates a trigonometric polynomial of frequency ``< M``
+    exactly; the density adds frequency ``≤ 2⌊d/2⌋`` per angle, so ``M = max_frequency + 2⌊d/2⌋ + 1``.
+    """
+    d = positive_int("d", d)
+    max_frequency = nonnegative_int("max_frequency", max_frequency)
+    n = d // 2
+    m = max_frequency + 2 * n + 1
+    nodes = 2 * np.pi * np.arange(m) / m
+    angles, weights = [], []
+    for ang, dens in _haar_cosets(d, nodes):
+        angles.append(ang)
+        weights.append(0.5 * dens / dens.sum())
+    return SpectralRule(np.concatenate(angles), np.concatenate(weights), max_frequency)
+
+
+@lru_cache(maxsize=64)
+def rotation_rule(d: int, max_frequency: int, mu: float = 1.0) -> SpectralRule:
+    """Commuting 2×2 rotations (``d/2`` blocks, angles ``θ = U/μ`` iid, ``U ~ Uniform[0, 2π)``).
+
+    ``μ = 1``: ``max_frequency + 1`` equispaced nodes (exact).  ``μ ≠ 1``: Gauss–Legendre on ``[0, 2π/μ)`` with
+    ``max_frequency·π/μ + 20`` nodes (a polynomial-exact rule applied to an entire function: error below
+    round-off for these node counts).
+    """
+    d = even_int("d", d)
+    max_frequency = nonnegative_int("max_frequency", max_frequency)
+    mu = positive_float("mu", mu)
+    if mu == 1.0:
+        m = max_frequency + 1
+        nodes, w1 = 2 * np.pi * np.arange(m) / m, np.full(m, 1.0 / m)
+    else:
+        m = int(np.ceil(max_frequency * np.pi / mu)) + 20
+        x, w = np.polynomial.legendre.leggauss(m)
+        nodes, w1 = (x + 1) * np.pi / mu, w / 2
+    th = _grid(d // 2, nodes)
+    wt = np.prod(_grid(d // 2, w1), axis=1)
+    return SpectralRule(np.concatenate([th, -th], axis=1), wt, max_frequency)
+
+
+def mixture_rule(rules: Sequence[SpectralRule], weights: Sequence[float]) -> SpectralRule:
+    """The law that draws from ``rules[i]`` with probability ``weights[i]`` (normalised)."""
+    if not rules or len(rules) != len(weights):
+        raise ArgumentError(f"rules and weights must be non-empty and of one length, got {len(rules)} and {len(weights)}")
+    w = np.array([positive_float(f"weights[{i}]", x) for i, x in enumerate(weights)])
+    if len({r.d for r in rules}) != 1:
+        raise ArgumentError(f"rules must share d, got {[r.d for r in rules]}")
+    w = w / w.sum()
+    return SpectralRule(np.concatenate([r.angles for r in rules]),
+                        np.concatenate([wi * r.weights for wi, r in zip(w, rules)]),
+                        min(r.max_frequency for r in rules))
+
+
+def power_sums(rule: SpectralRule, n_max: int) -> np.ndarray:
+    """``p_n = tr W^n = Σ_j cos(n φ_j)`` at every node, ``n = 0..n_max``; shape ``(G, n_max + 1)``."""
+    n = np.arange(nonnegative_int("n_max", n_max) + 1)
+    return np.cos(rule.angles[:, :, None] * n).sum(axis=1)
+
+
+def trace_moment(rule: SpectralRule, exponents: Sequence[int]) -> float:
+    """``E ∏_i tr W^{n_i}`` under ``rule`` (exact when ``Σ n_i ≤ max_frequency``)."""
+    ex = [nonnegative_int(f"exponents[{i}]", e) for i, e in enumerate(exponents)]
+    if sum(ex) > rule.max_frequency:
+        raise ArgumentError(f"exponents sum to {sum(ex)} > the rule's max_frequency {rule.max_frequency}")
+    p = power_sums(rule, max(ex, default=0))
+    return float(rule.weights @ np.prod(p[:, ex], axis=1))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Moments a_t, b_t, c and the optimal step
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _integrands(p: np.ndarray, d: int, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per node: the Gaussian-start integrands of ``a_t`` and ``b_t`` (before the ``m6``, ``m4`` factors)."""
+    def tau2(k: int, l: int) -> np.ndarray:
+        return (p[:, k + l] + p[:, abs(k - l)]) / 2
+
+    def tau3(k: int, l: int, m: int) -> np.ndarray:
+        return (p[:, k + l + m] + p[:, abs(k + l - m)] + p[:, abs(k - l + m)] + p[:, abs(-k + l + m)]) / 4
+
+    b = sum(p[:, k] ** 2 + p[:, 2 * k] + d for k in range(1, t + 1))
+    a = np.zeros(p.shape[0])
+    for k in range(1, t + 1):
+        for l in range(1, t + 1):
+            m = abs(k - l)
+            a = a + (p[:, k] * p[:, l] * p[:, m] + 2 * (p[:, k] * tau2(l, m) + p[:, l] * tau2(k, m) + p[:, m] * tau2(k, l))
+                     + 8 * tau3(k, l, m))
+    return a, b
+
+
+def moments(rule: SpectralRule, t: int, start: RadialMoments) -> tuple[float, float, float]:
+    """``(a_t, b_t, c)`` for position ``t ≥ 1``, ``W`` from ``rule`` and isotropic ``s_0`` with ``E‖s_0‖^{2n}`` in ``start``."""
+    t = positive_int("t", t)
+    if 2 * t > rule.max_frequency:
+        raise ArgumentError(f"t = {t} needs a rule exact to frequency 2t = {2 * t}, got {rule.max_frequency}")
+    d = rule.d
+    a, b = _integrands(power_sums(rule, 2 * t), d, t)
+    return (float(start.m6 * (rule.weights @ a) / (d * (d + 2) * (d + 4))),
+            float(start.m4 * (rule.weights @ b) / (d * (d + 2))), float(start.m2))
+
+
+def optimal_step(rule: SpectralRule, t: int, start: RadialMoments) -> float:
+    """``η_t* = b_t/a_t``."""
+    a, b, _ = moments(rule, t, start)
+    return b / a
+
+
+def optimal_loss(rule: SpectralRule, t: int, start: RadialMoments) -> float:
+    """``c − b_t²/a_t``: the loss of the best scalar one-step predictor at position ``t``."""
+    a, b, c = moments(rule, t, start)
+    return c - b**2 / a
+
+
+def shared_optimum(rule: SpectralRule, positions: Sequence[int], start: RadialMoments) -> tuple[float, float]:
+    """One step shared by ``positions`` (``t = 0`` adds ``c``): ``(η* = Σb_t/Σa_t, Σc − (Σb_t)²/Σa_t)``."""
+    pos = [nonnegative_int(f"positions[{i}]", p) for i, p in enumerate(positions)]
+    if not pos:
+        raise ArgumentError("positions must not be empty")
+    sa = sb = sc = 0.0
+    for t in pos:
+        if t == 0:
+            sc += start.m2
+            continue
+        a, b, c = moments(rule, t, start)
+        sa, sb, sc = sa + a, sb + b, sc + c
+    return (0.0, sc) if sa == 0 else (sb / sa, sc - sb**2 / sa)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sympy twin: exact rationals by constant terms (Weyl density as a Laurent polynomial)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _laurent_law(kind: str, d: int) -> list[tuple[sp.Rational, list[sp.Expr], sp.Expr, tuple[sp.Symbol, ...]]]:
+    """``[(mass, eigenvalues, density, gens)]`` per coset: eigenvalues as Laurent monomials in ``gens``."""
+    if kind == "rotations":
+        z = sp.symbols(f"z0:{even_int('d', d) // 2}")
+        return [(sp.Integer(1), [x for zi in z for x in (zi, 1 / zi)], sp.Integer(1), z)]
+    n = d // 2
+
+    def cos(z: sp.Symbol) -> sp.Expr:
+        return (z + 1 / z) / 2
+
+    def weyl(z: Sequence[sp.Symbol]) -> sp.Expr:
+        return sp.Mul(*[(cos(z[i]) - cos(z[j])) ** 2 for i, j in itertools.combinations(range(len(z)), 2)])
+
+    out = []
+    z = sp.symbols(f"z0:{n}")
+    pairs = [x for zi in z for x in (zi, 1 / zi)]
+    if d % 2:
+        dens = weyl(z) * sp.Mul(*[1 - cos(zi) for zi in z])
+        out += [(sp.Rational(1, 2), [sp.Integer(1)] + pairs, dens, z),
+                (sp.Rational(1, 2), [sp.Integer(-1)] + [-x for x in pairs], dens, z)]
+    else:
+        out.append((sp.Rational(1, 2), pairs, weyl(z), z))
+        zm = z[: n - 1]
+        dens_m = weyl(zm) * sp.Mul(*[-((zi - 1 / zi) / 2) ** 2 for zi in zm])  # sin²θ = −((z − 1/z)/2)²
+        out.append((sp.Rational(1, 2), [sp.Integer(1), sp.Integer(-1)] + [x for zi in zm for x in (zi, 1 / zi)],
+                    dens_m, zm))
+    return out
+
+
+def moments_sym(kind: Literal["haar", "rotations"], d: int, t: int) -> tuple[sp.Rational, sp.Rational]:
+    """Exact ``(a_t, b_t)`` for ``s_0 ~ N(0, I_d)`` (the integrands of :func:`moments` with ``m = `` Gaussian).
+
+    Each coset's mean is ``CT(density · integrand) / CT(density)`` (``CT`` = constant term of the Laurent
+    polynomial in ``z_j = e^{iθ_j}``), with ``p_n = Σ_j λ_j^n`` (real by the ``λ ↔ 1/λ`` symmetry).
+    Affordable for ``d ≤ 5``.
+    """
+    one_of("kind", kind, ("haar", "rotations"))
+    d, t = positive_int("d", d), positive_int("t", t)
+    a_tot, b_tot = sp.Integer(0), sp.Integer(0)
+    for mass, eig, dens, gens in _laurent_law(kind, d):
+        p = [sp.expand(sum(lam**n for lam in eig)) for n in range(2 * t + 1)]
+
+        def tau2(k: int, l: int) -> sp.Expr:
+            return (p[k + l] + p[abs(k - l)]) / 2
+
+        def tau3(k: int, l: int, m: int) -> sp.Expr:
+            return (p[k + l + m] + p[abs(k + l - m)] + p[abs(k - l + m)] + p[abs(-k + l + m)]) / 4
+
+        b_int = sum(p[k] ** 2 + p[2 * k] + d for k in range(1, t + 1))
+        a_int = sum(p[k] * p[l] * p[abs(k - l)]
+                    + 2 * (p[k] * tau2(l, abs(k - l)) + p[l] * tau2(k, abs(k - l)) + p[abs(k - l)] * tau2(k, l))
+                    + 8 * tau3(k, l, abs(k - l)) for k in range(1, t + 1) for l in range(1, t + 1))
+        norm = expectation_of_product(sp.expand(dens), sp.Integer(1), gens) if gens else dens
+        for integrand, acc in ((a_int, "a"), (b_int, "b")):
+            val = (expectation_of_product(sp.expand(dens), sp.expand(integrand), gens) if gens
+                   else dens * integrand) / norm
+            if acc == "a":
+                a_tot += mass * val
+            else:
+                b_tot += mass * val
+    return sp.nsimplify(sp.expand(a_tot)), sp.nsimplify(sp.expand(b_tot))
