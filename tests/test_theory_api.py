@@ -20,7 +20,7 @@ from theory.arguments import ArgumentError
 FACES = ("theory.sander", "theory.vladymyrov")
 #: Every module of ``theory`` whose doctests run in the default test run (``docs/api.md`` points at them).
 MODULES = ("theory.laurent", "theory.arguments", "theory.sander.augmented", "theory.sander.non_augmented",
-           "theory.sander.pe_only", "theory.sander.softmax_pe", "theory.vladymyrov.model",
+           "theory.sander.pe_only", "theory.sander.softmax_pe", "theory.sander.haar", "theory.vladymyrov.model",
            "theory.vladymyrov.recursion", "theory.vladymyrov.second_order", "theory.vladymyrov.adaptive",
            "theory.vladymyrov.baselines")
 #: Modules holding the papers' closed forms: each must carry examples (doctests), not only prose.
