@@ -24,8 +24,8 @@ from proofs_check.runner import RunReport
 #: How many differing entries a failure lists (the worst first).
 MAX_DIFFERING = 8
 #: How to produce the mutation report the "Verdict strength" section shows (issue #12).
-MUTATION_HINT = ("no mutation report was given: run `proofs-check mutate` (writes mutation.json) and pass its "
-                 "path to the report (`write_report(..., mutation=path)`)")
+MUTATION_HINT = ("no mutation report was given: run `proofs-check mutate` (writes reports/mutation/mutation.json) "
+                 "and pass that file to the report (`write_report(..., mutation=path)`)")
 
 
 def jsonable(obj: Any) -> Any:
@@ -224,18 +224,32 @@ def load_mutation(path: Path | str) -> dict[str, Any]:
     return data
 
 
+def _percent(score: Any) -> str:
+    """A mutation score (a fraction, or ``None`` when every mutant is equivalent) as a percentage."""
+    return "—" if score is None else f"{100 * float(score):.1f} %"
+
+
+def _survivor(s: Any) -> str:
+    """One surviving mutant in a line: id, status, where, and the change (``before → after``)."""
+    if not isinstance(s, dict):
+        return str(s)
+    where = f"{s.get('module', '?')}:{s.get('function', '?')} line {s.get('line', '?')}"
+    change = f"`{s['before']}` → `{s['after']}`" if "before" in s and "after" in s else ""
+    return f"`{s.get('id', '?')}` ({s.get('status', 'survived')}) {where} {change}".rstrip()
+
+
 def _mutation_view(data: dict[str, Any], path: Path | str) -> dict[str, Any]:
+    """The mutation report (``proofs_check.mutation.report.to_json``) as the report shows it."""
     modules = data["modules"]
     if isinstance(modules, dict):
         modules = [{"module": k, **(v if isinstance(v, dict) else {"score": v})} for k, v in modules.items()]
-    rows = [{k: fmt(v) for k, v in m.items()} if isinstance(m, dict) else {"module": fmt(m)} for m in modules]
-    columns = sorted({k for r in rows for k in r}, key=lambda k: (k != "module", k))
-    survivors = [s if isinstance(s, str) else ", ".join(f"{k}: {fmt(v)}" for k, v in s.items())
-                 for s in data["survivors"]]
-    return {"path": Path(path).as_posix(), "score": fmt(data["score"]), "total": data["total"],
+    rows = [{k: (_percent(v) if k == "score" else fmt(v)) for k, v in m.items()} for m in modules]
+    order = ("module", "score", "total", "killed", "timeout", "survived", "uncovered", "equivalent", "seconds")
+    columns = [c for c in order if any(c in r for r in rows)] + sorted({k for r in rows for k in r} - set(order))
+    return {"path": Path(path).as_posix(), "score": _percent(data["score"]), "total": data["total"],
             "killed": data["killed"], "survived": data["survived"], "equivalent": data["equivalent"],
             "timeout": data["timeout"], "seconds": fmt(float(data["seconds"])), "columns": columns,
-            "modules": rows, "survivors": survivors}
+            "modules": rows, "survivors": [_survivor(s) for s in data["survivors"]]}
 
 
 def report_context(report: RunReport, *, mutation: Path | str | None = None) -> dict[str, Any]:

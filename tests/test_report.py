@@ -97,15 +97,26 @@ def test_verdict_strength_section(toy_report: tuple[RunReport, Path], tmp_path: 
     assert "| `toy.symbolic` | route of toy.symbolic | exact | 0 | 10 | ∞ |" in section
     assert "| `toy.weak` | route of toy.weak | round-off | 0.1 | 0.2 | 2 **weak** |" in section
     assert "proofs-check mutate" in section  # no mutation report: says how to make one
+    # the layout of proofs_check.mutation.report.to_json (fields the report does not show left out)
+    survivor = {"id": "theory.sander.augmented:optimal_step:3:binop", "module": "theory.sander.augmented",
+                "function": "optimal_step", "line": 120, "operator": "binop", "before": "b / a", "after": "b * a",
+                "status": "survived", "dependent_claims": ["sander.aug.optimum-u.mc"], "diff": "--- a\n+++ b\n"}
     mutation = {"score": 0.9, "total": 20, "killed": 18, "survived": 1, "equivalent": 1, "timeout": 0,
-                "seconds": 12.5, "modules": {"theory/sander/augmented.py": {"killed": 18, "total": 20}},
-                "survivors": ["theory/sander/augmented.py:120 `*` -> `/`"]}
+                "seconds": 12.5, "modules": {"theory.sander.augmented": {
+                    "score": 0.9, "total": 20, "killed": 18, "timeout": 0, "survived": 1, "uncovered": 0,
+                    "equivalent": 1, "seconds": 12.5}}, "survivors": [survivor]}
     path = tmp_path / "mutation.json"
     path.write_text(json.dumps(mutation))
     md = to_markdown(report, mutation=path)
-    assert "**Mutation score 0.9**: 18 of 20 mutants killed, 1 survived, 1 equivalent, 0 timed out" in md
-    assert "| theory/sander/augmented.py | 18 | 20 |" in md and "`*` -> `/`" in md
-    assert "Mutation score 0.9" in html.unescape(to_html(report, mutation=path))
+    assert "**Mutation score 90.0 %**: 18 of 20 mutants killed, 1 survived, 1 equivalent, 0 timed out" in md
+    assert "| module | score | total | killed | timeout | survived | uncovered | equivalent | seconds |" in md
+    assert "| theory.sander.augmented | 90.0 % | 20 | 18 | 0 | 1 | 0 | 1 | 12.5 |" in md
+    assert ("- `theory.sander.augmented:optimal_step:3:binop` (survived) theory.sander.augmented:optimal_step "
+            "line 120 `b / a` → `b * a`") in md
+    assert "Mutation score 90.0 %" in html.unescape(to_html(report, mutation=path))
+    mutation["score"] = None  # every mutant equivalent
+    path.write_text(json.dumps(mutation))
+    assert "**Mutation score —**" in to_markdown(report, mutation=path)
 
 
 def test_mutation_report_errors_name_the_file(tmp_path: Path) -> None:
