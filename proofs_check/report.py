@@ -244,7 +244,7 @@ def _mutation_view(data: dict[str, Any], path: Path | str) -> dict[str, Any]:
     if isinstance(modules, dict):
         modules = [{"module": k, **(v if isinstance(v, dict) else {"score": v})} for k, v in modules.items()]
     rows = [{k: (_percent(v) if k == "score" else fmt(v)) for k, v in m.items()} for m in modules]
-    order = ("module", "score", "total", "killed", "timeout", "survived", "uncovered", "equivalent", "seconds")
+    order = ("module", "score", "total", "killed", "crashed", "timeout", "survived", "uncovered", "equivalent", "seconds")
     columns = [c for c in order if any(c in r for r in rows)] + sorted({k for r in rows for k in r} - set(order))
     return {"path": Path(path).as_posix(), "score": _percent(data["score"]), "total": data["total"],
             "killed": data["killed"], "survived": data["survived"], "equivalent": data["equivalent"],
