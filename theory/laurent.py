@@ -33,7 +33,16 @@ def laurent_coefficients(expr: sp.Expr, gens: tuple[sp.Symbol, ...]) -> dict[tup
 
 
 def constant_term(expr: sp.Expr, gens: tuple[sp.Symbol, ...]) -> sp.Expr:
-    """The constant term of a Laurent polynomial (= its mean when every ``gen = e^{iθ}``, ``θ`` uniform)."""
+    """The constant term of a Laurent polynomial (= its mean when every ``gen = e^{iθ}``, ``θ`` uniform).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from theory.laurent import constant_term
+    >>> z = sp.Symbol("z")
+    >>> constant_term((z + 1 / z) ** 2, (z,))  # E|λ + λ̄|² over λ = e^{iθ}, θ uniform
+    2
+    """
     return laurent_coefficients(expr, gens).get(tuple(0 for _ in gens), sp.Integer(0))
 
 

@@ -529,7 +529,17 @@ def inner_gradient_at_zero_sym(states: Sequence[sp.Matrix], *, complex_valued: b
 
 
 def one_step_prediction_sym(states: Sequence[sp.Matrix], eta: sp.Expr) -> sp.Matrix:
-    """``Ŵ_GD s_t`` with ``Ŵ_GD = 0 − η ∇L_t(0) = η S_t``."""
+    """``Ŵ_GD s_t`` with ``Ŵ_GD = 0 − η ∇L_t(0) = η S_t``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from theory.sander import one_step_prediction_sym, symbolic_sequence
+    >>> s = symbolic_sequence(1, 2, complex_valued=False)
+    >>> eta = sp.Symbol("eta")
+    >>> sp.expand(one_step_prediction_sym(s, eta)[0])  # η S_2 s_2 = η (s_1 s_0 + s_2 s_1) s_2
+    eta*s0_re0*s1_re0*s2_re0 + eta*s1_re0*s2_re0**2
+    """
     return eta * context_matrix_sym(states) * states[-1]
 
 
@@ -572,7 +582,18 @@ def _check_states(states: np.ndarray) -> np.ndarray:
 
 
 def context_matrix(states: np.ndarray) -> np.ndarray:
-    """``S_t = Σ_{i=1}^t s_i s_{i-1}^*`` for ``states`` of shape ``(..., t+1, d)``; returns ``(..., d, d)``."""
+    """``S_t = Σ_{i=1}^t s_i s_{i-1}^*`` for ``states`` of shape ``(..., t+1, d)``; returns ``(..., d, d)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import context_matrix, one_step_prediction
+    >>> states = np.array([[1.0], [2.0], [4.0]])  # s_0, s_1, s_2 (d = 1)
+    >>> context_matrix(states)  # S_2 = s_1 s_0* + s_2 s_1* = 2 + 8
+    array([[10.]])
+    >>> one_step_prediction(states, 0.5)  # η S_t s_t = 0.5 · 10 · 4
+    array([20.])
+    """
     s = _check_states(states)
     return np.einsum("...ia,...ib->...ab", s[..., 1:, :], np.conj(s[..., :-1, :]))
 
@@ -589,7 +610,16 @@ def inner_objective(w_hat: np.ndarray, states: np.ndarray) -> np.ndarray:
 
 
 def inner_gradient(w_hat: np.ndarray, states: np.ndarray) -> np.ndarray:
-    """``∇L_t(Ŵ) = −Σ_i (s_i − Ŵ s_{i-1}) s_{i-1}^*`` (real gradient on ``R^{2d²}`` written as a complex matrix)."""
+    """``∇L_t(Ŵ) = −Σ_i (s_i − Ŵ s_{i-1}) s_{i-1}^*`` (real gradient on ``R^{2d²}`` written as a complex matrix).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import context_matrix, inner_gradient
+    >>> states = np.array([[1.0], [2.0], [4.0]])
+    >>> bool(np.allclose(inner_gradient(np.zeros((1, 1)), states), -context_matrix(states)))  # ∇L_t(0) = −S_t
+    True
+    """
     w_hat = finite_array("w_hat", w_hat)
     if w_hat.ndim < 2 or w_hat.shape[-1] != w_hat.shape[-2]:
         raise ArgumentError(f"w_hat must be (..., d, d), got shape {w_hat.shape}")
@@ -610,7 +640,15 @@ def one_step_prediction(states: np.ndarray, eta: float) -> np.ndarray:
 
 
 def context_matrix_torch(states: "torch.Tensor") -> "torch.Tensor":
-    """Torch twin of :func:`context_matrix`."""
+    """Torch twin of :func:`context_matrix`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from theory.sander import context_matrix_torch
+    >>> context_matrix_torch(torch.tensor([[1.0], [2.0], [4.0]]))
+    tensor([[10.]])
+    """
     tensor("states", states)
     import torch
 

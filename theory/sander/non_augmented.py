@@ -343,7 +343,16 @@ def loss_o(C: Any, P: Any, *, radius_sq: float = 2.0, per_row: bool = False) -> 
 
 
 def loss_o_torch(C: Any, P: Any, *, radius_sq: float = 2.0, per_row: bool = False) -> Any:
-    """Torch twin of :func:`loss_o` (differentiable)."""
+    """Torch twin of :func:`loss_o` (differentiable).
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from theory.sander import loss_o, loss_o_torch
+    >>> C, P = np.eye(4), 0.3 * np.ones((3, 3))
+    >>> bool(np.isclose(loss_o_torch(torch.from_numpy(C), torch.from_numpy(P)).item(), loss_o(C, P)))
+    True
+    """
     tensor("C", C, real=True)
     tensor("P", P, real=True)
     flag("per_row", per_row)
@@ -615,7 +624,16 @@ def loss_u_reference_sympy(C: sp.Matrix, P: sp.Matrix) -> sp.Expr:
 
 
 def loss_o_closed_sympy(C: sp.Matrix, P: sp.Matrix, radius_sq: Any = 2) -> sp.Expr:
-    """The case-O closed form as a sympy expression (rows summed), written with explicit loops."""
+    """The case-O closed form as a sympy expression (rows summed), written with explicit loops.
+
+    Examples
+    --------
+    >>> import numpy as np, sympy as sp
+    >>> from theory.sander import loss_o, loss_o_closed_sympy
+    >>> C, P = np.eye(2), np.array([[0.5, 1.0], [0.0, 0.0]])
+    >>> float(loss_o_closed_sympy(sp.Matrix(C), sp.Matrix(P))) == float(loss_o(C, P))
+    True
+    """
     d = C.shape[0]
     even_int("d", d)
     rho = sp.sympify(radius_sq)
@@ -732,7 +750,14 @@ def loss_o_derivation(d: int, T: int, *, radius_sq: Any = 2, random_phase: bool 
 
 
 def heads_factorisation_sympy(d: int, H: int) -> sp.Expr:
-    """``Σ_h (s̄ᵀ diag(a_h) s') (b_h ⊙ s'') − C (s̄ ⊙ s') ⊙ s''`` with ``C = BᵀA`` (should expand to 0)."""
+    """``Σ_h (s̄ᵀ diag(a_h) s') (b_h ⊙ s'') − C (s̄ ⊙ s') ⊙ s''`` with ``C = BᵀA`` (should expand to 0).
+
+    Examples
+    --------
+    >>> from theory.sander import heads_factorisation_sympy
+    >>> heads_factorisation_sympy(2, 1)  # the H heads act only through C = BᵀA
+    0
+    """
     d, H = positive_int("d", d), positive_int("H", H)
     A = sp.Matrix(H, d, lambda h, l: sp.Symbol(f"a_{h}_{l}", real=True))
     B = sp.Matrix(H, d, lambda h, l: sp.Symbol(f"b_{h}_{l}", real=True))
@@ -749,7 +774,16 @@ def heads_factorisation_sympy(d: int, H: int) -> sp.Expr:
 
 
 def cayley_hamilton_rotation() -> sp.Matrix:
-    """``R(θ)² − 2 cos θ R(θ) + I`` written in ``e^{iθ}`` and expanded: the zero matrix (Cayley–Hamilton)."""
+    """``R(θ)² − 2 cos θ R(θ) + I`` written in ``e^{iθ}`` and expanded: the zero matrix (Cayley–Hamilton).
+
+    Examples
+    --------
+    >>> from theory.sander import cayley_hamilton_rotation
+    >>> cayley_hamilton_rotation()  # R² − 2cos θ R + I = 0
+    Matrix([
+    [0, 0],
+    [0, 0]])
+    """
     th = sp.Symbol("theta", real=True)
     R = sp.Matrix([[sp.cos(th), -sp.sin(th)], [sp.sin(th), sp.cos(th)]])
     M = R * R - 2 * sp.cos(th) * R + sp.eye(2)
@@ -764,6 +798,13 @@ def pe_ratio_from_cayley_hamilton(radius_sq: Any = 2) -> dict[str, Any]:
     Laurent polynomial in ``λ = e^{iθ}`` and ``u = e^{iφ}`` (``φ`` the phase of ``s_q``); it vanishes for every
     ``θ, φ`` iff all its coefficients vanish.  The unique solution is ``p_c = 2/ρ``, ``p_q = −1/ρ`` (ratio −2),
     which is ``s_{c+1} = 2 cos θ s_c − s_q``, i.e. Cayley–Hamilton for ``R(θ)``.
+
+    Examples
+    --------
+    >>> from theory.sander import pe_ratio_from_cayley_hamilton
+    >>> sol = pe_ratio_from_cayley_hamilton()
+    >>> sol["p_c"], sol["p_q"], sol["ratio"]  # the PE ratio −2 (ρ = 2)
+    (1, -1/2, -2)
     """
     rho = sp.sympify(radius_sq)
     lam, u = sp.symbols("lambda u")

@@ -40,7 +40,15 @@ __all__ = ["moment", "moment_sympy", "row_gram", "loss", "loss_rows", "loss_torc
 
 
 def moment(m: Any, mu: float) -> np.ndarray:
-    """``E[λ^m]`` for ``λ = e^{iθ/μ}``, ``θ ~ U[0, 2π)``; ``m`` may be an integer array."""
+    """``E[λ^m]`` for ``λ = e^{iθ/μ}``, ``θ ~ U[0, 2π)``; ``m`` may be an integer array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import pe_only_moment
+    >>> np.round(pe_only_moment(np.array([0, 1, 2]), 1.0).real, 12)  # μ = 1: E[λ^m] = [m = 0]
+    array([ 1., -0., -0.])
+    """
     real_array("m", m)
     mu = positive_float("mu", mu)
     m = np.asarray(m, dtype=float)
@@ -98,7 +106,16 @@ def loss(P: Any, mu: float) -> float:
 
 
 def loss_torch(P: Any, mu: float) -> Any:
-    """Torch twin of :func:`loss` (differentiable in ``P``)."""
+    """Torch twin of :func:`loss` (differentiable in ``P``).
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from theory.sander import pe_only_loss, pe_only_loss_torch
+    >>> P = 0.2 * np.ones((4, 4))
+    >>> bool(np.isclose(pe_only_loss_torch(torch.from_numpy(P), 3.0).item(), pe_only_loss(P, 3.0)))
+    True
+    """
     tensor("P", P, ndim=2, real=True)
     if P.shape[0] != P.shape[1] or P.shape[0] < 2:
         raise ArgumentError(f"P must be (T, T) with T >= 2, got shape {tuple(P.shape)}")
@@ -115,7 +132,16 @@ def loss_torch(P: Any, mu: float) -> Any:
 
 
 def exact_minimiser(T: int) -> np.ndarray:
-    """``P[i, i+1] = 1``, everything else 0: zero loss for every ``μ``."""
+    """``P[i, i+1] = 1``, everything else 0: zero loss for every ``μ``.
+
+    Examples
+    --------
+    >>> from theory.sander import pe_only_exact_minimiser
+    >>> pe_only_exact_minimiser(3)
+    array([[0., 1., 0.],
+           [0., 0., 1.],
+           [0., 0., 0.]])
+    """
     T = positive_int("T", T)
     P = np.zeros((T, T))
     i = np.arange(T - 1)

@@ -50,6 +50,13 @@ def simplex_quadratic_minimum(G: Any, b: Any, const: float = 0.0) -> tuple[float
     ``[2G_SS 𝟙; 𝟙ᵀ 0][p_S; λ] = [2b_S; 1]``; among the solutions that are feasible (``p_S ≥ 0``) the smallest
     objective is the minimum (the true minimiser is the solution on its own support, and every candidate is a
     feasible point).  ``2^n − 1`` small solves: meant for ``n ≤ 12``.  Returns ``(value, p)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import simplex_quadratic_minimum
+    >>> simplex_quadratic_minimum(np.eye(2), np.array([1.0, 0.0]))  # min pᵀp − 2p₀ on the simplex: p = e₀
+    (-1.0, array([1., 0.]))
     """
     const = real_float("const", const)
     G = real_array("G", G, ndim=2)

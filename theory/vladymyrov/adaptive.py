@@ -228,6 +228,12 @@ def thm42_leading_moments(d: int | sp.Symbol | None = None) -> dict[str, sp.Expr
 
     Returns ``{"projection": E||X^T y*||²/n, "norm": E||y*||²/n, "cos2_times_n": their ratio}`` as sympy
     expressions in ``d`` (a symbol by default): ``3d + 12``, ``3`` and ``(d + 4)``.
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import thm42_leading_moments
+    >>> thm42_leading_moments()["cos2_times_n"]
+    d + 4
     """
     if d is None:
         dd = sp.Symbol("d", positive=True, integer=True)
@@ -254,7 +260,14 @@ def sec52_rescaling_factor(y_context: np.ndarray, omega_yy: Any) -> Any:
 
 
 def sec52_ridge_shrinkage(n: int, sigma: float) -> float:
-    """``n/(n + σ²)``: ridge at noise ``σ`` shrinks OLS by this factor when ``Σ ≈ E Σ = n I`` (Sec. 5.2)."""
+    """``n/(n + σ²)``: ridge at noise ``σ`` shrinks OLS by this factor when ``Σ ≈ E Σ = n I`` (Sec. 5.2).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import sec52_ridge_shrinkage
+    >>> sec52_ridge_shrinkage(20, 1.0)  # n/(n + σ²)
+    0.9523809523809523
+    """
     n = positive_int("n", n)
     return n / (n + nonnegative_float("sigma", sigma) ** 2)
 
@@ -263,12 +276,26 @@ def sec52_ridge_shrinkage(n: int, sigma: float) -> float:
 
 
 def sec53_step_exact(lam: Any, omega_xy: Any, omega_yx: Any) -> Any:
-    """The exact effective step ``−ω_yx (1 + ω_xy λ)`` of the ω_xy-then-ω_yx pair (Sec. 5.3), ``λ = Σ_i y_i²``."""
+    """The exact effective step ``−ω_yx (1 + ω_xy λ)`` of the ω_xy-then-ω_yx pair (Sec. 5.3), ``λ = Σ_i y_i²``.
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import sec53_step_exact
+    >>> round(sec53_step_exact(2.0, 0.1, -0.5), 12)  # −ω_yx (1 + ω_xy λ)
+    0.6
+    """
     return -_value("omega_yx", omega_yx) * (1 + _value("omega_xy", omega_xy) * _value("lam", lam))
 
 
 def sec53_step_paper(rho: Any, omega_xy: Any, omega_yx: Any) -> Any:
-    """The paper's step ``−ω_yx (1 + ω_xy ρ)``, ``ρ = Σ_i r_i²`` the OLS residual energy (Sec. 5.3, an approximation)."""
+    """The paper's step ``−ω_yx (1 + ω_xy ρ)``, ``ρ = Σ_i r_i²`` the OLS residual energy (Sec. 5.3, an approximation).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import sec53_step_paper
+    >>> round(sec53_step_paper(1.5, 0.1, -0.5), 12)  # −ω_yx (1 + ω_xy ρ): ρ in place of λ
+    0.575
+    """
     return -_value("omega_yx", omega_yx) * (1 + _value("omega_xy", omega_xy) * _value("rho", rho))
 
 
@@ -333,6 +360,12 @@ def thm52_constants_as_printed(sigma1: float, sigma2: float) -> TwoNoiseConstant
 
     Same ``nω_yy``, opposite ``ω_yx``: with the read-out ``ŷ = −y_t`` these parameters output minus the ridge
     prediction (negative control of the sign slip).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import thm52_constants, thm52_constants_as_printed
+    >>> thm52_constants_as_printed(0.5, 2.0).omega_yx == -thm52_constants(0.5, 2.0).omega_yx  # the sign slip
+    True
     """
     ours = thm52_constants(sigma1, sigma2)
     return TwoNoiseConstants(omega_yx=-ours.omega_yx, n_omega_yy=ours.n_omega_yy)
@@ -343,6 +376,12 @@ def thm52_constants_symbolic() -> dict[str, sp.Expr]:
 
     Returns ``{"omega_yx", "z", "n_omega_yy", "closed_omega_yx", "closed_n_omega_yy"}``: the solved expressions
     and the closed forms of :func:`thm52_constants` (their differences simplify to 0).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import thm52_constants_symbolic
+    >>> thm52_constants_symbolic()["closed_n_omega_yy"]
+    -1/(s1 + s2 + 1)
     """
     s1, s2, oyx, z = sp.symbols("s1 s2 omega_yx z", real=True)
     sol = sp.solve([oyx + s1 * z + 1 / (1 + s1), oyx + s2 * z + 1 / (1 + s2)], [oyx, z], dict=True)[0]

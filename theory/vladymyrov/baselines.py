@@ -143,7 +143,17 @@ def ridge_spectrum(x: np.ndarray, y: np.ndarray, x_query: np.ndarray) -> RidgeSp
 
 
 def oracle_prediction(spec: RidgeSpectrum, sigma: np.ndarray) -> np.ndarray:
-    """Ridge at the true noise variance, ``λ = σ_τ²`` (the oracle of the adjusted loss)."""
+    """Ridge at the true noise variance, ``λ = σ_τ²`` (the oracle of the adjusted loss).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import oracle_prediction, ridge_spectrum, ridge_weights
+    >>> x, y, xq = np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([1.0, 2.0]), np.array([1.0, 1.0])
+    >>> pred = oracle_prediction(ridge_spectrum(x, y, xq), np.array(1.0))  # λ = σ² = 1
+    >>> bool(np.isclose(pred, ridge_weights(x, y, 1.0) @ xq))
+    True
+    """
     instance("spec", spec, RidgeSpectrum)
     real_array("sigma", sigma)
     return spec.predict(np.asarray(sigma, dtype=float) ** 2)
@@ -165,7 +175,15 @@ def tuned_prediction(spec: RidgeSpectrum, factor: float, cap: float) -> np.ndarr
 
 
 def half_mse(prediction: np.ndarray, target: np.ndarray) -> float:
-    """The paper's loss convention ``½ E(ŷ − y_t)²`` (Table 1 numbers are ½·MSE, see docs/vladymyrov.md)."""
+    """The paper's loss convention ``½ E(ŷ − y_t)²`` (Table 1 numbers are ½·MSE, see docs/vladymyrov.md).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import half_mse
+    >>> half_mse(np.array([1.0, 2.0]), np.array([0.0, 2.0]))  # mean of ½ (ŷ − y)²
+    0.25
+    """
     prediction, target = real_array("prediction", prediction), real_array("target", target)
     return float(0.5 * np.mean((np.asarray(prediction) - np.asarray(target)) ** 2))
 

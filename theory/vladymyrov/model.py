@@ -86,7 +86,17 @@ def check_weights(P: np.ndarray, Q: np.ndarray, d: int) -> tuple[int, int]:
 
 
 def tokens(x: np.ndarray, y: np.ndarray, x_query: np.ndarray) -> np.ndarray:
-    """The token matrix ``Z`` of shape ``(..., n+1, d+1)``: rows ``(x_i, y_i)`` then the query ``(x_t, 0)``."""
+    """The token matrix ``Z`` of shape ``(..., n+1, d+1)``: rows ``(x_i, y_i)`` then the query ``(x_t, 0)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import tokens
+    >>> tokens(np.eye(2), np.array([1.0, 2.0]), np.array([1.0, 1.0]))  # rows (x_i, y_i), then (x_t, 0)
+    array([[1., 0., 1.],
+           [0., 1., 2.],
+           [1., 1., 0.]])
+    """
     check_regression_inputs(x, y, x_query)
     context = np.concatenate([x, y[..., None]], axis=-1)
     zero = np.zeros(x_query.shape[:-1] + (1,), dtype=x_query.dtype)
@@ -201,7 +211,16 @@ def gdpp_matrices(p_x: np.ndarray, p_y: np.ndarray, q_x: np.ndarray, d: int) -> 
 
 
 def omega(p_x: np.ndarray, p_y: np.ndarray, q_x: np.ndarray, q_y: np.ndarray) -> np.ndarray:
-    """The DIAG re-parametrisation ``(ω_xx, ω_xy, ω_yx, ω_yy)`` per layer, shape ``(L, 4)`` (sum over heads)."""
+    """The DIAG re-parametrisation ``(ω_xx, ω_xy, ω_yx, ω_yy)`` per layer, shape ``(L, 4)`` (sum over heads).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import omega
+    >>> px, py, qx, qy = np.array([[1.0, 2.0]]), np.array([[0.0, 1.0]]), np.array([[1.0, 1.0]]), np.zeros((1, 2))
+    >>> omega(px, py, qx, qy)  # one layer, two heads: (ω_xx, ω_xy, ω_yx, ω_yy) = (Σ p_x q_x, Σ p_x q_y, ...)
+    array([[3., 0., 1., 0.]])
+    """
     px, py, qx, qy = (_diag_params(n, v) for n, v in (("p_x", p_x), ("p_y", p_y), ("q_x", q_x), ("q_y", q_y)))
     return np.stack([(px * qx).sum(-1), (px * qy).sum(-1), (py * qx).sum(-1), (py * qy).sum(-1)], axis=-1)
 

@@ -390,7 +390,22 @@ def _lemma44_update(state: ImplicitState, data: OLSData, om: np.ndarray, x: np.n
 
 
 def lemma44_step(state: ImplicitState, data: OLSData, omega_l: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(u^{l+1}, w^{l+1})`` by Lemma 4.4 with the corrected ``Γ = a ω_xy (M + u w*^T)``, ``Π = ω_yx M^T (M + u w*^T)``."""
+    """``(u^{l+1}, w^{l+1})`` by Lemma 4.4 with the corrected ``Γ = a ω_xy (M + u w*^T)``, ``Π = ω_yx M^T (M + u w*^T)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import diag_matrices, implicit_states, lemma44_step, ols_data, omega
+    >>> rng = np.random.default_rng(1)
+    >>> x, y = rng.standard_normal((8, 2)), rng.standard_normal(8)
+    >>> p_x, p_y, q_x, q_y = np.array([[1.0]]), np.array([[2.0]]), np.array([[-0.05]]), np.array([[0.01]])
+    >>> om = omega(p_x, p_y, q_x, q_y)  # one layer, one head: (ω_xx, ω_xy, ω_yx, ω_yy)
+    >>> P, Q = diag_matrices(p_x, p_y, q_x, q_y, 2)
+    >>> states = implicit_states(x, y, P, Q)  # Lemma 4.3 on the DIAG weights
+    >>> u1, w1 = lemma44_step(states[0], ols_data(x, y), om[0], x, y)
+    >>> bool(np.allclose(u1, states[1].u) and np.allclose(w1, states[1].w))
+    True
+    """
     return _lemma44_update(state, data, np.asarray(omega_l, dtype=float), x, y, a_in_gamma_pi=False)
 
 
@@ -410,6 +425,14 @@ def gdpp_preconditioned_gd(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, om
     ``Σ^l = M^l Σ M^l`` (``M^l`` is a polynomial in ``Σ``: symmetric and commuting with it).  ``precondition=False``
     drops the ``(M^l)^2`` factor (plain GD with the same steps) — the negative control.
     Returns ``(L, ...)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import gdpp_preconditioned_gd
+    >>> x, y = np.eye(2), np.array([1.0, 2.0])
+    >>> gdpp_preconditioned_gd(x, y, np.array([1.0, 1.0]), np.zeros(1), np.array([-1.0]))  # one GD step, η = 1
+    array([3.])
     """
     flag("precondition", precondition)
     check_regression_inputs(x, y, x_query)

@@ -104,7 +104,15 @@ def _eps(value: Any) -> float:
 
 
 def eigenvalue_map(lam: np.ndarray, gamma: float) -> np.ndarray:
-    """``f(λ) = λ (1 − γλ)²``: an eigenvalue of ``Σ^l`` after one GD++ preconditioning layer with ``ω_xx = −γ`` (Lemma A.3)."""
+    """``f(λ) = λ (1 − γλ)²``: an eigenvalue of ``Σ^l`` after one GD++ preconditioning layer with ``ω_xx = −γ`` (Lemma A.3).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import eigenvalue_map
+    >>> eigenvalue_map(np.array([1.0, 3.0]), 1 / 3)  # f(λ) = λ (1 − γλ)²
+    array([0.44444444, 0.        ])
+    """
     lam = real_array("lam", lam)
     g = positive_float("gamma", gamma)
     return lam * (1.0 - g * lam) ** 2
@@ -128,7 +136,14 @@ def kappa_map(kappa: float, gamma_nu: float = GAMMA_NU) -> float:
 
 
 def kappa_map_delta(delta: float) -> float:
-    """``κ' − 1 = δ² (4δ + 3)/(3δ + 2)²`` for ``κ = 1 + δ`` and ``γν = 1/3`` (Lemma A.3 without cancellation; ``δ ≥ 0``)."""
+    """``κ' − 1 = δ² (4δ + 3)/(3δ + 2)²`` for ``κ = 1 + δ`` and ``γν = 1/3`` (Lemma A.3 without cancellation; ``δ ≥ 0``).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import kappa_map, kappa_map_delta
+    >>> round(kappa_map_delta(0.1), 12) == round(kappa_map(1.1) - 1, 12)  # δ² (4δ + 3)/(3δ + 2)²
+    True
+    """
     if isinstance(delta, bool) or not isinstance(delta, (int, float, np.floating, np.integer)) or not math.isfinite(delta) or delta < 0:
         raise ArgumentError(f"delta must be a non-negative finite number (kappa - 1), got {delta!r}")
     d = float(delta)
@@ -182,6 +197,13 @@ def lemma_a3_exact(gamma_nu: Any = None) -> LemmaA3Exact:
 
     For ``c = 1/3`` (our derivation): residual 0, ``min f' = 0``, ``sup_{κ≥1.1} κ'/κ = 484/529 = (22/23)²``,
     ``sup_{κ≥1} κ'/κ = 1``, series ``(1, 0, 3/4, −5/4)`` and ``sup (κ' − 1)/ε² = 3/4``.
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import lemma_a3_exact
+    >>> exact = lemma_a3_exact()
+    >>> exact.kappa_prime, exact.contraction_sup, exact.quadratic_sup
+    (4*kappa**3/(3*kappa - 1)**2, 484/529, 3/4)
     """
     import sympy as sp
 
@@ -225,6 +247,12 @@ def gdpp_layers_needed(kappa: float, eps: float) -> int:
 
     Uses our sharp error identity ``|error| ≤ (κ_K − 1) ‖x_t‖ ‖w*‖``; it is attained (``x_t, w*`` on the top
     eigenvector), so no construction of this form guarantees ``ε`` with fewer layers.
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import gdpp_layers_needed, theorem51_layer_bound
+    >>> gdpp_layers_needed(100.0, 1e-6), theorem51_layer_bound(100.0, 1e-6)
+    (11, 56)
     """
     delta, e = _kappa(kappa) - 1.0, _eps(eps)
     k = 0
@@ -258,7 +286,14 @@ def theorem51_layer_bound(kappa: float, eps: float, *, paper_target: bool = Fals
 
 
 def plain_gd_rate(kappa: float) -> float:
-    """``(κ − 1)/(κ + 1)``: worst-case error contraction per layer of GD with the best fixed step ``2/(µ + ν)``."""
+    """``(κ − 1)/(κ + 1)``: worst-case error contraction per layer of GD with the best fixed step ``2/(µ + ν)``.
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import plain_gd_rate
+    >>> plain_gd_rate(3.0)  # (κ − 1)/(κ + 1)
+    0.5
+    """
     k = _kappa(kappa)
     return (k - 1.0) / (k + 1.0)
 
