@@ -91,7 +91,14 @@ register(Claim(
 # S-P2: the stored figure is early-stopped GD from zero; reproduce it
 # --------------------------------------------------------------------------------------------------------------
 
-ROW_TOL = 0.02
+ROW_Z = 5.0
+
+
+def _row_noise(mu: int) -> float:
+    """Per-entry sampling SD of a stored row: RMS over j of the difference of the two stored runs (independent
+    draws of the same script) divided by √2."""
+    first, second = _stored_rows(mu)
+    return float(np.sqrt(np.mean((first - second) ** 2) / 2))
 
 
 def _pe_figure(ctx: RunContext, ours: dict[int, dict[str, Any]], sampled: dict[int, np.ndarray]) -> str | None:
@@ -120,10 +127,10 @@ def _reproduce(ctx: RunContext, *, control: bool) -> Measurement:
     for mu in MUS:
         row = ours[mu]["P"][T - 2, : T - 1]
         diffs = [float(np.abs(row - s).max()) for s in _stored_rows(mu)]
-        worst = max(worst, *diffs)
+        worst = max(worst, *(x / _row_noise(mu) for x in diffs))
         feats = theory.row_features(row)
         entry = {"mu": mu, "steps": ours[mu]["steps"], "P_28_29": float(ours[mu]["P"][T - 2, T - 1]),
-                 "max_abs_diff_to_stored": diffs, "stored_run_spread": float(np.abs(np.subtract(*_stored_rows(mu))).max()),
+                 "max_abs_diff_to_stored": diffs, "stored_row_noise_sd": _row_noise(mu), "stored_run_spread": float(np.abs(np.subtract(*_stored_rows(mu))).max()),
                  "features": feats, "stored_features": theory.row_features(_stored_rows(mu)[0])}
         if not ctx.quick and not control:
             seqs = model.pe_only_sequences(1000, T, mu, rng=ctx.rng(mu))
@@ -142,7 +149,8 @@ def _reproduce(ctx: RunContext, *, control: bool) -> Measurement:
         error=worst, expected="stored rows P[28, 0..28] of the reference runs (μ = 50, 100, 200, 300)",
         observed={str(r["mu"]): f"max |Δ| {max(r['max_abs_diff_to_stored']):.4f}, {r['steps']} steps, "
                                 f"{r['features']['zero_crossings']} zero crossings" for r in rows},
-        compared=("max |our row − stored row| over both stored runs and every μ" if not control else
+        compared=("max |our row − stored row| / (the stored rows' sampling SD) over both stored runs, every entry and "
+                  "every μ" if not control else
                   "the same comparison for GD run with μ = 1 (uniform angles) in place of each μ"),
         details={"rows": rows, "zero_crossings_non_increasing_in_mu": all(a >= b for a, b in zip(crossings, crossings[1:])),
                  "mu_1_control": {"min_superdiagonal": float(mu1[i, i + 1].min()), "max_other_abs": float(np.abs(off).max())}},
@@ -152,13 +160,16 @@ def _reproduce(ctx: RunContext, *, control: bool) -> Measurement:
 register(Claim(
     id="sander.pe-only.gd-rows.measured", paper=SANDER, reference=REFERENCE + "; Fig. 6 of the code README",
     statement=("The learned-PE rows shown for μ = 50…300 are gradient descent from P = 0 (lr 0.5) stopped at loss "
-               "< 10⁻³: GD on the exact expectation reproduces the stored rows, their oscillations (4, 2, 2, 1 zero "
-               "crossings) get fewer as μ grows, and uniform angles (μ = 1) give no oscillating profile."),
+               "< 10⁻³: GD on the exact expectation reproduces the stored rows within their sampling noise, their "
+               "oscillations get fewer as μ grows (counts enforced by sander.pe-only.zero-crossings.measured), and "
+               "uniform angles (μ = 1) give no oscillating profile."),
     kind="measured", check=lambda ctx: _reproduce(ctx, control=False), control=lambda ctx: _reproduce(ctx, control=True),
     control_description="GD with μ = 1 (uniform angles: P[i,i+1] ≈ 0.97, everything else ≈ 0) against the same stored rows",
-    tolerance=Tolerance(ROW_TOL, "the stored rows come from 1000 unseeded draws; the two stored runs of the same code "
-                        "differ by up to 0.0065 over the whole matrix (0.0034 on row 28), and 0.02 is about three times "
-                        "the larger spread", origin="standard-errors"),
+    tolerance=Tolerance(ROW_Z, ("5 standard deviations of a stored row's sampling noise (1000 unseeded draws), the SD "
+                                "estimated per μ from the two stored runs of the same script (RMS of their difference / "
+                                "√2, pooled over the 29 entries; 0.0006–0.0011); our row is an exact expectation. "
+                                "Two-sided normal false alarm 5.7e-7 per entry, 1.3e-4 over the 232 entries"),
+                        origin="standard-errors"),
     seed=81, rests_on=(ANGLE_LAW,),
     finding=("The stored PE rows (and the reference figure) drop the superdiagonal P[i, i+1] that solves the problem "
              "exactly (P[28, 29] ≈ 0.46 at μ = 50), and they are an early-stopped GD solution, not a minimiser: the exact "
