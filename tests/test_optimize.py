@@ -60,3 +60,22 @@ def test_freeze_and_clip_rescales_each_models_gradient_norm() -> None:
     # model 0 (norm 5) clipped to 1 along the same direction; model 1 (norm 0.5) untouched; model 2 frozen
     assert torch.allclose(norms, torch.tensor([1.0, 0.5, 0.0]))
     assert torch.allclose(leaves["a"].grad[0], torch.tensor([0.6, 0.0])) and torch.allclose(leaves["b"].grad[0], torch.tensor([0.8]))
+
+
+def test_stall_window_leaves_a_saddle_plateau_and_needs_a_target():
+    """``f = (x² − 1)² + y²`` started on the ridge x = 0 converges to the saddle (0, 0) (loss 1): with a stall
+    window the attempt ends there and a perturbation reaches the minimum 0; without a target it is refused."""
+    from numerics.optimize import minimize_population
+    from theory.arguments import ArgumentError
+
+    def f(p):
+        return (p["x"] ** 2 - 1) ** 2 + p["y"] ** 2
+
+    init = {"x": torch.zeros(1, dtype=torch.float64), "y": torch.ones(1, dtype=torch.float64)}
+    res = minimize_population(f, init, target=0.0, gap=1e-12, restarts=3, stall_window=10,
+                              generator=torch.Generator().manual_seed(0))
+    assert res.loss < 1e-12 and res.attempts[0]["loss"] > 0.5 and len(res.attempts) >= 2
+    with pytest.raises(ArgumentError, match="stall_window"):
+        minimize_population(f, init, stall_window=10)
+    with pytest.raises(ArgumentError, match="stall_ratio"):
+        minimize_population(f, init, target=0.0, stall_window=10, stall_ratio=1.5)
