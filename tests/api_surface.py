@@ -717,7 +717,6 @@ ENTRIES: list[Entry] = [
     E("theory.arguments.tensor", targs.tensor, lambda: {"name": "a", "value": torch.ones(2), "ndim": 1}, value="tensor"),
     E("theory.arguments.rng", targs.rng, lambda: {"name": "a", "value": _rng()}, value="rng"),
     E("theory.arguments.seed", targs.seed, lambda: {"name": "a", "value": 3}, value="seed"),
-    E("theory.arguments.generator_or_seed", targs.generator_or_seed, lambda: {"name": "a", "value": 3}, value="seed"),
     E("theory.arguments.positive_int", targs.positive_int, lambda: {"name": "a", "value": 3}, value="pos_int"),
     E("theory.arguments.nonnegative_int", targs.nonnegative_int, lambda: {"name": "a", "value": 3}, value="nonneg_int"),
     E("theory.arguments.even_int", targs.even_int, lambda: {"name": "a", "value": 4}, value="even_int"),

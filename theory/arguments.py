@@ -144,15 +144,6 @@ def seed(name: str, value: Any) -> int:
     return int(value)
 
 
-def generator_or_seed(name: str, value: Any) -> np.random.Generator:
-    """A ``numpy.random.Generator``, or a :func:`seed` turned into one with ``numpy.random.default_rng``."""
-    if isinstance(value, np.random.Generator):
-        return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ArgumentError(f"{name} must be a numpy.random.Generator or an integer seed, got {type(value).__name__}")
-    return np.random.default_rng(seed(name, value))
-
-
 def flag(name: str, value: Any) -> bool:
     """A boolean switch: ``True``/``False`` (numpy booleans included), nothing else."""
     if not isinstance(value, bool | np.bool_):
