@@ -67,11 +67,12 @@ def test_precedence_is_kept_when_a_mutant_is_spliced() -> None:
 
 
 def test_swapped_indices_and_axes() -> None:
-    edits = _edits("def f(A, i, j):\n    return A[i, j] + A.diagonal(0, -2, -1).sum() + A.trace(axis1=0, axis2=1)\n",
+    edits = _edits("def f(A, i, j):\n    return A[i, j] + np.moveaxis(A, 0, 1) + A.transpose(axis1=0, axis2=1)\n",
                    "swap")
-    assert ("swap", "A[i, j]", "A[j, i]") in edits
-    assert ("swap", "A.diagonal(0, -2, -1)", "A.diagonal(0, -1, -2)") in edits
-    assert ("swap", "A.trace(axis1=0, axis2=1)", "A.trace(axis1=1, axis2=0)") in edits
+    assert edits == {("swap", "A[i, j]", "A[j, i]"), ("swap", "np.moveaxis(A, 0, 1)", "np.moveaxis(A, 1, 0)"),
+                     ("swap", "A.transpose(axis1=0, axis2=1)", "A.transpose(axis1=1, axis2=0)")}
+    # symmetric in their two axes: swapping them could never be observed
+    assert not _edits("def f(A):\n    return A.diagonal(0, -2, -1) + np.swapaxes(A, -1, -2)\n", "swap")
     assert not _edits("def f(A):\n    return A[..., 0] + A[:, 1:]\n", "swap")  # a slice or ellipsis is not swapped
 
 
@@ -210,20 +211,21 @@ def test_equivalent_catalogue_has_no_stale_entries() -> None:
 
 
 def test_small_fixed_sample_end_to_end(tmp_path) -> None:  # noqa: ANN001 - pytest fixture
-    module = "theory.sander.non_augmented"
-    rows = [m for m in mutants_of_module(module) if m.function == "_u_rows"]
-    picked = [next(m for m in rows if m.operator == "drop-term" and "C.shape" in _minus(m) and "C.shape" not in _plus(m)),
-              next(m for m in rows if m.operator == "arith" and "+ 2 * tr * st['c']" in _plus(m)),
-              next(m for m in rows if m.operator == "const" and m.before == "2" and m.after == "3")]
-    uncovered = next(m for m in mutants_of_module(module) if m.function == "loss_u_minimum")
+    """Three mutants of the DIAG forward pass killed by the Ω-form claim, one catalogued, one it never calls."""
+    module, claim = "theory.vladymyrov.model", "vladymyrov.diag.omega-form"
+    ms = mutants_of_module(module)
+    picked = [next(m for m in ms if m.function == "head_sum" and m.operator == "arith"),
+              next(m for m in ms if m.function == "forward" and m.operator == "drop-term"),
+              next(m for m in ms if m.function == "omega" and m.operator == "const")]
+    uncovered = next(m for m in ms if m.function == "ForwardPass.prediction")
     equivalent = {picked[2].id: "declared equivalent here only to test the catalogue path (not a real entry)"}
     run = harness.run_mutation(modules=[module], ids=[m.id for m in picked] + [uncovered.id],
-                               claims=["sander.non-aug.loss-u.mc"], workers=2, cache_dir=tmp_path / "cache",
+                               claims=[claim], workers=2, cache_dir=tmp_path / "cache",
                                equivalent=equivalent | {f"{module}:gone:L1:const:1 → 2": "a stale entry"})
     status = {r.mutant.id: r.status for r in run.results}
     assert status == {picked[0].id: "killed", picked[1].id: "killed", picked[2].id: "equivalent",
                       uncovered.id: "uncovered"}
-    assert all(r.killed_by == "sander.non-aug.loss-u.mc" for r in run.results if r.status == "killed")
+    assert all(r.killed_by == claim for r in run.results if r.status == "killed")
     assert list(run.stale) == [f"{module}:gone:L1:const:1 → 2"]
     paths = report.write(run, tmp_path / "out")
     data = json.loads(paths["json"].read_text())
@@ -234,7 +236,7 @@ def test_small_fixed_sample_end_to_end(tmp_path) -> None:  # noqa: ANN001 - pyte
     md = paths["md"].read_text()
     assert "Score per module" in md and uncovered.id in md and "stale" in md.lower()
     # the second run reads the dependency map from the cache
-    again = harness.run_mutation(modules=[module], ids=[uncovered.id], claims=["sander.non-aug.loss-u.mc"],
+    again = harness.run_mutation(modules=[module], ids=[uncovered.id], claims=[claim],
                                  workers=1, cache_dir=tmp_path / "cache", equivalent={})
     assert again.dependencies_cached
 

@@ -10,4 +10,6 @@ from __future__ import annotations
 
 #: ``{mutant id: why it is equivalent}``.
 EQUIVALENT: dict[str, str] = {
+    "theory.vladymyrov.model:omega_forward:L247:const:0 → -1":
+        "the last axis of (xs @ alpha[..., None]) has length 1, so index 0 and index -1 are the same element",
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import fnmatch
+import importlib
 import platform
 import random
 import sys
@@ -159,7 +160,13 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
     torch.set_num_threads(1)
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    with UnitTracer() as import_tracer:
+    import numpy  # noqa: F401 - the libraries are imported before the tracer, the project under it
+    import scipy  # noqa: F401
+    import sympy  # noqa: F401
+
+    with UnitTracer() as import_tracer:  # theory functions called while the project is imported
+        for name in theory_modules():
+            importlib.import_module(name)
         registry = load_all()
     claim_ids = [c.id for c in registry.select(claims, profile)]
     if not claim_ids:

@@ -12,8 +12,8 @@ Operators (names as they appear in mutant ids)
     (the planted bug "drop the ``(n − d) log σ²`` term of the Bayes evidence" is one of these);
 ``swap``
     a swapped axis or index: the last two plain indices of a subscript (``A[i, j]`` → ``A[j, i]``), the two axis
-    arguments of ``diagonal``/``trace``/``swapaxes``/``moveaxis``/``transpose`` (``axis1=``/``axis2=`` or the last
-    two positional integers);
+    arguments of ``moveaxis``/``transpose``/``permute`` (``axis1=``/``axis2=`` or the last two positional
+    integers; ``swapaxes`` and ``diagonal``/``trace`` are symmetric in their axes, so not swapped);
 ``shift``
     an index shifted by one: a read of one of :data:`SHIFTED_NAMES` (``t``, ``T``) becomes
     ``name + 1`` (the ``t → t + 1`` off-by-one).
@@ -48,8 +48,10 @@ from typing import Iterator
 OPERATORS: tuple[str, ...] = ("const", "arith", "drop-term", "swap", "shift")
 #: Names whose reads the ``shift`` operator replaces by ``name + 1``: the time index ``t`` and the length ``T``.
 SHIFTED_NAMES: frozenset[str] = frozenset({"t", "T"})
-#: Calls whose last two positional integer arguments (or ``axis1``/``axis2`` keywords) are two axes.
-AXIS_PAIR_CALLS: frozenset[str] = frozenset({"diagonal", "trace", "swapaxes", "moveaxis", "transpose"})
+#: Calls whose last two positional integer arguments (or ``axis1``/``axis2`` keywords) are two axes whose order
+#: matters.  ``swapaxes``, and ``diagonal``/``trace`` at offset 0, are symmetric in their two axes: swapping them
+#: is equivalent by construction, so those calls are not swapped.
+AXIS_PAIR_CALLS: frozenset[str] = frozenset({"moveaxis", "transpose", "permute"})
 #: Packages and modules of ``theory`` that are not mutated (argument validation, package markers).
 SKIPPED_MODULES: frozenset[str] = frozenset({"theory", "theory.arguments"})
 #: The module that holds argument validation; calls into it are never mutated.
