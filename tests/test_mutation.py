@@ -241,6 +241,22 @@ def test_small_fixed_sample_end_to_end(tmp_path) -> None:  # noqa: ANN001 - pyte
     assert again.dependencies_cached
 
 
+def test_cli_reruns_the_survivors_of_an_earlier_report(tmp_path, capsys) -> None:  # noqa: ANN001 - fixtures
+    killed = next(m for m in mutants_of_module("theory.vladymyrov.model") if m.function == "head_sum")
+    gone = "theory.vladymyrov.model:head_sum:L1:const:1 → 2"
+    previous = tmp_path / "previous.json"
+    previous.write_text(json.dumps({"survivors": [{"id": killed.id}, {"id": gone}]}))
+    out = tmp_path / "out"
+    status = entry(["--survivors-of", str(previous), "--claims", "vladymyrov.diag.omega-form", "--out", str(out),
+                    "--cache-dir", str(tmp_path / "cache"), "--quiet"])
+    data = json.loads((out / "mutation.json").read_text())
+    assert status == 0 and (data["total"], data["killed"]) == (1, 1)
+    assert data["selection"]["missing_ids"] == [gone] and gone in (out / "mutation.md").read_text()
+    assert "killed 1" in capsys.readouterr().out
+    previous.write_text("{}")
+    assert entry(["--survivors-of", str(previous)]) == 2
+
+
 def test_cli_lists_mutants_and_refuses_bad_modules(capsys) -> None:  # noqa: ANN001 - pytest fixture
     assert entry(["--list", "--modules", "theory.laurent", "--max-mutants", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -2,7 +2,8 @@
 write ``mutation.md`` and ``mutation.json``.
 
     proofs-check mutate [--modules GLOB ...] [--functions GLOB ...] [--operators OP ...] [--claims GLOB ...]
-                        [--sample N --seed S] [--max-mutants N] [--mutants ID ...] [--workers 2]
+                        [--sample N --seed S] [--max-mutants N] [--mutants ID ...] [--survivors-of JSON]
+                        [--workers 2]
                         [--out reports/mutation] [--profile quick] [--device cpu] [--cache-dir DIR]
 
 Exit status: 0 when every selected mutant is killed or equivalent and no catalogue entry is stale, 1 otherwise,
@@ -12,6 +13,7 @@ Exit status: 0 when every selected mutant is killed or equivalent and no catalog
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -31,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--claims", nargs="*", default=None, metavar="GLOB",
                         help="claims that may kill mutants (default: every claim of the profile)")
     parser.add_argument("--mutants", nargs="*", default=None, metavar="ID", help="run exactly these mutant ids")
+    parser.add_argument("--survivors-of", type=Path, default=None, metavar="JSON",
+                        help="re-run the survivors of an earlier mutation.json (ids no longer generated are listed)")
     parser.add_argument("--sample", type=int, default=None, metavar="N", help="a random sample of N mutants")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
     parser.add_argument("--max-mutants", type=int, default=None, metavar="N", help="at most the first N mutants")
@@ -52,17 +56,30 @@ def main(args: argparse.Namespace) -> int:
     """Run ``mutate`` with parsed ``args``; the exit status (0: nothing survived, 1: survivors or stale, 2: bad)."""
     from proofs_check.mutation import harness, report
 
+    ids, modules, missing_ok = args.mutants, args.modules, False
+    if args.survivors_of is not None:
+        try:
+            previous = json.loads(args.survivors_of.read_text(encoding="utf-8"))
+            ids = [s["id"] for s in previous["survivors"]]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"proofs-check mutate: --survivors-of {args.survivors_of}: not a mutation.json ({exc})",
+                  file=sys.stderr)
+            return 2
+        if not ids:
+            print(f"{args.survivors_of} lists no survivors")
+            return 0
+        modules, missing_ok = sorted({i.split(":", 1)[0] for i in ids}), True
     try:
         if args.list:
-            everything = [m for ms in harness.generate(args.modules, tuple(args.operators)).values() for m in ms]
-            for m in harness.select(everything, ids=args.mutants, functions=args.functions, sample=args.sample,
-                                    seed=args.seed, max_mutants=args.max_mutants):
+            everything = [m for ms in harness.generate(modules, tuple(args.operators)).values() for m in ms]
+            for m in harness.select(everything, ids=ids, functions=args.functions, sample=args.sample,
+                                    seed=args.seed, max_mutants=args.max_mutants, missing_ok=missing_ok):
                 print(m.id)
             return 0
         run = harness.run_mutation(
-            modules=args.modules, functions=args.functions, operators=tuple(args.operators), claims=args.claims,
+            modules=modules, functions=args.functions, operators=tuple(args.operators), claims=args.claims,
             profile=args.profile, device=args.device, workers=args.workers, sample=args.sample, seed=args.seed,
-            max_mutants=args.max_mutants, ids=args.mutants, timeout_factor=args.timeout_factor,
+            max_mutants=args.max_mutants, ids=ids, missing_ok=missing_ok, timeout_factor=args.timeout_factor,
             timeout_floor=args.timeout_floor, cache_dir=args.cache_dir,
             log=None if args.quiet else (lambda line: print(line, flush=True)),
             checkpoint=lambda partial: report.write(partial, args.out))

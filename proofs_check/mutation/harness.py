@@ -30,7 +30,6 @@ from proofs_check.mutation.forking import run_forked
 from proofs_check.mutation.operators import OPERATORS, Mutant, mutants_of_module, theory_modules
 from theory.arguments import ArgumentError
 
-KILLING = ("killed", "crashed", "timeout")
 STATUSES = ("killed", "crashed", "timeout", "survived", "uncovered", "equivalent")
 
 
@@ -78,13 +77,17 @@ def generate(modules: list[str] | None = None, operators: tuple[str, ...] = OPER
 
 
 def select(mutants: list[Mutant], *, ids: list[str] | None = None, functions: list[str] | None = None,
-           sample: int | None = None, seed: int = 0, max_mutants: int | None = None) -> list[Mutant]:
-    """Narrow ``mutants``: exact ``ids``, then ``functions`` globs, then a seeded sample, then the first ``max``."""
+           sample: int | None = None, seed: int = 0, max_mutants: int | None = None,
+           missing_ok: bool = False) -> list[Mutant]:
+    """Narrow ``mutants``: exact ``ids``, then ``functions`` globs, then a seeded sample, then the first ``max``.
+
+    An id that matches no mutant is an error unless ``missing_ok`` (re-running an old report's survivors).
+    """
     out = mutants
     if ids:
         known = {m.id for m in mutants}
         missing = [i for i in ids if i not in known]
-        if missing:
+        if missing and not missing_ok:
             raise ArgumentError(f"mutants: no generated mutant has the id(s) {missing}")
         wanted = set(ids)
         out = [m for m in out if m.id in wanted]
@@ -114,7 +117,8 @@ def _environment() -> dict[str, Any]:
 def run_mutation(*, modules: list[str] | None = None, functions: list[str] | None = None,
                  operators: tuple[str, ...] = OPERATORS, claims: list[str] | None = None, profile: str = "quick",
                  device: str = "cpu", workers: int = 2, sample: int | None = None, seed: int = 0,
-                 max_mutants: int | None = None, ids: list[str] | None = None, timeout_factor: float = 4.0,
+                 max_mutants: int | None = None, ids: list[str] | None = None, missing_ok: bool = False,
+                 timeout_factor: float = 4.0,
                  timeout_floor: float = 30.0, cache_dir: Path | None = None,
                  equivalent: dict[str, str] | None = None, log: Callable[[str], None] | None = None,
                  checkpoint: Callable[["MutationRun"], None] | None = None, checkpoint_every: int = 25) -> MutationRun:
@@ -133,7 +137,7 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
         Passed to :func:`proofs_check.runner.run_claim`.
     workers : int
         Mutants run at once, each in its own forked process.
-    sample, seed, max_mutants, ids
+    sample, seed, max_mutants, ids, missing_ok
         See :func:`select`; the sample is drawn with ``random.Random(seed)``.
     timeout_factor, timeout_floor : float
         A mutant's limit is ``floor + factor × (unmutated seconds of its dependent claims)``.
@@ -160,10 +164,8 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
     torch.set_num_threads(1)
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    import numpy  # noqa: F401 - the libraries are imported before the tracer, the project under it
-    import scipy  # noqa: F401
-    import sympy  # noqa: F401
-
+    for library in ("numpy", "scipy", "sympy"):  # imported before the tracer (fast), the project under it
+        importlib.import_module(library)
     with UnitTracer() as import_tracer:  # theory functions called while the project is imported
         for name in theory_modules():
             importlib.import_module(name)
@@ -177,7 +179,8 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
     known = {m.id for m in everything}
     stale = {mid: why for mid, why in catalogue.items()
              if mid.split(":", 1)[0] in generated and mid not in known}
-    chosen = select(everything, ids=ids, functions=functions, sample=sample, seed=seed, max_mutants=max_mutants)
+    chosen = select(everything, ids=ids, functions=functions, sample=sample, seed=seed, max_mutants=max_mutants,
+                    missing_ok=missing_ok)
     say(f"{len(everything)} mutants in {len(generated)} modules; {len(chosen)} selected")
 
     t_trace = time.perf_counter()
@@ -213,6 +216,7 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
     selection = {"modules": modules, "functions": functions, "operators": list(operators), "claims": claims,
                  "profile": profile, "device": device, "workers": workers, "sample": sample, "seed": seed,
                  "max_mutants": max_mutants, "ids": ids, "timeout_factor": timeout_factor,
+                 "missing_ids": sorted(set(ids or ()) - known),
                  "timeout_floor": timeout_floor, "generated": len(everything),
                  "generated_per_module": {k: len(v) for k, v in generated.items()}}
 

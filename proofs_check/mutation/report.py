@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from proofs_check.mutation.harness import KILLING, MutantResult, MutationRun
+from proofs_check.mutation.harness import MutantResult, MutationRun
 
 SCHEMA_VERSION = 1
 
@@ -100,6 +100,9 @@ def to_markdown(data: dict[str, Any]) -> str:
     lines += ["", f"Selection: modules {sel['modules'] or 'all'}, functions {sel['functions'] or 'all'}, "
               f"operators {', '.join(sel['operators'])}, claims {sel['claims'] or 'all'}, sample {sel['sample']}, "
               f"max {sel['max_mutants']}; {sel['generated']} mutants generated.", ""]
+    if sel.get("missing_ids"):
+        lines += ["Requested ids that no generated mutant has any more (the code changed): "
+                  + ", ".join(f"`{i}`" for i in sel["missing_ids"]) + ".", ""]
     survivors = [s for s in data["survivors"] if s["status"] == "survived"]
     uncovered = [s for s in data["survivors"] if s["status"] == "uncovered"]
     lines += ["## Survivors", "",
@@ -108,7 +111,7 @@ def to_markdown(data: dict[str, Any]) -> str:
     if not survivors:
         lines += ["None.", ""]
     for s in survivors:
-        lines += [f"### `{s['id']}`", "", f"Status: survived; dependent claims (all PASS): "
+        lines += [f"### `{s['id']}`", "", "Status: survived; dependent claims (all PASS): "
                   + ", ".join(f"`{c}`" for c in s["dependent_claims"]), "", "```diff", s["diff"].rstrip(), "```", ""]
     lines += ["## Uncovered (no claim of the profile calls the function)", ""]
     if not uncovered:
