@@ -235,10 +235,18 @@ def test_small_fixed_sample_end_to_end(tmp_path) -> None:  # noqa: ANN001 - pyte
     assert isinstance(data["seconds"], float) and data["complete"] is True
     md = paths["md"].read_text()
     assert "Score per module" in md and uncovered.id in md and "stale" in md.lower()
-    # the second run reads the dependency map from the cache
+    # the second run reuses the claim's trace; it is retraced once a file it ran changes
     again = harness.run_mutation(modules=[module], ids=[uncovered.id], claims=[claim],
                                  workers=1, cache_dir=tmp_path / "cache", equivalent={})
-    assert again.dependencies_cached
+    assert again.traces_reused == 1 and again.dependencies.claims[claim].units == run.dependencies.claims[claim].units
+    assert "theory/vladymyrov/model.py" in again.dependencies.claims[claim].files
+    (trace_file,) = (tmp_path / "cache").glob(f"*/{claim}.json")
+    stored = json.loads(trace_file.read_text())
+    stored["files"]["theory/vladymyrov/model.py"] = "0" * 64  # as if model.py had changed since
+    trace_file.write_text(json.dumps(stored))
+    third = harness.run_mutation(modules=[module], ids=[uncovered.id], claims=[claim],
+                                 workers=1, cache_dir=tmp_path / "cache", equivalent={})
+    assert third.traces_reused == 0
 
 
 def test_cli_reruns_the_survivors_of_an_earlier_report(tmp_path, capsys) -> None:  # noqa: ANN001 - fixtures

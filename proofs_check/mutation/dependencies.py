@@ -3,10 +3,13 @@
 Each claim of the selected profile runs once (in a forked child, through :func:`proofs_check.runner.run_claim`)
 with :func:`sys.setprofile` recording every Python function entered whose code lives in a ``theory`` module; a
 traced code object is mapped to the *unit* (top-level function or ``Class.method``) that contains it, so nested
-functions, lambdas and comprehensions count for their enclosing function.  The result, with each claim's
-unmutated verdict and time, is cached per code version: the key hashes the source of ``theory/``, ``numerics/``,
-the claims and the runner (:data:`TRACED_SOURCES`: any edit of a closed form, a model or a claim retraces), the
-profile, the claim selection and the Python version.
+functions, lambdas and comprehensions count for their enclosing function.
+
+Each claim's trace (the units it called, its unmutated verdict and seconds) is cached on its own, with the SHA-256
+of every project file (``theory/``, ``numerics/``, ``proofs_check/``) in which the claim entered a function — its
+own claim module, the runner and every model and closed form it ran.  A later run reuses the trace while all those
+files are unchanged and retraces the claim otherwise, so an edit of one closed form retraces only the claims that
+ran it.  The cache is per profile, device and Python version.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable
 
 from proofs_check.mutation.forking import run_forked
 from proofs_check.mutation.operators import module_path, theory_modules, unit_line_ranges
@@ -33,6 +36,7 @@ class ClaimTrace:
     verdict: str
     seconds: float
     units: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # project file (relative path) -> SHA-256 when traced
 
 
 @dataclass
@@ -62,6 +66,14 @@ class DependencyMap:
                    claims={cid: ClaimTrace(**t) for cid, t in data["claims"].items()})
 
 
+_PROJECT_PACKAGES: tuple[str, ...] = ("theory", "numerics", "proofs_check")
+
+
+def project_root() -> Path:
+    """The folder that holds the ``theory``, ``numerics`` and ``proofs_check`` packages."""
+    return module_path("theory").parent.parent
+
+
 def _theory_files() -> dict[str, tuple[str, list[tuple[str, int, int]]]]:
     """``{file path: (module, unit line ranges)}`` for every mutated module."""
     files = {}
@@ -83,21 +95,33 @@ def _unit_of(code: Any, files: dict[str, tuple[str, list[tuple[str, int, int]]]]
 
 
 class UnitTracer:
-    """A :func:`sys.setprofile` hook collecting the ``theory`` units entered while it is installed."""
+    """A :func:`sys.setprofile` hook collecting the ``theory`` units entered while it is installed (``units``)
+    and the project files in which any function was entered (``files``, paths relative to the project root)."""
 
     def __init__(self) -> None:
-        self.files = _theory_files()
-        self._memo: dict[Any, str | None] = {}
+        self.theory_files = _theory_files()
+        self.root = str(project_root()) + os.sep
+        self._memo: dict[Any, tuple[str | None, str | None]] = {}
         self.units: set[str] = set()
+        self.files: set[str] = set()
+
+    def _classify(self, code: Any) -> tuple[str | None, str | None]:
+        name = code.co_filename
+        rel = name[len(self.root):] if name.startswith(self.root) else None
+        if rel is not None and rel.split(os.sep, 1)[0] not in _PROJECT_PACKAGES:
+            rel = None
+        return _unit_of(code, self.theory_files), rel
 
     def _hook(self, frame: Any, event: str, arg: Any) -> None:
         if event != "call":
             return
         code = frame.f_code
         try:
-            unit = self._memo[code]
+            unit, rel = self._memo[code]
         except KeyError:
-            unit = self._memo[code] = _unit_of(code, self.files)
+            unit, rel = self._memo[code] = self._classify(code)
+            if rel is not None:
+                self.files.add(rel)
         if unit is not None:
             self.units.add(unit)
 
@@ -109,23 +133,11 @@ class UnitTracer:
         sys.setprofile(None)
 
 
-#: What a claim's calls into ``theory`` can depend on (paths relative to the checkout): the dependency map is
-#: retraced when any of these files changes.
-TRACED_SOURCES: tuple[str, ...] = ("theory", "numerics", "proofs_check/claims", "proofs_check/claim.py",
-                                   "proofs_check/runner.py", "proofs_check/registry.py")
-
-
-def code_version(profile: str, claim_ids: Iterable[str]) -> str:
-    """A hash of :data:`TRACED_SOURCES`, the profile, the claim ids and the Python version."""
-    h = hashlib.sha256()
-    root = module_path("theory").parent.parent
-    for entry in TRACED_SOURCES:
-        base = root / entry
-        for path in sorted(base.rglob("*.py")) if base.is_dir() else [base]:
-            h.update(str(path.relative_to(root)).encode())
-            h.update(path.read_bytes())
-    h.update(f"{profile}|{sys.version_info[:2]}|{','.join(sorted(claim_ids))}".encode())
-    return h.hexdigest()[:16]
+def _sha(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def default_cache_dir() -> Path:
@@ -141,38 +153,54 @@ def _trace_one(task: tuple[str, str, str]) -> dict[str, Any]:
     claim_id, profile, device = task
     with UnitTracer() as tracer:
         result = run_claim(REGISTRY.get(claim_id), profile=profile, device=device)
-    return asdict(ClaimTrace(id=claim_id, verdict=result.verdict, seconds=result.seconds, units=sorted(tracer.units)))
+    root = project_root()
+    files = {rel: _sha(root / rel) or "" for rel in sorted(tracer.files)}
+    return asdict(ClaimTrace(id=claim_id, verdict=result.verdict, seconds=result.seconds, units=sorted(tracer.units),
+                             files=files))
+
+
+def _cached_trace(path: Path, root: Path) -> ClaimTrace | None:
+    """The trace stored at ``path`` if every file it ran is unchanged, else ``None``."""
+    try:
+        trace = ClaimTrace(**json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+    if not trace.files or any(_sha(root / rel) != sha for rel, sha in trace.files.items()):
+        return None
+    return trace
 
 
 def trace_dependencies(claim_ids: list[str], *, profile: str, device: str, workers: int,
                        import_time_units: list[str], cache_dir: Path | None = None,
-                       log: Any = None) -> tuple[DependencyMap, bool]:
-    """The dependency map of ``claim_ids`` (registered already), from the cache or traced now.
+                       log: Callable[[str], None] | None = None) -> tuple[DependencyMap, int]:
+    """The dependency map of ``claim_ids`` (registered already): cached traces where valid, the rest traced now.
 
-    Returns ``(map, from_cache)``.  A claim whose trace times out or crashes is recorded with verdict ``ERROR``
-    (and so is never used to kill a mutant).
+    Returns ``(map, number of claim traces reused from the cache)``.  A claim whose trace times out or crashes is
+    recorded with verdict ``ERROR`` (and so never kills a mutant); it is not cached.
     """
-    key = code_version(profile, claim_ids)
-    cache = (cache_dir or default_cache_dir()) / f"deps-{key}.json"
-    if cache.is_file():
-        try:
-            return DependencyMap.from_json(json.loads(cache.read_text())), True
-        except (ValueError, KeyError, TypeError):
-            pass  # a damaged cache file is retraced
+    root = project_root()
+    folder = (cache_dir or default_cache_dir()) / f"{profile}-{device.replace(':', '')}-py{sys.version_info[0]}{sys.version_info[1]}"
     traces: dict[str, ClaimTrace] = {}
-    tasks = [(cid, profile, device) for cid in claim_ids]
+    for cid in claim_ids:
+        cached = _cached_trace(folder / f"{cid}.json", root)
+        if cached is not None:
+            traces[cid] = cached
+    reused = len(traces)
+    tasks = [(cid, profile, device) for cid in claim_ids if cid not in traces]
+    folder.mkdir(parents=True, exist_ok=True)
     for task, outcome in run_forked(_trace_one, tasks, workers=workers, limit=lambda _t: _TRACE_LIMIT_S):
+        cid = task[0]
         if outcome.status == "done":
-            traces[task[0]] = ClaimTrace(**outcome.value)
+            traces[cid] = ClaimTrace(**outcome.value)
+            tmp = folder / f"{cid}.json.tmp"
+            tmp.write_text(json.dumps(outcome.value, indent=1), encoding="utf-8")
+            tmp.replace(folder / f"{cid}.json")
         else:
-            traces[task[0]] = ClaimTrace(id=task[0], verdict="ERROR", seconds=outcome.seconds)
+            traces[cid] = ClaimTrace(id=cid, verdict="ERROR", seconds=outcome.seconds)
         if log is not None:
-            t = traces[task[0]]
+            t = traces[cid]
             log(f"traced {t.id}: {t.verdict} in {t.seconds:.1f} s, {len(t.units)} theory functions")
-    dep = DependencyMap(key=key, profile=profile, claims={cid: traces[cid] for cid in claim_ids},
-                        import_time_units=sorted(import_time_units))
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dep.to_json(), indent=1))
-    tmp.replace(cache)
-    return dep, False
+    claims = {cid: traces[cid] for cid in claim_ids}
+    key = hashlib.sha256(json.dumps({c: asdict(t) for c, t in claims.items()}, sort_keys=True).encode()).hexdigest()
+    return DependencyMap(key=key[:16], profile=profile, claims=claims,
+                        import_time_units=sorted(import_time_units)), reused

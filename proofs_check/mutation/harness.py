@@ -55,7 +55,7 @@ class MutationRun:
     results: list[MutantResult]
     stale: dict[str, str]
     dependencies: DependencyMap
-    dependencies_cached: bool
+    traces_reused: int
     selection: dict[str, Any]
     started: str
     seconds: float
@@ -142,7 +142,7 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
     timeout_factor, timeout_floor : float
         A mutant's limit is ``floor + factor × (unmutated seconds of its dependent claims)``.
     cache_dir : Path, optional
-        Where the dependency map is cached (default :func:`~proofs_check.mutation.dependencies.default_cache_dir`).
+        Where the claim traces are cached (default :func:`~proofs_check.mutation.dependencies.default_cache_dir`).
     equivalent : dict, optional
         The equivalent-mutant catalogue (default :data:`~proofs_check.mutation.equivalent.EQUIVALENT`).
     log : callable, optional
@@ -184,10 +184,11 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
     say(f"{len(everything)} mutants in {len(generated)} modules; {len(chosen)} selected")
 
     t_trace = time.perf_counter()
-    deps, cached = trace_dependencies(claim_ids, profile=profile, device=device, workers=workers,
+    deps, reused = trace_dependencies(claim_ids, profile=profile, device=device, workers=workers,
                                       import_time_units=sorted(import_tracer.units), cache_dir=cache_dir, log=say)
     trace_seconds = time.perf_counter() - t_trace
-    say(f"dependency map {deps.key} ({'cached' if cached else f'traced in {trace_seconds:.0f} s'}); "
+    say(f"dependency map {deps.key}: {reused} claim traces reused, {len(claim_ids) - reused} traced in "
+        f"{trace_seconds:.0f} s; "
         f"{len(deps.usable())} of {len(claim_ids)} claims PASS unmutated")
 
     results: dict[str, MutantResult] = {}
@@ -222,7 +223,7 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
 
     def snapshot(complete: bool) -> MutationRun:
         return MutationRun(results=[results[m.id] for m in chosen if m.id in results], stale=stale,
-                           dependencies=deps, dependencies_cached=cached, selection=selection, started=started,
+                           dependencies=deps, traces_reused=reused, selection=selection, started=started,
                            seconds=time.perf_counter() - t0, trace_seconds=trace_seconds,
                            environment=_environment(), complete=complete)
 

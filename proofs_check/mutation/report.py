@@ -65,7 +65,7 @@ def to_json(run: MutationRun) -> dict[str, Any]:
         "stale_equivalents": run.stale,
         "mutants": [_mutant_json(r, with_diff=False) for r in run.results],
         "kills_per_claim": dict(kills.most_common()),
-        "dependencies": {"key": deps.key, "cached": run.dependencies_cached, "profile": deps.profile,
+        "dependencies": {"key": deps.key, "traces_reused": run.traces_reused, "profile": deps.profile,
                          "usable_claims": deps.usable(),
                          "unusable_claims": {cid: t.verdict for cid, t in deps.claims.items() if t.verdict != "PASS"},
                          "claim_seconds": {cid: round(t.seconds, 2) for cid, t in deps.claims.items()},
@@ -132,7 +132,8 @@ def to_markdown(data: dict[str, Any]) -> str:
     lines += ["", "## Kills per claim", "", "| claim | mutants killed |", "|---|---|"]
     lines += [f"| `{cid}` | {n} |" for cid, n in killers.items()]
     deps = data["dependencies"]
-    lines += ["", f"Dependency map `{deps['key']}` ({'cached' if deps['cached'] else 'traced for this run'}): "
+    lines += ["", f"Dependency map `{deps['key']}` ({deps['traces_reused']} claim traces reused from the cache, "
+              f"the others traced for this run in {data['trace_seconds']:.0f} s): "
               f"{len(deps['usable_claims'])} claims PASS unmutated and may kill mutants."]
     if deps["unusable_claims"]:
         lines.append("Not used (not PASS unmutated): " + ", ".join(f"`{c}` {v}" for c, v in deps["unusable_claims"].items()) + ".")
