@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterator
 
 from proofs_check.mutation.dependencies import DependencyMap, UnitTracer, trace_dependencies
 from proofs_check.mutation.equivalent import EQUIVALENT
+from proofs_check.mutation.equivalent import resolve as resolve_catalogue
 from proofs_check.mutation.execution import run_mutant
 from proofs_check.mutation.forking import run_forked
 from proofs_check.mutation.operators import OPERATORS, Mutant, mutants_of_module, theory_modules
@@ -54,6 +55,7 @@ class MutationRun:
 
     results: list[MutantResult]
     stale: dict[str, str]
+    moved: dict[str, str]
     dependencies: DependencyMap
     traces_reused: int
     selection: dict[str, Any]
@@ -177,8 +179,9 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
     generated = generate(modules, operators)
     everything = [m for ms in generated.values() for m in ms]
     known = {m.id for m in everything}
-    stale = {mid: why for mid, why in catalogue.items()
-             if mid.split(":", 1)[0] in generated and mid not in known}
+    covered, moved, stale_ids = resolve_catalogue(
+        {mid: why for mid, why in catalogue.items() if mid.split(":", 1)[0] in generated}, known)
+    stale = {mid: catalogue[mid] for mid in stale_ids}
     chosen = select(everything, ids=ids, functions=functions, sample=sample, seed=seed, max_mutants=max_mutants,
                     missing_ok=missing_ok)
     say(f"{len(everything)} mutants in {len(generated)} modules; {len(chosen)} selected")
@@ -194,8 +197,8 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
     results: dict[str, MutantResult] = {}
     to_run: list[tuple[Mutant, list[str]]] = []
     for m in chosen:
-        if m.id in catalogue:
-            results[m.id] = MutantResult(m, "equivalent", reason=catalogue[m.id])
+        if m.id in covered:
+            results[m.id] = MutantResult(m, "equivalent", reason=covered[m.id])
             continue
         dependents = deps.claims_of(f"{m.module}:{m.function}")
         if dependents:
@@ -222,7 +225,7 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
                  "generated_per_module": {k: len(v) for k, v in generated.items()}}
 
     def snapshot(complete: bool) -> MutationRun:
-        return MutationRun(results=[results[m.id] for m in chosen if m.id in results], stale=stale,
+        return MutationRun(results=[results[m.id] for m in chosen if m.id in results], stale=stale, moved=moved,
                            dependencies=deps, traces_reused=reused, selection=selection, started=started,
                            seconds=time.perf_counter() - t0, trace_seconds=trace_seconds,
                            environment=_environment(), complete=complete)

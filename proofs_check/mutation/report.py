@@ -63,6 +63,7 @@ def to_json(run: MutationRun) -> dict[str, Any]:
         "survivors": [_mutant_json(r, with_diff=True) for r in run.results if r.status in ("survived", "uncovered")],
         "equivalent_mutants": [_mutant_json(r, with_diff=True) for r in run.results if r.status == "equivalent"],
         "stale_equivalents": run.stale,
+        "moved_equivalents": run.moved,
         "mutants": [_mutant_json(r, with_diff=False) for r in run.results],
         "kills_per_claim": dict(kills.most_common()),
         "dependencies": {"key": deps.key, "traces_reused": run.traces_reused, "profile": deps.profile,
@@ -128,6 +129,9 @@ def to_markdown(data: dict[str, Any]) -> str:
     lines += [f"- `{e['id']}`: {e['reason']}" for e in data["equivalent_mutants"]] or ["None selected."]
     lines += ["", "## Stale catalogue entries (match no generated mutant: re-check them)", ""]
     lines += [f"- `{k}`: {v}" for k, v in data["stale_equivalents"].items()] or ["None."]
+    if data["moved_equivalents"]:
+        lines += ["", "Catalogue entries found at another line (still applied; update their ids):", ""]
+        lines += [f"- `{k}` → `{v}`" for k, v in data["moved_equivalents"].items()]
     killers = data["kills_per_claim"]
     lines += ["", "## Kills per claim", "", "| claim | mutants killed |", "|---|---|"]
     lines += [f"| `{cid}` | {n} |" for cid, n in killers.items()]
