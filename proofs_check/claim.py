@@ -47,19 +47,20 @@ class Tolerance:
     """An upper bound on a claim's ``Measurement.error`` and where that bound comes from.
 
     ``reason`` must say why the number is what it is (float64 round-off, k standard errors of a
-    Monte-Carlo mean, optimiser stopping rule, batch size and steps of SGD, ...).
+    Monte-Carlo mean, optimiser stopping rule, batch size and steps of SGD, ...); ``origin`` (required) names the
+    kind of derivation, one of :data:`TOLERANCE_ORIGINS`.
     """
 
     bound: float
     reason: str
-    origin: str = "unspecified"
+    origin: str
 
     def __post_init__(self) -> None:
         if not isinstance(self.bound, (int, float)) or math.isnan(self.bound) or self.bound < 0:
             raise ValueError(f"Tolerance.bound must be a non-negative number, got {self.bound!r}")
         if not self.reason or not self.reason.strip():
             raise ValueError("Tolerance.reason must say where the bound comes from")
-        if self.origin not in TOLERANCE_ORIGINS + ("unspecified",):
+        if self.origin not in TOLERANCE_ORIGINS:
             raise ValueError(f"Tolerance.origin must be one of {TOLERANCE_ORIGINS}, got {self.origin!r}")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from proofs_check.claim import TOLERANCE_ORIGINS, RunContext, passes
+from proofs_check.claim import TOLERANCE_ORIGINS, RunContext, Tolerance, passes
 from proofs_check.papers import SANDER, VLADYMYROV
 from proofs_check.registry import load_all
 from theory.sander import non_augmented as sander_na
@@ -40,6 +40,13 @@ def test_claim_names_origin_route_and_paper(claim) -> None:
     assert claim.paper in (SANDER, VLADYMYROV)
     assert "untrained" not in claim.control_description.lower(), (
         f"{claim.id}: an untrained model is a strawman control; use the most plausible wrong answer")
+
+
+def test_tolerance_origin_is_required() -> None:
+    with pytest.raises(TypeError):
+        Tolerance(1.0, "a reason")  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="origin"):
+        Tolerance(1.0, "a reason", origin="unspecified")
 
 
 def _check_error(claim_id: str) -> tuple[float, float]:

@@ -26,7 +26,7 @@ def _claim(**kw) -> Claim:
     base = dict(id="toy.mean", paper="Toy", reference="Eq. (1)", statement="the mean of N(0,1) is 0",
                 kind="monte-carlo", check=_mean_error, control=lambda ctx: _mean_error(ctx, shift=0.5),
                 control_description="samples of N(0.5, 1)",
-                tolerance=Tolerance(5.0, "5 SE: false alarm 5.7e-7"), seed=3)
+                tolerance=Tolerance(5.0, "5 SE: false alarm 5.7e-7", origin="standard-errors"), seed=3)
     base.update(kw)
     return Claim(**base)
 
@@ -56,11 +56,11 @@ def test_claim_fields_are_validated(kw: dict, match: str) -> None:
 
 def test_tolerance_needs_a_reason_and_a_bound() -> None:
     with pytest.raises(ValueError, match="reason"):
-        Tolerance(1.0, "")
+        Tolerance(1.0, "", origin="exact")
     with pytest.raises(ValueError, match="bound"):
-        Tolerance(float("nan"), "x")
+        Tolerance(float("nan"), "x", origin="exact")
     with pytest.raises(ValueError, match="bound"):
-        Tolerance(-1.0, "x")
+        Tolerance(-1.0, "x", origin="exact")
 
 
 def test_registry_refuses_duplicates_and_selects_by_glob() -> None:
@@ -79,7 +79,7 @@ def test_registry_refuses_duplicates_and_selects_by_glob() -> None:
 
 
 def test_verdicts() -> None:
-    tol = Tolerance(1.0, "r")
+    tol = Tolerance(1.0, "r", origin="exact")
     m = lambda e: Measurement(error=e, expected=0, observed=0, compared="x")  # noqa: E731
     assert verdict_of(m(0.5), m(2.0), tol)[0] == "PASS"
     v, why = verdict_of(m(0.5), m(0.9), tol)

@@ -626,7 +626,7 @@ def _crash(ctx):
 def _make_claims():
     from proofs_check.claim import Claim, Tolerance
 
-    tol = Tolerance(5.0, "5 standard errors of a Gaussian mean: false alarm ~6e-7")
+    tol = Tolerance(5.0, "5 standard errors of a Gaussian mean: false alarm ~6e-7", origin="standard-errors")
     common = dict(paper="test", reference="none", statement="a sample mean is near its expectation",
                   kind="monte-carlo", tolerance=tol, control_description="shifted mean", seed=11)
     return (Claim(id="toy.mean", check=_toy_check, control=_toy_control, **common),
