@@ -359,5 +359,5 @@ def test_bad_input_raises_value_error_naming_argument() -> None:
 @pytest.mark.slow
 def test_full_profile_trained_model_reaches_gd_structure() -> None:
     claim_ctx = RunContext(profile="full", seed=61)
-    m = claims._full_trained_measure(claim_ctx, untrained=False)
+    m = claims._full_trained_measure(claim_ctx, mean_of_steps=False)
     assert m.error < 0.1, m.observed
