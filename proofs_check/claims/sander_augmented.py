@@ -547,13 +547,18 @@ def _full_from_gd_measure(ctx: RunContext, case: str) -> Measurement:
 
     res = model.train_full_sampled(d, batch_of, steps=steps, lr=0.005, generator=gen, init=init)
     with torch.no_grad():
-        trained, gd_loss = float(model.sequence_loss(res.params, held)), float(model.sequence_loss(gd, held))
-    ratio = trained / gd_loss
+        per_trained = ((model.predict(res.params, held) - held[:, 1:]).abs() ** 2).sum(dim=(-2, -1)).cpu().numpy()
+        per_gd = ((model.predict(gd, held) - held[:, 1:]).abs() ** 2).sum(dim=(-2, -1)).cpu().numpy()
+    ratio = ratio_estimate(per_trained, per_gd)
+    trained, gd_loss = float(per_trained.mean()), float(per_gd.mean())
     return Measurement(
-        error=ratio, expected="< 0.99 (the full model improves on one GD step)", observed=ratio,
-        compared=(f"case {case}, d={d}, T={horizon}: held-out loss of the full model trained ({steps} Adam steps) "
-                  "from one GD step (+ noise 0.02) divided by the loss of one GD step on the same sequences"),
-        details={"trained_loss": trained, "one_step_gd_loss": gd_loss, "closed_form_gd_loss": best,
+        error=ratio.value + Z_BOUND.bound * ratio.se, expected="ratio + 5 SE < 1 (the full model improves on one GD step)",
+        observed=f"{ratio.value:.4f} ± {ratio.se:.4f}",
+        compared=(f"case {case}, d={d}, T={horizon}: upper 5-SE bound (paired, delta method) of the held-out loss of the "
+                  f"full model trained ({steps} Adam steps) from one GD step (+ noise 0.02) over the loss of one GD step "
+                  "on the same 40 000 sequences"),
+        details={"ratio": ratio.value, "ratio_se": ratio.se, "trained_loss": trained, "one_step_gd_loss": gd_loss,
+                 "closed_form_gd_loss": best,
                  "product_norms": model.product_norms(res.params), "train_seconds": res.seconds})
 
 
@@ -561,14 +566,15 @@ register(Claim(
     id="sander.aug.full-model-o.measured", paper=SANDER,
     reference="Section 3 (the one-GD-step result assumes block-structured parameters)",
     statement=("Measured: for commuting real rotations (case O) one GD step is NOT a minimum of the full 3d×3d "
-               "linear-attention layer: trained from the one-step-GD point it lowers the loss by > 1 %, using the "
+               "linear-attention layer: trained from the one-step-GD point it lowers the held-out loss (by ≈ 3 %), using the "
                "product V(slot 2) ⊗ M(key slot 2, query slot 3), i.e. Σ_i s_i s_i^T M s_{t−1}; in case U (complex) "
                "the same procedure stays at one GD step."),
     kind="measured", check=lambda ctx: _full_from_gd_measure(ctx, "O"),
     control=lambda ctx: _full_from_gd_measure(ctx, "U"),
     control_description="case U (complex diagonal W), where one GD step is the full model's optimum (λ-degree argument)",
-    tolerance=Tolerance(0.99, "paired held-out loss ratio on 40,000 sequences (MC error ~1e-3) after Adam noise "
-                              "(case U stays within 0.1 % of 1): a 1 % gain is a real improvement", origin="standard-errors"),
+    tolerance=Tolerance(1.0, ("the statement itself: the paired held-out loss ratio is below 1, tested by its upper "
+                              "5-standard-error bound (delta method over 40,000 sequences; one-sided false alarm 3e-7)"),
+                        origin="standard-errors"),
     seed=83, profiles=("full",), rests_on=U_UNCONFIRMED,
     finding=("The one-GD-step optimum needs the block-structure assumption in case O: the unrestricted one-layer "
              "model beats one GD step by ≈ 3 % (d=4, T=6, block radius 1: 7.26 vs 7.50; N(0,I) start: 15.94 vs "
