@@ -104,7 +104,7 @@ register(Claim(
 
 def _vm_figure(ctx: RunContext) -> list[str]:
     """Trained ``VM`` per law of W (top) and the predicted structure (bottom), d = 4, T = 6 (Fig. 3 style)."""
-    d, T, n = 4, 6, 8000
+    d, T, n = 4, 6, 4000
     laws = [("commuting, basis I", commuting(d)), ("commuting, μ = 5", commuting(d, mu=5.0)),
             ("Haar O(4)", Law("haar", d)), ("Haar-conjugated rotations", Law("conjugated", d)),
             ("½ Haar + ½ commuting", Law("mixture", d, components=(Law("haar", d), commuting(d)), weights=(1.0, 1.0)))]
