@@ -82,7 +82,8 @@ def _lbfgs(loss_fn: Callable[[Params], torch.Tensor], params: Params, max_iter: 
 def minimize_population(loss_fn: Callable[[Params], torch.Tensor], init: Params, *, target: float | None = None,
                         gap: float = 1e-8, max_iter: int = 2000, grad_tol: float = 1e-12, restarts: int = 5,
                         perturb_scale: float = 0.1, generator: torch.Generator | None = None,
-                        stall_window: int | None = None, stall_ratio: float = 0.5) -> OptResult:
+                        stall_window: int | None = None, stall_ratio: float = 0.5,
+                        rebalance: Callable[[Params], Params] | None = None) -> OptResult:
     """Minimise an exact (closed-form) loss with float64 L-BFGS.
 
     If ``target`` (the known minimum) is given and the loss ends more than ``gap·max(1, |target|)`` above it,
@@ -92,6 +93,11 @@ def minimize_population(loss_fn: Callable[[Params], torch.Tensor], init: Params,
     ``stall_window`` (needs ``target``): an attempt also ends when ``stall_window`` L-BFGS iterations fail to
     shrink ``loss − target`` by the factor ``stall_ratio`` — a saddle plateau is left by the next perturbation
     at once rather than after up to ``max_iter`` iterations on it.
+
+    ``rebalance`` (optional): a map that leaves the loss unchanged but moves along a symmetry of the model (e.g.
+    equalising the scales of factors).  An attempt that ended above the target is first continued from
+    ``rebalance(best)`` — a fresh L-BFGS memory on a better-conditioned point of the same level set — and only an
+    attempt after that is perturbed; ``attempts`` records each start's ``kind``.
     """
     max_iter = positive_int("max_iter", max_iter)
     restarts = nonnegative_int("restarts", restarts)
@@ -110,17 +116,21 @@ def minimize_population(loss_fn: Callable[[Params], torch.Tensor], init: Params,
     t0 = time.perf_counter()
     clock: list[float] = []
     best, best_loss, iters, history = _lbfgs(loss_fn, init, max_iter, grad_tol, clock, stall)
-    attempts = [{"attempt": 0, "loss": best_loss, "iterations": iters}]
+    attempts = [{"attempt": 0, "loss": best_loss, "iterations": iters, "kind": "init"}]
     total = iters
     for attempt in range(1, restarts + 1):
         if target is None or best_loss - target <= gap * max(1.0, abs(target)):
             break
-        start = {k: v + perturb_scale * torch.randn(v.shape, generator=generator, dtype=v.dtype).to(v.device)
-                 for k, v in best.items()}
+        if rebalance is not None and attempts[-1]["kind"] != "rebalance":
+            kind, start = "rebalance", rebalance(best)
+        else:
+            kind = "perturb"
+            start = {k: v + perturb_scale * torch.randn(v.shape, generator=generator, dtype=v.dtype).to(v.device)
+                     for k, v in best.items()}
         params, loss, iters, hist = _lbfgs(loss_fn, start, max_iter, grad_tol, clock, stall)
         total += iters
         history.extend(hist)
-        attempts.append({"attempt": attempt, "loss": loss, "iterations": iters})
+        attempts.append({"attempt": attempt, "loss": loss, "iterations": iters, "kind": kind})
         if loss < best_loss:
             best, best_loss = params, loss
     return OptResult(params=_clone(best), loss=best_loss, iterations=total, seconds=time.perf_counter() - t0,

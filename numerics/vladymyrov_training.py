@@ -123,10 +123,10 @@ COLUMN_SCALES: dict[str, dict[str, Any]] = {
               "coarse_prompts": {"gdpp": 4000, "diag": 2000}, "random_starts": {"gdpp": 2, "diag": 1},
               "random_max_layers": {"gdpp": 4, "diag": 2}, "max_iter": 60, "validation": 2000, "full_adam": "quick",
               "eval_sequences": 4000, "profile_sequences": 500, "profile_points": 5, "baseline_tune": 4000},
-    "cpu": {"layers": {"gdpp": 4, "diag": 4, "full": 3}, "prompts": {"gdpp": 50000, "diag": 20000},
-            "coarse_prompts": {"gdpp": 10000, "diag": 4000}, "random_starts": {"gdpp": 3, "diag": 1},
+    "cpu": {"layers": {"gdpp": 4, "diag": 4, "full": 3}, "prompts": {"gdpp": 30000, "diag": 20000},
+            "coarse_prompts": {"gdpp": 6000, "diag": 4000}, "random_starts": {"gdpp": 3, "diag": 1},
             "random_max_layers": {"gdpp": 4, "diag": 2}, "max_iter": 150, "validation": 10000, "full_adam": "cpu",
-            "eval_sequences": 50000, "profile_sequences": 4000, "profile_points": 9, "baseline_tune": 20000},
+            "eval_sequences": 30000, "profile_sequences": 2000, "profile_points": 9, "baseline_tune": 20000},
 }
 
 
@@ -143,7 +143,7 @@ def _sigma_grid(law: NoiseLaw, points: int) -> np.ndarray:
 
 
 def train_column(noise_law: str | NoiseLaw, scale: str = "cpu", *, seed: int = 0, device: str | None = None,
-                 kinds: tuple[str, ...] = models.KINDS) -> dict[str, Any]:
+                 kinds: tuple[str, ...] = models.KINDS, baselines: bool = True) -> dict[str, Any]:
     """Every Table-1 cell of one noise law: fitted models, their adjusted loss, the floor and baselines.
 
     Parameters
@@ -157,7 +157,10 @@ def train_column(noise_law: str | NoiseLaw, scale: str = "cpu", *, seed: int = 0
     device : str, optional
         Through :func:`numerics.device.resolve_device`.
     kinds : tuple of str
-        Parameterisations to fit (FULL needs DIAG: it is added when FULL is asked for).
+        Parameterisations to fit.  FULL is Adam from a random start; when DIAG is fitted in the same call, the
+        DIAG fit written as a FULL model is a second candidate (the better on validation prompts is kept).
+    baselines : bool
+        Also tune and evaluate ConstRR/AdaRR/TunedRR (and their per-σ profiles).
 
     Returns
     -------
@@ -185,7 +188,6 @@ def train_column(noise_law: str | NoiseLaw, scale: str = "cpu", *, seed: int = 0
     bayes_pred = (bl.bayes_prediction(es, *law.quadrature(48)) if max(law.values) > 0
                   else bl.oracle_prediction(es, ev.sigma))
     sq_bayes = sq(bayes_pred)
-    base = baseline_losses(law, tune_sequences=cfg["baseline_tune"], eval_sequences=cfg["eval_sequences"], seed=seed)
     grid = _sigma_grid(law, cfg["profile_points"])
     prof = sample_regression(cfg["profile_sequences"] * grid.size, law, rng=np.random.default_rng([seed, 31]),
                              sigma=np.repeat(grid, cfg["profile_sequences"]))
@@ -196,16 +198,20 @@ def train_column(noise_law: str | NoiseLaw, scale: str = "cpu", *, seed: int = 0
         diff = 0.5 * (pred - prof.y_query) ** 2 - sq_prof_oracle
         return [float(v) for v in diff.reshape(grid.size, -1).mean(1)]
 
-    t = base["tuned"]
     out: dict[str, Any] = {
         "law": law.label, "scale": scale, "seed": int(seed), "device": describe(dev), "config": cfg,
-        "oracle": float(sq_oracle.mean()), "bayes": _paired_stats(sq_bayes - sq_oracle),
-        "baselines": {k: base[k] for k in ("constrr", "adarr", "tunedrr", "gd", "one_layer") if k in base},
+        "kinds": list(kinds), "oracle": float(sq_oracle.mean()), "bayes": _paired_stats(sq_bayes - sq_oracle),
         "sigma_grid": [float(s) for s in grid],
-        "baseline_profiles": {"constrr": profile(ps.predict(t["constrr_c"])), "adarr": profile(bl.adaptive_prediction(ps)),
-                              "tunedrr": profile(bl.tuned_prediction(ps, t["tunedrr_factor"], t["tunedrr_cap"]
-                                                                     if t["tunedrr_cap"] is not None else np.inf))},
     }
+    if baselines:
+        base = baseline_losses(law, tune_sequences=cfg["baseline_tune"], eval_sequences=cfg["eval_sequences"],
+                               seed=seed)
+        t = base["tuned"]
+        out["baselines"] = {k: base[k] for k in ("constrr", "adarr", "tunedrr", "gd", "one_layer") if k in base}
+        out["baseline_profiles"] = {
+            "constrr": profile(ps.predict(t["constrr_c"])), "adarr": profile(bl.adaptive_prediction(ps)),
+            "tunedrr": profile(bl.tuned_prediction(ps, t["tunedrr_factor"],
+                                                   t["tunedrr_cap"] if t["tunedrr_cap"] is not None else np.inf))}
 
     def cell(kind: str, params: dict[str, torch.Tensor], **extra: Any) -> dict[str, Any]:
         m = models.evaluate(kind, params, ev)          # the matrix forward pass, not the fitting route
@@ -220,7 +226,7 @@ def train_column(noise_law: str | NoiseLaw, scale: str = "cpu", *, seed: int = 0
         return res
 
     fitted: dict[str, Any] = {}
-    want = tuple(k for k in ("gdpp", "diag", "full") if k in kinds or (k == "diag" and "full" in kinds))
+    want = tuple(k for k in ("gdpp", "diag", "full") if k in kinds)
     for kind in ("gdpp", "diag"):
         if kind not in want:
             continue
@@ -238,9 +244,10 @@ def train_column(noise_law: str | NoiseLaw, scale: str = "cpu", *, seed: int = 0
         for L in range(1, cfg["layers"]["full"] + 1):
             t0 = time.perf_counter()
             adam, _ = train_scaled("full", L, law, seed, cfg["full_adam"], device=str(dev))
-            from_diag = dict(zip(("P", "Q"), (m.clone() for m in models.weight_matrices(
-                "diag", fitted["diag"][L - 1].params, PAPER_D))))
-            cands = {"adam": {k: v.double().cpu() for k, v in adam.params.items()}, "from-diag": from_diag}
+            cands = {"adam": {k: v.double().cpu() for k, v in adam.params.items()}}
+            if "diag" in fitted and L <= len(fitted["diag"]):
+                cands["from-diag"] = dict(zip(("P", "Q"), (m.clone() for m in models.weight_matrices(
+                    "diag", fitted["diag"][L - 1].params, PAPER_D))))
             val_loss = {name: float(models.half_mse(torch.as_tensor(_predict("full", p, val)), torch.as_tensor(val.y_query)))
                         for name, p in cands.items()}
             adam_eval = models.evaluate("full", cands["adam"], ev)

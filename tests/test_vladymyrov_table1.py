@@ -104,7 +104,8 @@ def _column_task(noise: str, cells: dict[str, list[dict]], **extra) -> dict:
               "baselines": {k: {"adjusted": VLADYMYROV_BASELINES[k][noise], "se": 0.001} for k in VLADYMYROV_BASELINES},
               "sigma_grid": [0.0, 1.0, 2.0], "baseline_profiles": {k: [0.1, 0.2, 0.3] for k in VLADYMYROV_BASELINES},
               **cells, **extra}
-    return {"params": {"noise": noise, "column": True, "preset": "cpu"}, "seed": 0, "status": "OK", "result": result}
+    return {"params": {"noise": noise, "column": True, "preset": "cpu", "parameterisation": "gdpp"}, "seed": 0,
+            "status": "OK", "result": result}
 
 
 def _cell(adjusted: float, se: float = 0.001, floor: float = 0.1, **extra) -> dict:

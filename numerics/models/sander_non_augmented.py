@@ -305,7 +305,8 @@ def balance_heads(params: Params) -> Params:
 
 def fit_exact(case: Literal["unitary", "orthogonal"], d: int, H: int, T: int, *, seed: int, scale: float = 0.1,
               gap: float = 1e-8, restarts: int = 3, starts: int = 4, max_iter: int = 3000, init: Params | None = None,
-              device: str | torch.device | None = "cpu", stall_window: int | None = None) -> OptResult:
+              device: str | torch.device | None = "cpu", stall_window: int | None = None,
+              rebalance: bool = False) -> OptResult:
     """Float64 L-BFGS on the exact population loss; the target is the closed-form minimum.
 
     The first start is ``init`` or ``scale·N(0,1)`` (seeded).  Saddle escape: within a start,
@@ -331,7 +332,8 @@ def fit_exact(case: Literal["unitary", "orthogonal"], d: int, H: int, T: int, *,
         if k > 0:
             start = init_params(H, d, T, scale=scale, generator=g, device=device)
         res = minimize_population(lambda p: exact_loss(p, case), start, target=target, gap=gap, restarts=restarts,
-                                  max_iter=max_iter, generator=g, stall_window=stall_window)
+                                  max_iter=max_iter, generator=g, stall_window=stall_window,
+                                  rebalance=balance_heads if rebalance else None)
         attempts.extend({**a, "start": k} for a in res.attempts)
         iterations, seconds = iterations + res.iterations, seconds + res.seconds
         history.extend(res.history)
