@@ -79,3 +79,32 @@ def test_stall_window_leaves_a_saddle_plateau_and_needs_a_target():
         minimize_population(f, init, stall_window=10)
     with pytest.raises(ArgumentError, match="stall_ratio"):
         minimize_population(f, init, target=0.0, stall_window=10, stall_ratio=1.5)
+
+
+def test_rebalance_is_tried_before_a_perturbation_and_recorded():
+    """An attempt that stops above the target is continued from ``rebalance(best)`` first, then perturbed."""
+    from numerics.optimize import minimize_population
+
+    calls = []
+
+    def rebalance(p):
+        calls.append(float(p["x"]))
+        return {k: v.clone() for k, v in p.items()}
+
+    def f(p):
+        return (p["x"] ** 2 - 1) ** 2 + p["y"] ** 2
+
+    init = {"x": torch.zeros(1, dtype=torch.float64), "y": torch.ones(1, dtype=torch.float64)}
+    res = minimize_population(f, init, target=0.0, gap=1e-12, restarts=4, stall_window=10, rebalance=rebalance,
+                              generator=torch.Generator().manual_seed(0))
+    kinds = [a["kind"] for a in res.attempts]
+    assert kinds[:3] == ["init", "rebalance", "perturb"] and len(calls) >= 1 and res.loss < 1e-12
+
+
+def test_fit_exact_with_stall_window_and_rebalancing_reaches_the_closed_form_minimum():
+    from numerics.models.sander_non_augmented import fit_exact
+    from theory.sander.non_augmented import loss_o_minimum
+
+    res = fit_exact("orthogonal", 4, 2, 6, seed=1, gap=1e-9, stall_window=50, rebalance=True)
+    assert res.loss - loss_o_minimum(4, 2, 6) <= 1e-9 * max(1.0, loss_o_minimum(4, 2, 6))
+    assert all("kind" in a for a in res.attempts)
