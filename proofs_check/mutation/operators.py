@@ -359,9 +359,25 @@ def _diff(old: list[str], new: list[str], target: ast.AST, name: str) -> str:
     return f"--- a/{name}\n+++ b/{name}\n" + header + "".join(body[1:])
 
 
-def _short(node: ast.AST, limit: int = 60) -> str:
-    text = " ".join(ast.unparse(node).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _describe(before: ast.AST, after: ast.AST, limit: int = 60, context: int = 15) -> tuple[str, str]:
+    """The ``before`` and ``after`` texts of an id: whole when short, else the window around the change."""
+    b, a = (" ".join(ast.unparse(node).split()) for node in (before, after))
+    if len(b) <= limit and len(a) <= limit:
+        return b, a
+    p = 0
+    while p < min(len(b), len(a)) and b[p] == a[p]:
+        p += 1
+    q = 0
+    while q < min(len(b), len(a)) - p and b[-1 - q] == a[-1 - q]:
+        q += 1
+    lo = max(0, p - context)
+
+    def window(text: str) -> str:
+        hi = min(len(text), len(text) - q + context)
+        out = ("…" if lo else "") + text[lo:hi] + ("…" if hi < len(text) else "")
+        return out if len(out) <= 2 * limit else out[: 2 * limit - 1] + "…"
+
+    return window(b), window(a)
 
 
 def module_path(module: str) -> Path:
@@ -432,7 +448,7 @@ def _mutants(source: str, module: str, path: str, operators: tuple[str, ...]) ->
             if not _parses_as(mutated, stmt, target, _replaced(stmt, target, new)):
                 continue
             seen_sources.add(mutated)
-            before, after = _short(target), _short(new)
+            before, after = _describe(target, new)
             base = f"{module}:{name}:L{target.lineno}:{op}:{before} → {after}"
             seen_ids[base] = seen_ids.get(base, 0) + 1
             mid = base if seen_ids[base] == 1 else f"{base}#{seen_ids[base]}"
