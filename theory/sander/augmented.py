@@ -427,6 +427,14 @@ def symbolic_moments(case: Literal["U", "O"], d: int, t: int, *, phase_invariant
     ``r_m (cos(φ_m + iθ_m), sin(φ_m + iθ_m))`` written with ``ω_m = e^{iφ_m}``, ``λ_m = e^{iθ_m}``.  Expectations
     are constant terms in λ (and ω when ``phase_invariant_s0``; otherwise ``ω = 1``) with radial powers
     replaced by moments ``m2, m4, m6``.
+
+    Examples
+    --------
+    >>> from theory.sander import moment_exprs, symbolic_moments, D, T
+    >>> symbolic_moments("U", 2, 1)  # constant terms of Laurent polynomials, independent of moment_exprs
+    (2*m2*m4 + 2*m6, 2*m4, 2*m2)
+    >>> tuple(e.subs({D: 2, T: 1}) for e in moment_exprs("U"))
+    (2*m2*m4 + 2*m6, 2*m4, 2*m2)
     """
     flag("phase_invariant_s0", phase_invariant_s0)
     d = _check_case_d(case, d)

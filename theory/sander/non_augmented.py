@@ -83,7 +83,16 @@ __all__ = [
 
 
 def used_mask(T: int) -> np.ndarray:
-    """Boolean ``(T, T)`` mask of the ``P`` entries the loss uses: rows ``r ≤ T-2``, columns ``j ≤ r+1``."""
+    """Boolean ``(T, T)`` mask of the ``P`` entries the loss uses: rows ``r ≤ T-2``, columns ``j ≤ r+1``.
+
+    Examples
+    --------
+    >>> from theory.sander import used_mask
+    >>> used_mask(3)  # row r uses keys j ≤ r + 1; the last row predicts nothing
+    array([[ True,  True, False],
+           [ True,  True,  True],
+           [False, False, False]])
+    """
     T = positive_int("T", T)
     if T < 2:
         raise ArgumentError(f"T must be at least 2 (one row predicting s_2), got {T}")
@@ -226,7 +235,15 @@ def loss_u_reference_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
 
 
 def loss_u_row_optimum(C: Any) -> np.ndarray:
-    """``min_p ℓ_r(C, p) = d − tr(C)²/‖C‖_F²`` (``p_c = tr C/‖C‖_F²``, every other entry 0); ``d`` if ``C = 0``."""
+    """``min_p ℓ_r(C, p) = d − tr(C)²/‖C‖_F²`` (``p_c = tr C/‖C‖_F²``, every other entry 0); ``d`` if ``C = 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import loss_u_row_optimum
+    >>> loss_u_row_optimum(np.eye(2)), loss_u_row_optimum(np.ones((2, 2)))  # d − tr(C)²/‖C‖_F²
+    (array(0.), array(1.))
+    """
     C = real_array("C", C)
     if C.ndim < 2 or C.shape[-1] != C.shape[-2]:
         raise ArgumentError(f"C must be a (..., d, d) matrix, got shape {C.shape}")
@@ -442,6 +459,15 @@ def loss_o_minimiser(d: int, T: int, *, alpha: float = 1.0, radius_sq: float = 2
     """The zero-loss point ``C = α blockdiag(𝟙𝟙ᵀ)``, ``α P[r, r+1] = 2/ρ``, ``α P[r, r] = −1/ρ``.
 
     ``blocks`` (default all ``d/2``) keeps only the first blocks in ``C`` (the ``H < d/2`` candidate).
+
+    Examples
+    --------
+    >>> from theory.sander import loss_o_minimiser
+    >>> C, P = loss_o_minimiser(2, 3)  # α P[r, r+1] = 2/ρ, α P[r, r] = −1/ρ with ρ = 2
+    >>> P
+    array([[-0.5,  1. ,  0. ],
+           [ 0. , -0.5,  1. ],
+           [ 0. ,  0. ,  0. ]])
     """
     real_float("alpha", alpha)
     if blocks is not None:
@@ -689,6 +715,16 @@ def loss_u_derivation(d: int, T: int, *, s0: str = "torus") -> tuple[sp.Expr, sp
     ``s_{t,k} = u_k λ_k^t`` with ``λ_k = e^{iθ_k}`` and (``s0="torus"``) ``u_k = e^{iφ_k}`` or (``s0="ones"``)
     ``u_k = 1``.  The squared error of every row is a Laurent polynomial in the ``λ_k`` (and ``u_k``) whose
     constant term is its expectation (θ, φ uniform).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from theory.sander import loss_u_closed_sympy, loss_u_derivation
+    >>> loss, C, P = loss_u_derivation(1, 2)  # E‖ŝ − s‖² from the model, d = 1, T = 2
+    >>> loss
+    c_0_0**2*p_0_0**2 + c_0_0**2*p_0_1**2 - 2*c_0_0*p_0_1 + 1
+    >>> sp.expand(loss - loss_u_closed_sympy(C, P))
+    0
     """
     d, T = positive_int("d", d), positive_int("T", T)
     if s0 not in ("torus", "ones"):

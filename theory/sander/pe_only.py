@@ -81,7 +81,15 @@ def _check_P(P: Any) -> np.ndarray:
 
 
 def loss_rows(P: Any, mu: float) -> np.ndarray:
-    """Exact expected squared error of every row ``i = 0..T-2`` (shape ``(T-1,)``)."""
+    """Exact expected squared error of every row ``i = 0..T-2`` (shape ``(T-1,)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import pe_only_loss_rows
+    >>> pe_only_loss_rows(np.zeros((3, 3)), 2.0)  # zero predictor: E|s|² = 1 per row
+    array([1., 1.])
+    """
     P = _check_P(P)
     T = P.shape[0]
     out = np.empty(T - 1)

@@ -431,7 +431,14 @@ def thm52_relative_error_scale(sigma1: float, sigma2: float, sigma: float, n: in
 
 def one_layer_limit_relative_error(sigma_tuned: float, sigma: float) -> float:
     """``|(1 + σ²)/(1 + σ_t²) − 1|``: the n → ∞ relative error vs ridge at ``σ`` of the one-layer model
-    ``ŷ = ⟨α, x_q⟩/(1 + σ_t²)`` (only ``ω_yx = −1/(1 + σ_t²)``) tuned for ``σ_t``."""
+    ``ŷ = ⟨α, x_q⟩/(1 + σ_t²)`` (only ``ω_yx = −1/(1 + σ_t²)``) tuned for ``σ_t``.
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import one_layer_limit_relative_error
+    >>> one_layer_limit_relative_error(1.0, 2.0)  # tuned for σ_t = 1, used at σ = 2: |5/2 − 1|
+    1.5
+    """
     st2 = nonnegative_float("sigma_tuned", sigma_tuned) ** 2
     return abs((1 + nonnegative_float("sigma", sigma) ** 2) / (1 + st2) - 1)
 
@@ -525,6 +532,12 @@ def symbolic_thm52_residuals(n: int = 3, d: int = 2, *, printed_sign: bool = Fal
 
     ``printed_sign=True`` is the proof as printed: ``w^1 = +ω_yx α`` (so ``ŷ = +ω_yx(1 + ω_yy λ^1)⟨α, x_q⟩``) and
     constants solving ``(1 + nσ² ω_yy) ω_yx = +1/(1 + σ²)``.  Returns the nonzero residuals (empty iff exact).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import symbolic_thm52_residuals
+    >>> symbolic_thm52_residuals()  # the two-layer weights equal the exact formula: no non-zero residual
+    []
     """
     flag("printed_sign", printed_sign)
     _, x, y, t, (a, c) = _symbolic_prompt(n, d, ("w_yx", "w_yy"))

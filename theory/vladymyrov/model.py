@@ -109,6 +109,15 @@ def context_gram(Z: np.ndarray, include_query: bool = False) -> np.ndarray:
 
     ``include_query=True`` sums over all ``n + 1`` rows instead (the query attends to and is attended by itself,
     von Oswald et al.'s ``include_query`` option) — not the model of the paper; used as a negative control.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import context_gram, tokens
+    >>> context_gram(tokens(np.eye(2), np.array([1.0, 2.0]), np.array([1.0, 1.0])))  # [[Σ, α], [αᵀ, λ]]
+    array([[1., 0., 1.],
+           [0., 1., 2.],
+           [1., 2., 5.]])
     """
     flag("include_query", include_query)
     if not isinstance(Z, np.ndarray) or Z.ndim < 2:
@@ -187,7 +196,18 @@ def _diag_params(name: str, value: np.ndarray) -> np.ndarray:
 
 
 def diag_matrices(p_x: np.ndarray, p_y: np.ndarray, q_x: np.ndarray, q_y: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """DIAG weights ``P_k = diag(p_x I_d, p_y)``, ``Q_k = diag(q_x I_d, q_y)``; inputs ``(L, H)``, outputs ``(L, H, d+1, d+1)``."""
+    """DIAG weights ``P_k = diag(p_x I_d, p_y)``, ``Q_k = diag(q_x I_d, q_y)``; inputs ``(L, H)``, outputs ``(L, H, d+1, d+1)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import diag_matrices
+    >>> P, Q = diag_matrices(np.array([[1.0]]), np.array([[2.0]]), np.array([[3.0]]), np.array([[4.0]]), 1)
+    >>> P[0, 0], Q[0, 0]  # diag(p_x I, p_y), diag(q_x I, q_y)
+    (array([[1., 0.],
+           [0., 2.]]), array([[3., 0.],
+           [0., 4.]]))
+    """
     d = positive_int("d", d)
     arrs = [_diag_params(n, v) for n, v in (("p_x", p_x), ("p_y", p_y), ("q_x", q_x), ("q_y", q_y))]
     if len({a.shape for a in arrs}) != 1:

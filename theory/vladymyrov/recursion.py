@@ -97,7 +97,15 @@ class ImplicitState:
 
 
 def initial_state(batch_shape: tuple[int, ...], d: int, dtype: type | np.dtype = float) -> ImplicitState:
-    """``M^0 = I, u^0 = 0, a^0 = 1, w^0 = 0``."""
+    """``M^0 = I, u^0 = 0, a^0 = 1, w^0 = 0``.
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import initial_state
+    >>> initial_state((), 2)
+    ImplicitState(M=array([[1., 0.],
+           [0., 1.]]), u=array([0., 0.]), a=array(1.), w=array([0., 0.]))
+    """
     d = positive_int("d", d)
     M = np.broadcast_to(np.eye(d, dtype=dtype), batch_shape + (d, d)).copy()
     return ImplicitState(M=M, u=np.zeros(batch_shape + (d,), dtype=dtype), a=np.ones(batch_shape, dtype=dtype),
@@ -118,7 +126,16 @@ def _split(B: Any) -> tuple[Any, Any, Any, Any]:
 
 
 def lemma43_step(state: ImplicitState, B: np.ndarray) -> ImplicitState:
-    """One step of the Lemma 4.3 recursion given the layer's middle matrix ``B^l = Σ_k P_k E^l Q_k``."""
+    """One step of the Lemma 4.3 recursion given the layer's middle matrix ``B^l = Σ_k P_k E^l Q_k``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import initial_state, lemma43_step
+    >>> B = np.zeros((3, 3)); B[2, :2] = [1.0, 2.0]  # only c = (1, 2): w¹ = w⁰ − M⁰ᵀ c
+    >>> lemma43_step(initial_state((), 2), B).w
+    array([-1., -2.])
+    """
     return _update(state, blocks(B))
 
 

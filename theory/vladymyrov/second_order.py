@@ -151,7 +151,15 @@ def kappa_map_delta(delta: float) -> float:
 
 
 def mapped_condition_number(eigenvalues: np.ndarray, gamma_nu: float = GAMMA_NU) -> float:
-    """Condition number of ``{f(λ_i)}`` with ``γ = c/ν``, ``ν = max λ_i`` — the true ``κ`` of ``Σ^{l+1}`` for any ``c``."""
+    """Condition number of ``{f(λ_i)}`` with ``γ = c/ν``, ``ν = max λ_i`` — the true ``κ`` of ``Σ^{l+1}`` for any ``c``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import kappa_map, mapped_condition_number
+    >>> bool(np.isclose(mapped_condition_number(np.array([1.0, 2.0, 4.0])), kappa_map(4.0)))  # γν = 1/3: end points
+    True
+    """
     lam = real_array("eigenvalues", eigenvalues, ndim=1)
     if lam.size < 1 or np.any(lam <= 0):
         raise ArgumentError("eigenvalues must be a non-empty 1-D array of positive numbers")
@@ -232,7 +240,14 @@ def lemma_a3_exact(gamma_nu: Any = None) -> LemmaA3Exact:
 
 
 def gdpp_kappa_trajectory(kappa: float, layers: int) -> np.ndarray:
-    """``κ_0 = κ, κ_{l+1} = κ'(κ_l)`` (γν = 1/3) for ``l < layers``, as ``κ_l − 1`` (cancellation-free), shape ``(layers + 1,)``."""
+    """``κ_0 = κ, κ_{l+1} = κ'(κ_l)`` (γν = 1/3) for ``l < layers``, as ``κ_l − 1`` (cancellation-free), shape ``(layers + 1,)``.
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import gdpp_kappa_trajectory
+    >>> gdpp_kappa_trajectory(4.0, 3).round(6)  # κ_k − 1 after k = 0..3 GD++ layers
+    array([3.      , 1.115702, 0.324909, 0.051293])
+    """
     k = _kappa(kappa)
     n = nonnegative_int("layers", layers)
     out = [k - 1.0]
