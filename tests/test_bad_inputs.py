@@ -30,7 +30,13 @@ from hypothesis import strategies as st
 
 import numerics
 import theory
+from numerics.models import sander_non_augmented as m_na
+from numerics.samplers import CommutingFamily, commuting_family, rotation_blocks
 from theory.arguments import ArgumentError
+from theory.sander import augmented as aug
+from theory.sander import non_augmented as na
+from theory.sander import pe_only as pe
+from theory.vladymyrov import model as vmodel
 from tests.api_surface import ENTRIES, EXEMPT, Entry, bad_values
 
 BY_NAME = {e.name: e for e in ENTRIES}
@@ -214,16 +220,12 @@ def test_drawn_bad_arguments_are_refused_by_name(data: st.DataObject, case: tupl
 
 def test_complex_unitary_basis_is_refused() -> None:
     """It gave zero vectors from ``trajectories`` where ``sequences`` gave norm 1."""
-    from numerics.samplers import CommutingFamily
-
     with pytest.raises(ArgumentError, match="basis"):
         CommutingFamily(basis=np.diag(np.exp(1j * np.array([0.3, 0.3, 1.0, 1.0]))))
 
 
 def test_complex_angles_are_refused() -> None:
     """They gave decaying "orthogonal" sequences."""
-    from numerics.samplers import commuting_family, rotation_blocks
-
     fam = commuting_family(2)
     for call in (lambda: fam.trajectories(np.array([[0.5 + 0.1j]]), np.ones((1, 2)), 3),
                  lambda: fam.from_angles(np.array([[0.5 + 0.1j]])), lambda: rotation_blocks(np.array([0.5 + 0.1j]))):
@@ -233,8 +235,6 @@ def test_complex_angles_are_refused() -> None:
 
 def test_list_basis_is_an_array_basis() -> None:
     """``CommutingFamily(basis=list)`` raised AttributeError."""
-    from numerics.samplers import CommutingFamily
-
     fam = CommutingFamily(basis=np.eye(2).tolist())
     np.testing.assert_array_equal(fam.trajectories(np.array([[0.5]]), np.ones((1, 2)), 2),
                                   CommutingFamily(basis=np.eye(2)).trajectories(np.array([[0.5]]), np.ones((1, 2)), 2))
@@ -242,24 +242,20 @@ def test_list_basis_is_an_array_basis() -> None:
 
 def test_complex_regression_data_are_refused() -> None:
     """The Vladymyrov forward pass returned a complex prediction for complex ``x``."""
-    from theory.vladymyrov import model
-
     r = np.random.default_rng(0)
     x, y, q = r.standard_normal((1, 4, 2)), r.standard_normal((1, 4)), r.standard_normal((1, 2))
     P = Q = 0.1 * r.standard_normal((1, 1, 3, 3))
     with pytest.raises(ArgumentError, match="x must be real"):
-        model.forward(x + 1j, y, q, P, Q)
+        vmodel.forward(x + 1j, y, q, P, Q)
 
 
 @pytest.mark.parametrize("call, name", [
-    (lambda: __import__("theory.sander.non_augmented", fromlist=["x"]).loss_u_row_optimum(np.ones((2, 3))), "C"),
-    (lambda: __import__("theory.sander.pe_only", fromlist=["x"]).gd_from_zero(1, 1.0), "T"),
-    (lambda: __import__("numerics.models.sander_non_augmented", fromlist=["x"]).fit_sampled(
-        "orthogonal", 2, 1, 3, seed=0, steps=1, batch=0, lr=1e-3), "batch"),
-    (lambda: __import__("theory.sander.augmented", fromlist=["x"]).moments("U", 2, 1, None), "law"),
-    (lambda: __import__("numerics.models.sander_non_augmented", fromlist=["x"]).fit_exact(
-        "unitary", 1, 1, 2, seed=-1), "seed"),
-])
+    (lambda: na.loss_u_row_optimum(np.ones((2, 3))), "C"),
+    (lambda: pe.gd_from_zero(1, 1.0), "T"),
+    (lambda: m_na.fit_sampled("orthogonal", 2, 1, 3, seed=0, steps=1, batch=0, lr=1e-3), "batch"),
+    (lambda: aug.moments("U", 2, 1, None), "law"),
+    (lambda: m_na.fit_exact("unitary", 1, 1, 2, seed=-1), "seed"),
+], ids=["non-square C", "T=1", "batch=0", "law=None", "seed=-1"])
 def test_issue_13_examples(call: Any, name: str) -> None:
     """Non-square ``C`` accepted; ZeroDivisionError at ``T=1`` / ``batch=0``; AttributeError for ``law=None``;
     a negative seed accepted."""
