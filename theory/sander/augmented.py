@@ -607,7 +607,16 @@ def context_matrix(states: np.ndarray) -> np.ndarray:
 
 
 def inner_objective(w_hat: np.ndarray, states: np.ndarray) -> np.ndarray:
-    """``L_t(Ŵ)`` for ``states`` ``(..., t+1, d)`` and ``Ŵ`` ``(..., d, d)``."""
+    """``L_t(Ŵ)`` for ``states`` ``(..., t+1, d)`` and ``Ŵ`` ``(..., d, d)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import inner_objective
+    >>> states = np.array([[1.0], [2.0], [4.0]])  # s_i = 2 s_{i-1}: Ŵ = 2 fits exactly
+    >>> float(inner_objective(np.zeros((1, 1)), states)), float(inner_objective(np.array([[2.0]]), states))
+    (10.0, 0.0)
+    """
     w_hat = finite_array("w_hat", w_hat)
     if w_hat.ndim < 2 or w_hat.shape[-1] != w_hat.shape[-2]:
         raise ArgumentError(f"w_hat must be (..., d, d), got shape {w_hat.shape}")
@@ -688,7 +697,15 @@ def inner_gradient_torch(w_hat: "torch.Tensor", states: "torch.Tensor") -> "torc
 
 
 def one_step_prediction_torch(states: "torch.Tensor", eta: float) -> "torch.Tensor":
-    """Torch twin of :func:`one_step_prediction`."""
+    """Torch twin of :func:`one_step_prediction`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from theory.sander import one_step_prediction_torch
+    >>> one_step_prediction_torch(torch.tensor([[1.0], [2.0], [4.0]], dtype=torch.float64), 0.5)
+    tensor([20.], dtype=torch.float64)
+    """
     tensor("states", states)
     eta = real_float("eta", eta)
     import torch

@@ -424,6 +424,17 @@ def loss_o_reference(C: Any, P: Any, *, per_row: bool = False) -> np.ndarray:
     ``ℓ = p_q² t1 + (‖p‖² − p_q²) t2 + 2 t3 (p_q Σp − p_q²) + [(Σp_{¬q})² − ‖p_{¬q}‖²] t4 + t5 p_c + d`` with
     ``t1 = 𝟙ᵀCᵀC𝟙``, ``t2 = ‖C‖_F²``, ``t3``/``t4`` from the block off-diagonals and ``t5 = −2 tr C``.
     Equal to :func:`loss_o` (``ρ = 2``) at the minimiser, not elsewhere.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import loss_o, loss_o_minimiser, loss_o_reference
+    >>> C, P = loss_o_minimiser(4, 3)
+    >>> float(loss_o_reference(C, P)), float(loss_o(C, P))  # both 0 at the minimiser ...
+    (0.0, 0.0)
+    >>> P0 = np.array([[0.5, 1.0], [0.0, 0.0]])
+    >>> float(loss_o_reference(np.eye(2), P0)), float(loss_o(np.eye(2), P0))  # ... but not elsewhere
+    (0.5, 7.25)
     """
     flag("per_row", per_row)
     C, P = _check_CP(C, P)
@@ -544,7 +555,17 @@ def structure_u(C: Any, P: Any, *, H: int, AB: Any | None = None) -> dict[str, f
 
 
 def block_pattern(d: int) -> np.ndarray:
-    """``blockdiag(𝟙𝟙ᵀ, …, 𝟙𝟙ᵀ)`` (2×2 all-ones blocks), ``d×d``."""
+    """``blockdiag(𝟙𝟙ᵀ, …, 𝟙𝟙ᵀ)`` (2×2 all-ones blocks), ``d×d``.
+
+    Examples
+    --------
+    >>> from theory.sander import block_pattern
+    >>> block_pattern(4)
+    array([[1., 1., 0., 0.],
+           [1., 1., 0., 0.],
+           [0., 0., 1., 1.],
+           [0., 0., 1., 1.]])
+    """
     d = even_int("d", d)
     return np.kron(np.eye(d // 2), np.ones((2, 2)))
 
@@ -873,7 +894,15 @@ def _lambdified(kind: str, d: int, T: int) -> Callable[..., float]:
 
 
 def lambdified_loss(kind: str, C: Any, P: Any) -> float:
-    """Evaluate the sympy closed form (``kind`` ``"u"`` or ``"o"``) numerically via a cached ``lambdify``."""
+    """Evaluate the sympy closed form (``kind`` ``"u"`` or ``"o"``) numerically via a cached ``lambdify``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import lambdified_loss, loss_u
+    >>> lambdified_loss("u", np.eye(2), np.eye(3)) == float(loss_u(np.eye(2), np.eye(3)))
+    True
+    """
     one_of("kind", kind, ("u", "o"))
     C, P = _check_CP(C, P)
     if C.ndim != 2 or P.ndim != 2:

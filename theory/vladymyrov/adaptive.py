@@ -144,7 +144,15 @@ def omega_layer_weights(layers: Sequence[tuple[str, Any]], d: int) -> tuple[np.n
 
 
 def label_energy(y_context: np.ndarray) -> Any:
-    """``λ = Σ_{i≤n} y_i²`` over the context labels (last axis); the query's label never enters (Sec. 3 masking)."""
+    """``λ = Σ_{i≤n} y_i²`` over the context labels (last axis); the query's label never enters (Sec. 3 masking).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import label_energy
+    >>> float(label_energy(np.array([1.0, 2.0, 2.5])))  # λ = Σ_i y_i²
+    11.25
+    """
     y = _value("y_context", y_context)
     if not isinstance(y, np.ndarray) or y.ndim < 1 or y.shape[-1] < 1:
         raise ArgumentError(f"y_context must be an array (..., n) with n >= 1, got {y_context!r}")
@@ -214,12 +222,27 @@ def thm42_cos2_approximation(n: int, d: int) -> float:
 
 
 def thm42_cosine_approximation(n: int, d: int) -> float:
-    """``sup_v cos(Xv, y*) ≈ √((d + 4)/n)`` (root of :func:`thm42_cos2_approximation`)."""
+    """``sup_v cos(Xv, y*) ≈ √((d + 4)/n)`` (root of :func:`thm42_cos2_approximation`).
+
+    Examples
+    --------
+    >>> import math
+    >>> from theory.vladymyrov import thm42_cosine_approximation
+    >>> math.isclose(thm42_cosine_approximation(100, 4), math.sqrt(8 / 100))  # √((d + 4)/n)
+    True
+    """
     return math.sqrt(thm42_cos2_approximation(n, d))
 
 
 def thm42_generic_cos2(n: int, d: int) -> float:
-    """``d/n``: ``E cos²`` for a vector in general position (a wrong approximation, the negative control)."""
+    """``d/n``: ``E cos²`` for a vector in general position (a wrong approximation, the negative control).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import thm42_generic_cos2
+    >>> thm42_generic_cos2(100, 4)  # d/n for a vector in general position
+    0.04
+    """
     return positive_int("d", d) / positive_int("n", n)
 
 
@@ -506,7 +529,16 @@ def symbolic_sec52_residuals(n: int = 2, d: int = 2, *, include_query: bool = Fa
 def symbolic_sec53_residuals(n: int = 3, d: int = 2, *, form: Literal["exact", "paper"] = "exact") -> list[Any]:
     """Sec. 5.3 exactly: layers ``ω_xy`` then ``ω_yx`` give ``α^1 = (1 + ω_xy λ) α``, ``x_t^1 = x_t`` and
     ``ŷ = −ω_yx (1 + ω_xy λ) ⟨α, x_t⟩``.  ``form="paper"`` uses ``ρ = λ − α^T Σ^{-1} α`` instead of ``λ`` in the
-    prediction (needs ``n ≥ d``).  Returns the nonzero residuals (empty iff exact)."""
+    prediction (needs ``n ≥ d``).  Returns the nonzero residuals (empty iff exact).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import symbolic_sec53_residuals
+    >>> symbolic_sec53_residuals()  # the exact step (1 + ω_xy λ): no residual
+    []
+    >>> len(symbolic_sec53_residuals(form="paper")) > 0  # the printed (1 + ω_xy ρ) leaves one
+    True
+    """
     form = one_of("form", form, ("exact", "paper"))
     _, x, y, t, (b, a) = _symbolic_prompt(n, d, ("w_xy", "w_yx"))
     if form == "paper" and n < d:

@@ -160,7 +160,18 @@ def oracle_prediction(spec: RidgeSpectrum, sigma: np.ndarray) -> np.ndarray:
 
 
 def adaptive_prediction(spec: RidgeSpectrum) -> np.ndarray:
-    """ADARR: ``λ = RSS/(n − d)``."""
+    """ADARR: ``λ = RSS/(n − d)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import adaptive_prediction, ridge_spectrum, ridge_weights
+    >>> x, y, xq = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]), np.array([1.0, 2.0, 2.5]), np.array([1.0, 1.0])
+    >>> w_ols = np.linalg.lstsq(x, y, rcond=None)[0]
+    >>> sigma2_hat = float(((y - x @ w_ols) ** 2).sum() / (3 - 2))  # RSS/(n − d)
+    >>> bool(np.isclose(adaptive_prediction(ridge_spectrum(x, y, xq)), ridge_weights(x, y, sigma2_hat) @ xq))
+    True
+    """
     instance("spec", spec, RidgeSpectrum)
     return spec.predict(spec.residual_variance())
 

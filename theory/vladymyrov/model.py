@@ -225,7 +225,17 @@ def diag_matrices(p_x: np.ndarray, p_y: np.ndarray, q_x: np.ndarray, q_y: np.nda
 
 
 def gdpp_matrices(p_x: np.ndarray, p_y: np.ndarray, q_x: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """GD++ weights: DIAG with ``q_y = 0`` in every head (Sec. 5.1)."""
+    """GD++ weights: DIAG with ``q_y = 0`` in every head (Sec. 5.1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import gdpp_matrices
+    >>> P, Q = gdpp_matrices(np.array([[1.0]]), np.array([[2.0]]), np.array([[3.0]]), 1)
+    >>> Q[0, 0]  # q_y = 0: the labels never enter the keys
+    array([[3., 0.],
+           [0., 0.]])
+    """
     q_x = _diag_params("q_x", q_x)
     return diag_matrices(p_x, p_y, q_x, np.zeros_like(q_x), d)
 

@@ -315,7 +315,14 @@ def plain_gd_rate(kappa: float) -> float:
 
 def plain_gd_layers_needed(kappa: float, eps: float) -> int:
     """Least ``L ≥ 1`` with ``((κ − 1)/(κ + 1))^L ≤ ε``: plain GD (``ω_xx = 0``, step ``2/(µ + ν)``) layers for the same
-    worst-case guarantee ``|ŷ − ⟨x_t, w*⟩| ≤ ε ‖x_t‖ ‖w*‖`` (sharp; ``≈ (κ/2) ln(1/ε)`` for large ``κ``)."""
+    worst-case guarantee ``|ŷ − ⟨x_t, w*⟩| ≤ ε ‖x_t‖ ‖w*‖`` (sharp; ``≈ (κ/2) ln(1/ε)`` for large ``κ``).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import plain_gd_layers_needed
+    >>> plain_gd_layers_needed(3.0, 1e-3)  # ⌈ln ε / ln((κ−1)/(κ+1))⌉ = ⌈9.97⌉
+    10
+    """
     k, e = _kappa(kappa), _eps(eps)
     if k == 1.0:
         return 1
