@@ -14,7 +14,7 @@ from proofs_check.mutation import harness, report
 from proofs_check.mutation.cli import add_arguments, entry
 from proofs_check.mutation.equivalent import EQUIVALENT, resolve
 from proofs_check.mutation.execution import apply_mutant
-from proofs_check.mutation.forking import run_forked
+from proofs_check.mutation.forking import progress, run_forked
 from proofs_check.mutation.operators import Mutant, is_mutant_id, mutants_of_module, mutants_of_source
 
 
@@ -155,7 +155,7 @@ def _eta_in_child(mutant: Mutant) -> float:
 
 def test_planted_bug_one_layer_step_off_by_one_is_generated_and_runs_in_a_fresh_process() -> None:
     m = _one("theory.vladymyrov.baselines", "one_layer_optimal_loss", "drop-term", "n + d + 1", "n + d", "eta =")
-    (_task, outcome), = run_forked(_eta_in_child, [m], workers=1, limit=lambda _m: 60)
+    (_task, outcome), = run_forked(_eta_in_child, [m], workers=1, limit=lambda _m, _step: 60)
     assert outcome.status == "done" and outcome.value == pytest.approx(1 / (10 + 5 + 0.5), rel=1e-15)
     from theory.vladymyrov.baselines import one_layer_optimal_loss
 
@@ -170,6 +170,10 @@ def test_planted_bug_one_layer_step_off_by_one_is_generated_and_runs_in_a_fresh_
 def _behave(kind: str) -> str:
     if kind == "sleep":
         time.sleep(30)
+    if kind == "steps":  # three steps of 1.5 s each: within a 2-s limit per step, past it in total
+        for step in range(3):
+            progress(step)
+            time.sleep(1.5)
     if kind == "exit":
         os._exit(3)
     if kind == "raise":
@@ -179,9 +183,11 @@ def _behave(kind: str) -> str:
 
 def test_forked_runner_reports_timeouts_and_crashes() -> None:
     t0 = time.perf_counter()
-    out = dict(run_forked(_behave, ["ok", "sleep", "exit", "raise"], workers=2, limit=lambda _k: 2.0))
+    out = dict(run_forked(_behave, ["ok", "sleep", "exit", "raise", "steps"], workers=2,
+                          limit=lambda _k, _step: 2.0))
     assert time.perf_counter() - t0 < 20
     assert (out["ok"].status, out["ok"].value) == ("done", "ok")
+    assert (out["steps"].status, out["steps"].step) == ("done", 2) and out["steps"].seconds > 4
     assert out["sleep"].status == "timeout"
     assert out["exit"].status == "crashed" and "code 3" in out["exit"].value
     assert out["raise"].status == "crashed" and "RuntimeError: boom" in out["raise"].value

@@ -188,7 +188,7 @@ def trace_dependencies(claim_ids: list[str], *, profile: str, device: str, worke
     reused = len(traces)
     tasks = [(cid, profile, device) for cid in claim_ids if cid not in traces]
     folder.mkdir(parents=True, exist_ok=True)
-    for task, outcome in run_forked(_trace_one, tasks, workers=workers, limit=lambda _t: _TRACE_LIMIT_S):
+    for task, outcome in run_forked(_trace_one, tasks, workers=workers, limit=lambda _t, _step: _TRACE_LIMIT_S):
         cid = task[0]
         if outcome.status == "done":
             traces[cid] = ClaimTrace(**outcome.value)

@@ -19,6 +19,7 @@ import types
 import warnings
 from typing import Any
 
+from proofs_check.mutation.forking import progress
 from proofs_check.mutation.operators import Mutant, module_path, theory_modules
 
 
@@ -80,6 +81,7 @@ def run_mutant(task: tuple[Mutant, list[str], str, str]) -> dict[str, Any]:
     ran = []
     warnings.simplefilter("ignore")
     for cid in claim_ids:
+        progress(cid)
         result = run_claim(REGISTRY.get(cid), profile=profile, device=device)
         ran.append({"id": cid, "verdict": result.verdict, "seconds": round(result.seconds, 3)})
         if result.verdict in ("FAIL", "ERROR"):

@@ -23,15 +23,28 @@ T = TypeVar("T")
 @dataclass
 class Outcome:
     """What became of one task: ``status`` is ``"done"`` (``value`` holds the result), ``"timeout"`` (killed after
-    ``limit`` seconds) or ``"crashed"`` (the child died or raised; ``value`` holds the reason)."""
+    ``limit`` seconds in one step) or ``"crashed"`` (the child died or raised; ``value`` holds the reason).
+    ``step`` is the last :func:`progress` payload the child sent (``None`` if none)."""
 
     status: str
     value: Any
     seconds: float
     limit: float
+    step: Any = None
+
+
+_CONNECTION: mpc.Connection | None = None
+
+
+def progress(step: Any) -> None:
+    """Called in a child: tell the parent that a new step begins (its time limit restarts with ``limit(task, step)``)."""
+    if _CONNECTION is not None:
+        _CONNECTION.send(("progress", step))
 
 
 def _child(fn: Callable[[Any], Any], task: Any, conn: mpc.Connection, quiet: bool) -> None:
+    global _CONNECTION
+    _CONNECTION = conn
     if quiet:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
@@ -46,20 +59,33 @@ def _child(fn: Callable[[Any], Any], task: Any, conn: mpc.Connection, quiet: boo
         os._exit(0)
 
 
-def run_forked(fn: Callable[[T], Any], tasks: Iterable[T], *, workers: int, limit: Callable[[T], float],
+@dataclass
+class _Running:
+    task: Any
+    proc: Any
+    conn: mpc.Connection
+    started: float
+    step_started: float
+    limit: float
+    step: Any = None
+    message: tuple[str, Any] | None = None
+
+
+def run_forked(fn: Callable[[T], Any], tasks: Iterable[T], *, workers: int, limit: Callable[[T, Any], float],
                quiet: bool = True) -> Iterator[tuple[T, Outcome]]:
     """Yield ``(task, outcome)`` for every task as it finishes; ``fn(task)`` runs in a fresh forked child.
 
     Parameters
     ----------
     fn : callable
-        Runs in the child; its return value must pickle.
+        Runs in the child; its return value must pickle.  It may call :func:`progress` at the start of each step.
     tasks : iterable
         Started in order, ``workers`` at a time.
     workers : int
         How many children run at once.
     limit : callable
-        ``limit(task)`` is the task's wall-clock limit in seconds; a child past it is killed (status ``timeout``).
+        ``limit(task, step)`` is the wall-clock limit in seconds of the current step (``step`` is ``None`` before
+        the first :func:`progress` call); a child past it is killed (status ``timeout``).
     quiet : bool
         Send the children's stdout and stderr to ``/dev/null``.
     """
@@ -67,7 +93,7 @@ def run_forked(fn: Callable[[T], Any], tasks: Iterable[T], *, workers: int, limi
         raise ValueError(f"workers must be a positive integer, got {workers}")
     ctx = mp.get_context("fork")
     pending = iter(tasks)
-    running: dict[Any, tuple[T, mp.Process, mpc.Connection, float, float]] = {}
+    running: dict[Any, _Running] = {}
     exhausted = False
     while running or not exhausted:
         while not exhausted and len(running) < workers:
@@ -80,32 +106,37 @@ def run_forked(fn: Callable[[T], Any], tasks: Iterable[T], *, workers: int, limi
             proc = ctx.Process(target=_child, args=(fn, task, send, quiet), daemon=True)
             proc.start()
             send.close()
-            running[proc.sentinel] = (task, proc, recv, time.perf_counter(), float(limit(task)))
+            now = time.perf_counter()
+            running[proc.sentinel] = _Running(task, proc, recv, now, now, float(limit(task, None)))
         if not running:
             break
         now = time.perf_counter()
-        wait_for = max(0.0, min(start + lim - now for _, _, _, start, lim in running.values()))
-        ready = mpc.wait(list(running) + [entry[2] for entry in running.values()], timeout=wait_for + 0.05)
+        wait_for = max(0.0, min(r.step_started + r.limit - now for r in running.values()))
+        ready = mpc.wait(list(running) + [r.conn for r in running.values()], timeout=wait_for + 0.05)
         now = time.perf_counter()
         for sentinel in list(running):
-            task, proc, recv, start, lim = running[sentinel]
-            if sentinel in ready or recv in ready:  # a message is read before the child exits (no full pipe)
-                message = None
-                try:
-                    if recv.poll():
-                        message = recv.recv()
-                except (EOFError, OSError):
-                    message = None
-                proc.join()
-                outcome = (Outcome(message[0], message[1], now - start, lim) if message is not None else
-                           Outcome("crashed", f"the child exited with code {proc.exitcode} and sent nothing",
-                                   now - start, lim))
-            elif now - start > lim:
-                proc.kill()
-                proc.join()
-                outcome = Outcome("timeout", None, now - start, lim)
+            r = running[sentinel]
+            try:
+                while r.message is None and r.conn.poll():  # read before the child exits (no full pipe)
+                    kind, value = r.conn.recv()
+                    if kind == "progress":
+                        r.step, r.step_started, r.limit = value, now, float(limit(r.task, value))
+                    else:
+                        r.message = (kind, value)
+            except (EOFError, OSError):
+                pass
+            if sentinel in ready:
+                r.proc.join()
+                outcome = (Outcome(r.message[0], r.message[1], now - r.started, r.limit, r.step)
+                           if r.message is not None else
+                           Outcome("crashed", f"the child exited with code {r.proc.exitcode} and sent nothing",
+                                   now - r.started, r.limit, r.step))
+            elif r.message is None and now - r.step_started > r.limit:
+                r.proc.kill()
+                r.proc.join()
+                outcome = Outcome("timeout", None, now - r.started, r.limit, r.step)
             else:
                 continue
-            recv.close()
+            r.conn.close()
             del running[sentinel]
-            yield task, outcome
+            yield r.task, outcome

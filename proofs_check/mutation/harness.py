@@ -98,8 +98,8 @@ def select(mutants: list[Mutant], *, ids: list[str] | None = None, functions: li
     if sample is not None:
         if sample < 1:
             raise ArgumentError(f"sample must be a positive integer, got {sample}")
-        picked = set(random.Random(seed).sample(range(len(out)), min(sample, len(out))))
-        out = [m for i, m in enumerate(out) if i in picked]
+        # in the order drawn, so that a run stopped early still holds a uniform sample
+        out = [out[i] for i in random.Random(seed).sample(range(len(out)), min(sample, len(out)))]
     if max_mutants is not None:
         if max_mutants < 1:
             raise ArgumentError(f"max_mutants must be a positive integer, got {max_mutants}")
@@ -142,7 +142,7 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
     sample, seed, max_mutants, ids, missing_ok
         See :func:`select`; the sample is drawn with ``random.Random(seed)``.
     timeout_factor, timeout_floor : float
-        A mutant's limit is ``floor + factor × (unmutated seconds of its dependent claims)``.
+        Each dependent claim may run ``floor + factor × (its unmutated seconds)`` on a mutant.
     cache_dir : Path, optional
         Where the claim traces are cached (default :func:`~proofs_check.mutation.dependencies.default_cache_dir`).
     equivalent : dict, optional
@@ -214,8 +214,9 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
             order = sorted(dependents, key=lambda c: (-kills[c], seconds[c]))
             yield m, order, profile, device
 
-    def limit(task: tuple[Mutant, list[str], str, str]) -> float:
-        return timeout_floor + timeout_factor * sum(seconds[c] for c in task[1])
+    def limit(task: tuple[Mutant, list[str], str, str], claim: str | None) -> float:
+        # per claim: the floor plus a multiple of that claim's unmutated time (before the first claim: the floor)
+        return timeout_floor + (timeout_factor * seconds[claim] if claim is not None else 0.0)
 
     selection = {"modules": modules, "functions": functions, "operators": list(operators), "claims": claims,
                  "profile": profile, "device": device, "workers": workers, "sample": sample, "seed": seed,
@@ -240,7 +241,8 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
             if v["by"] is not None:
                 kills[v["by"]] += 1
         elif outcome.status == "timeout":
-            r = MutantResult(m, "timeout", reason=f"ran past its limit of {outcome.limit:.0f} s")
+            r = MutantResult(m, "timeout", killed_by=outcome.step,
+                             reason=f"{outcome.step} ran past its limit of {outcome.limit:.0f} s")
         else:
             r = MutantResult(m, "crashed", reason=str(outcome.value)[:400])
         r.seconds, r.limit, r.dependent_claims = outcome.seconds, outcome.limit, list(order)
