@@ -99,16 +99,17 @@ def bench_sander(seeds: int = 20) -> dict:
     return out
 
 
-def bench_gpu_sized(out: Path, layers: int = 3) -> dict:
-    """L <= ``layers`` x every parameterisation, 10 noise laws x 5 seeds per point, ``gpu-sized`` preset, on CUDA."""
+def bench_gpu_sized(out: Path, layers: int = 3, preset: str = "gpu-sized") -> dict:
+    """L <= ``layers`` x every parameterisation, 10 noise laws x 5 seeds per point, ``preset`` (``gpu-sized``; ``quick``
+    for a CPU smoke test), on CUDA when there is one."""
     from proofs_check.sweeps.definitions import vladymyrov as v
     from proofs_check.sweeps.executor import InProcessExecutor
     from proofs_check.sweeps.grid import Grid, Sweep
     from proofs_check.sweeps.run import run_sweep
 
     grid = Grid(axes={"parameterisation": v.PARAMETERISATIONS, "layers": tuple(range(1, layers + 1))}, seeds=(0,),
-                fixed={"batched": True, "preset": "gpu-sized", "noises": list(v.NOISE_LAWS), "model_seeds": [0, 1, 2, 3, 4]})
-    sweep = Sweep("vladymyrov-table1-gpu-sized", v.PAPER, "Table 1, L <= 3 at the gpu-sized preset",
+                fixed={"batched": True, "preset": preset, "noises": list(v.NOISE_LAWS), "model_seeds": [0, 1, 2, 3, 4]})
+    sweep = Sweep("vladymyrov-table1-gpu-sized", v.PAPER, f"Table 1, L <= {layers} at the {preset} preset",
                   f"{v.__name__}:table1_batched_point", {"paper": grid}, v.table1)
     t0 = time.perf_counter()
     report = run_sweep(sweep, "paper", InProcessExecutor(), out_dir=out, progress=False)
@@ -122,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--column", metavar="LAW")
     ap.add_argument("--sander", action="store_true")
     ap.add_argument("--gpu-sized", type=Path, metavar="OUT")
+    ap.add_argument("--gpu-layers", type=int, default=3, help="deepest L of --gpu-sized (default 3)")
+    ap.add_argument("--gpu-preset", default="gpu-sized", help="BATCHED_SCALES preset of --gpu-sized (quick: smoke test)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -133,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sander:
         results["sander"] = bench_sander()
     if args.gpu_sized:
-        results["gpu_sized"] = bench_gpu_sized(args.gpu_sized)
+        results["gpu_sized"] = bench_gpu_sized(args.gpu_sized, args.gpu_layers, args.gpu_preset)
     if not results:
         ap.error("choose at least one of --ratio, --column, --sander, --gpu-sized")
     json.dump(results, sys.stdout, indent=1, default=float)

@@ -159,7 +159,9 @@ def _diagnosis(par: str, rec: dict[str, Any], max_iter: int | None) -> tuple[str
         if rec.get("chosen") == "from-diag":
             return "budget", ("Adam (CPU preset) from a random start did worse than the DIAG fit kept as a FULL "
                               "model: FULL's extra freedom was not found in the step budget")
-        return "budget", "Adam in the CPU step budget (the paper: 200,000 steps)"
+        return "budget", "Adam in its step budget (the paper: 200,000 steps)"
+    if not rec.get("starts"):                                   # an Adam-trained cell (paper or batched route)
+        return "budget", "Adam in its step budget (the paper: 200,000 steps)"
     coarse = [s["loss"] for s in rec.get("starts", []) if not s["name"].endswith("+polish") and math.isfinite(s["loss"])]
     final = [s for s in rec.get("starts", []) if s["name"].endswith("+polish")] or rec.get("starts", [])[-1:]
     if max_iter is not None and any(s["iterations"] >= max_iter for s in final):
@@ -167,10 +169,8 @@ def _diagnosis(par: str, rec: dict[str, Any], max_iter: int | None) -> tuple[str
     if coarse and (max(coarse) - min(coarse)) > 0.01 * min(coarse):
         return "optimiser", (f"the starts ended at different losses ({_fmt(min(coarse))} to {_fmt(max(coarse))}): "
                              "local minima; a start near the paper's model may not be among ours")
-    if "adjusted" in rec and rec.get("train_loss") is not None:
-        return "setting", ("converged (every start reached the same training loss): the gap is the setting "
-                           "(our reading of the model or data) or the paper's number")
-    return "optimiser", "Adam in the step budget"
+    return "setting", ("converged (every start reached the same training loss): the gap is the setting "
+                       "(our reading of the model or data) or the paper's number")
 
 
 def cell_verdict(key: tuple[int, str, str], cell: dict[str, Any], *, max_iter: int | None = None) -> dict[str, Any]:
