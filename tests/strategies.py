@@ -66,7 +66,7 @@ def commuting_families(draw: st.DrawFn, min_d: int = 2, max_d: int = 8) -> Commu
 # Laws of W (issue #15): the law is drawn as well as the matrix
 # ---------------------------------------------------------------------------------------------------------
 
-#: Real laws first: Hypothesis shrinks a failing law towards the front of this list.
+#: The real laws of :mod:`numerics.laws`.
 REAL_LAW_KINDS = ("commuting", "haar", "conjugated", "mixture")
 
 
@@ -76,7 +76,8 @@ def laws_of_w(draw: st.DrawFn, min_d: int = 2, max_d: int = 4, kinds: tuple[str,
     """A :class:`numerics.laws.Law`: kind, ``d`` (even where rotation blocks need it), ``μ``, the shared basis of a
     commuting law (``expm(S)``, shrinking to the identity) and, for a mixture, two real components and weights.
 
-    Shrinks towards the first kind, small ``d``, ``μ = 1`` and the identity basis.
+    Shrinks towards small ``d``, ``μ = 1`` and the identity basis (and, among kinds, towards the one with the
+    fewest draws: Haar).
     """
     kind = draw(st.sampled_from(kinds))
     needs_even = kind in ("commuting", "conjugated", "mixture")

@@ -156,3 +156,18 @@ def test_block_predictions_equal_the_model_and_the_optimum_is_unique_up_to_gauge
     ev = fit.hessian_eigenvalues
     assert abs(ev[0]) < 1e-6 * ev[-1] and ev[1] > 1e-3 * ev[-1]
     assert fit.loss <= fit.scalar_loss
+
+
+def test_law_strategy_shrinks_to_small_laws_in_the_identity_basis() -> None:
+    """``laws_of_w`` shrinks towards d = 2, μ = 1 and the identity basis (the simplest law overall is Haar O(2),
+    which draws the fewest choices)."""
+    from hypothesis import find
+
+    from tests.strategies import laws_of_w
+
+    assert find(laws_of_w(), lambda _: True).describe() == "haar(d=2)"
+    law = find(laws_of_w(), lambda x: x.kind == "commuting")
+    assert (law.d, law.mu) == (2, 1.0)
+    np.testing.assert_array_equal(law.basis_matrix(), np.eye(2))
+    mix = find(laws_of_w(), lambda x: x.kind == "mixture")
+    assert mix.d == 2 and all(c.mu == 1.0 for c, _ in mix.parts())

@@ -150,3 +150,15 @@ def test_planted_non_augmented_predictions_are_caught(planted: dict) -> None:
     H = 2 if "head_offset" not in planted else 1        # H = 1 < d/2: the head-count minimum is positive
     assert _non_augmented_passes(non_augmented_deviations(law, H, T, seed=3))
     assert not _non_augmented_passes(non_augmented_deviations(law, H, T, seed=3, **planted))
+
+
+@pytest.mark.slow
+def test_planted_bug_shrinks_to_a_small_counterexample() -> None:
+    """With η planted off by one position, Hypothesis shrinks the failure to d = 2, T = 3 and a small seed."""
+    from hypothesis import find
+
+    example = find(st.tuples(laws_of_w(), st.integers(3, 6), seeds()),
+                   lambda x: not augmented_check(x[0], x[1], x[2], positions=range(2, x[1] + 1)).passed,
+                   settings=settings(max_examples=50, deadline=None))
+    law, T, seed = example
+    assert law.d == 2 and T == 3 and seed < 10, (law.describe(), T, seed)
