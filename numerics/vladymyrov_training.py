@@ -23,7 +23,7 @@ import torch
 from numerics.device import describe, resolve_device
 from numerics.models import vladymyrov as models
 from numerics.regression import PAPER_D, PAPER_N, NoiseLaw, sample_regression
-from theory.arguments import one_of, positive_int
+from theory.arguments import ArgumentError, one_of, positive_int
 from theory.vladymyrov import baselines as bl
 
 SCALES: dict[str, dict[str, Any]] = {
@@ -295,6 +295,8 @@ def train_batched_point(parameterisation: str, layers: int, noise_laws: list[str
 
     one_of("parameterisation", parameterisation, models.KINDS)
     one_of("scale", scale, tuple(BATCHED_SCALES))
+    if isinstance(noise_laws, str) or not noise_laws:
+        raise ArgumentError(f"noise_laws must be a non-empty list of labels like 'U5', got {noise_laws!r}")
     cfg = BATCHED_SCALES[scale]
     lr = cfg["lr"][parameterisation] if isinstance(cfg["lr"], dict) else cfg["lr"]
     laws = [NoiseLaw.parse(label) for label in noise_laws]

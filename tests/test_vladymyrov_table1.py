@@ -160,3 +160,16 @@ def test_the_paper_table_is_complete_and_used_by_the_sweep_and_claims():
     # spot values against the paper (Table 1, App. B)
     assert VLADYMYROV_TABLE1[3, "gdpp"]["U1"] == 0.021 and VLADYMYROV_TABLE1[7, "full"]["S1,3,5"] == 0.035
     assert VLADYMYROV_BASELINES["constrr"]["U5"] == 0.365
+
+
+def test_training_entry_points_name_the_bad_argument():
+    from numerics.vladymyrov_training import train_batched_point, train_column
+
+    with pytest.raises(ArgumentError, match="scale"):
+        train_column("U1", "huge")
+    with pytest.raises(ArgumentError, match="kinds"):
+        train_column("U1", "quick", kinds=("mlp",))
+    with pytest.raises(ArgumentError, match="noise_laws"):
+        train_batched_point("diag", 1, "U1", [0], "quick")
+    with pytest.raises(ArgumentError, match="params"):
+        vm.evaluate("diag", {"P": torch.zeros(1)}, sample_regression(2, NoiseLaw.uniform(1.0), rng=np.random.default_rng(0)))

@@ -26,7 +26,7 @@ import torch
 from numerics.device import resolve_device, resolve_dtype
 from numerics.optimize import OptResult, train_sampled
 from numerics.regression import PAPER_D, PAPER_N, NoiseLaw, RegressionBatch, sample_regression
-from theory.arguments import one_of, positive_float, positive_int
+from theory.arguments import ArgumentError, one_of, positive_float, positive_int
 from theory.vladymyrov.baselines import oracle_prediction, ridge_spectrum
 
 Params = dict[str, torch.Tensor]
@@ -49,7 +49,7 @@ def init_params(kind: str, layers: int, *, d: int = PAPER_D, heads: int = 1, sca
 def _check_params(kind: str, params: Params) -> None:
     one_of("kind", kind, KINDS)
     if set(params) != set(PARAM_NAMES[kind]):
-        raise ValueError(f"params of a {kind!r} model must be {PARAM_NAMES[kind]}, got {tuple(params)}")
+        raise ArgumentError(f"params of a {kind!r} model must be {PARAM_NAMES[kind]}, got {tuple(params)}")
 
 
 def weight_matrices(kind: str, params: Params, d: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -83,7 +83,7 @@ def forward_readouts(kind: str, params: Params, x: torch.Tensor, y: torch.Tensor
     ``x (B, n, d)``, ``y (B, n)``, ``x_query (B, d)``.  Same equations as :func:`theory.vladymyrov.model.forward`.
     """
     if x.ndim != 3 or y.shape != x.shape[:2] or x_query.shape != (x.shape[0], x.shape[2]):
-        raise ValueError(f"x, y, x_query must be (B, n, d), (B, n), (B, d); got {tuple(x.shape)}, {tuple(y.shape)}, {tuple(x_query.shape)}")
+        raise ArgumentError(f"x, y, x_query must be (B, n, d), (B, n), (B, d); got {tuple(x.shape)}, {tuple(y.shape)}, {tuple(x_query.shape)}")
     d = x.shape[-1]
     P, Q = weight_matrices(kind, params, d)
     context = torch.cat([x, y[..., None]], dim=-1)
@@ -163,6 +163,9 @@ def evaluate(kind: str, params: Params, batch: RegressionBatch, *, chunk: int = 
     Returns ``loss``, ``oracle``, ``adjusted`` (last layer), ``adjusted_se`` (standard error of the paired mean),
     ``adjusted_per_readout`` (list over ``K = 1..L``) and ``predictions`` (numpy, last layer).
     """
+    _check_params(kind, params)
+    if not isinstance(batch, RegressionBatch):
+        raise ArgumentError(f"batch must be a RegressionBatch, got {type(batch).__name__}")
     ref = next(iter(params.values()))
     preds = []
     with torch.no_grad():
