@@ -112,7 +112,8 @@ def bench_gpu_sized(out: Path, layers: int = 3, preset: str = "gpu-sized") -> di
     sweep = Sweep("vladymyrov-table1-gpu-sized", v.PAPER, f"Table 1, L <= {layers} at the {preset} preset",
                   f"{v.__name__}:table1_batched_point", {"paper": grid}, v.table1)
     t0 = time.perf_counter()
-    report = run_sweep(sweep, "paper", InProcessExecutor(), out_dir=out, progress=False)
+    report = run_sweep(sweep, "paper", InProcessExecutor(), out_dir=out, cache_root=out / "cache", resume=True,
+                       progress=False)
     return {"seconds": time.perf_counter() - t0, "ok": report.ok, "report": str(out / "sweep.md"),
             "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"}
 
