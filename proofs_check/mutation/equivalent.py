@@ -18,6 +18,13 @@ _LINE = re.compile(r":L\d+:")
 
 #: ``{mutant id: why it is equivalent}``.
 EQUIVALENT: dict[str, str] = {
+    "theory.sander.augmented:symbolic_sequence:L490:arith:re[k] + sp.I * im[k] → re[k] - sp.I * im[k]":
+        "re and im are free real symbols, so re - i*im is the substitution im -> -im of the same generic complex "
+        "state; an identity in them (what the callers prove) holds for one form exactly when it holds for the other",
+    "theory.sander.augmented:attention_output_sym:L578:const:0 → -1":
+        "e_i^* W_KQ e_t is a 1x1 sympy Matrix, so entry [-1, 0] is entry [0, 0]",
+    "theory.sander.augmented:attention_output_sym:L578:const:0 → -1#2":
+        "e_i^* W_KQ e_t is a 1x1 sympy Matrix, so entry [0, -1] is entry [0, 0]",
     "theory.sander.pe_only:moment:L57:arith:1.0 + 0j → 1.0 - 0j":
         "1.0 - 0j is the same complex number as 1.0 + 0j, (1+0j), with the same +0.0 imaginary part (Python "
         "promotes 1.0 to 1+0j and 0.0 - 0.0 = +0.0); checked: repr and np.angle agree",
