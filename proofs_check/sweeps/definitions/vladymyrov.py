@@ -268,7 +268,6 @@ def baselines_table(tasks: list[dict[str, Any]], out_dir: Path | None) -> Aggreg
 # best-of-5 is taken by the aggregator over points that run in parallel.  The cpu scale keeps the preset's own
 # best-of-restarts inside a point (cheap: the restarts train side by side).
 _PAPER_FIXED = {"preset": "paper", "restarts": 1}
-_CPU_FIXED = {"preset": "quick"}
 
 SWEEPS = (
     Sweep(
@@ -277,8 +276,10 @@ SWEEPS = (
         description="Table 1: adjusted loss per layer count, noise law and parameterisation (best of seeds)",
         task=f"{__name__}:table1_point",
         scales={
-            "cpu": Grid(axes={"parameterisation": PARAMETERISATIONS, "layers": (1, 2, 3), "noise": ("U1", "U5")},
-                        seeds=(0,), fixed=_CPU_FIXED),
+            "quick": Grid(axes={"parameterisation": PARAMETERISATIONS, "layers": (1, 2, 3), "noise": ("U1", "U5")},
+                          seeds=(0,), fixed={"preset": "quick"}),
+            "cpu": Grid(axes={"parameterisation": PARAMETERISATIONS, "layers": (1, 2, 3, 4),
+                              "noise": ("U1", "U3", "U5", "S1,3")}, seeds=(0, 1), fixed={"preset": "cpu"}),
             "paper": Grid(axes={"parameterisation": PARAMETERISATIONS, "layers": tuple(range(1, 8)),
                                 "noise": NOISE_LAWS}, seeds=(0, 1, 2, 3, 4), fixed=_PAPER_FIXED, gpu=True),
         },
@@ -290,7 +291,7 @@ SWEEPS = (
         description="Table 1 baselines (ConstRR, AdaRR, TunedRR) and the 1-layer optimum, per noise law",
         task=f"{__name__}:baselines_point",
         scales={
-            "cpu": Grid(axes={"noise": NOISE_LAWS}, seeds=(0,),
+            "quick": Grid(axes={"noise": NOISE_LAWS}, seeds=(0,),
                         fixed={"tune_sequences": 20_000, "eval_sequences": 20_000}),
             "paper": Grid(axes={"noise": NOISE_LAWS}, seeds=(0, 1, 2, 3, 4),
                           fixed={"tune_sequences": 100_000, "eval_sequences": 100_000}),
