@@ -35,7 +35,6 @@ from __future__ import annotations
 import abc
 import collections
 import contextlib
-import importlib.util
 import json
 import logging
 import os
@@ -214,7 +213,7 @@ class DaskExecutor(Executor):
     """Submits attempts to a :class:`distributed.Client`; owns the cluster when it created one."""
 
     def __init__(self, client: Any, cluster: Any = None, *, description: str,
-                 gpu_declared: bool | None = None, gpu_hint: str = "", local: bool = False) -> None:
+                 gpu_declared: bool | None = None, gpu_hint: str = "", dashboard: bool = True) -> None:
         """``gpu_declared``: None = ask the scheduler which workers have a GPU; True/False = known from a config
         whose workers have not started yet (``gpu_hint`` then says how to add the GPU resource)."""
         from distributed import as_completed
@@ -222,7 +221,7 @@ class DaskExecutor(Executor):
         self.client = client
         self.cluster = cluster
         self.description = description
-        self.dashboard_link = _dashboard_link(client, local=local)
+        self.dashboard_link = _dashboard_link(client) if dashboard else None
         self._gpu_declared = gpu_declared
         self._gpu_hint = gpu_hint
         self._handles: dict[str, Handle] = {}
@@ -283,10 +282,8 @@ class DaskExecutor(Executor):
                 self.cluster.close()
 
 
-def _dashboard_link(client: Any, *, local: bool) -> str | None:
-    """The dashboard URL when the scheduler serves one (a local one needs ``bokeh`` here to draw pages)."""
-    if local and importlib.util.find_spec("bokeh") is None:
-        return None
+def _dashboard_link(client: Any) -> str | None:
+    """The dashboard URL when the scheduler serves one (it needs ``bokeh`` to draw pages)."""
     try:
         services = client.scheduler_info().get("services", {})
     except Exception:  # an old or restricted scheduler: no link rather than no sweep
@@ -333,13 +330,27 @@ def local_executor(workers: int, *, dashboard: str | None = None) -> DaskExecuto
     environ = {**dask.config.get("distributed.nanny.pre-spawn-environ"), "MALLOC_TRIM_THRESHOLD_": None}
     with dask.config.set({"distributed.scheduler.allowed-failures": 0,
                           "distributed.scheduler.worker-saturation": 1.0,
-                          "distributed.nanny.pre-spawn-environ": environ}):
+                          "distributed.nanny.pre-spawn-environ": environ, **_quiet_http(dashboard is not None)}):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOCALHOST,
                                dashboard_address=dashboard, worker_dashboard_address=None,
+                               # Dask always runs an HTTP server; without a dashboard: health check only, on a
+                               # free port of 127.0.0.1
+                               scheduler_kwargs=None if dashboard else {"dashboard": False,
+                                                                        "dashboard_address": f"{LOCALHOST}:0"},
                                resources={"GPU": 1} if gpus else None, silence_logs=logging.ERROR)
     client = Client(cluster)
     return DaskExecutor(client, cluster, description=f"LocalCluster ({workers} worker processes"
-                                                     f"{', GPU resource' if gpus else ''})", local=True)
+                                                     f"{', GPU resource' if gpus else ''})",
+                        dashboard=dashboard is not None)
+
+
+def _quiet_http(dashboard: bool) -> dict[str, Any]:
+    """Dask configuration for HTTP: every Dask server runs one (on its own host), whose default routes answer
+    with worker addresses and memory; without a dashboard only the health check is served."""
+    if dashboard:
+        return {}
+    return {"distributed.scheduler.http.routes": ["distributed.http.health"],
+            "distributed.worker.http.routes": ["distributed.http.health"]}
 
 
 def _local_gpu_count() -> int:
@@ -447,6 +458,8 @@ def load_cluster_config(path: Path | str) -> ClusterConfig:
 
 def jobqueue_cluster(config: ClusterConfig) -> Any:
     """Build (but do not scale) the ``dask-jobqueue`` cluster a config describes."""
+    import dask
+
     try:
         import dask_jobqueue
     except ImportError as exc:
@@ -457,7 +470,8 @@ def jobqueue_cluster(config: ClusterConfig) -> Any:
     # No dashboard unless the config asks for one (scheduler_options: {dashboard_address: ...}).
     kwargs["scheduler_options"] = {"dashboard_address": None, **(kwargs.get("scheduler_options") or {})}
     try:
-        return cls(**kwargs)
+        with dask.config.set(_quiet_http(dashboard="dashboard_address" in (config.cluster.get("scheduler_options") or {}))):
+            return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ArgumentError(f"cluster config {config.source}: {cls.__name__} refused the 'cluster' arguments: "
                          f"{exc}") from exc
@@ -486,7 +500,8 @@ def config_executor(config: ClusterConfig) -> DaskExecutor:
             "with a GPU resource; add worker_extra_args: ['--resources', 'GPU=1'] (and the batch system's GPU "
             "request, e.g. job_extra_directives: ['--gres=gpu:1']), or pass --no-gpu")
     return DaskExecutor(client, cluster, description=f"{JOBQUEUE_KINDS[config.kind]} ({size})",
-                        gpu_declared=config.has_gpu_workers(), gpu_hint=hint)
+                        gpu_declared=config.has_gpu_workers(), gpu_hint=hint,
+                        dashboard="dashboard_address" in (config.cluster.get("scheduler_options") or {}))
 
 
 def open_executor(*, in_process: bool = False, workers: int | None = None, scheduler: str | None = None,
