@@ -295,6 +295,13 @@ def _dashboard_link(client: Any) -> str | None:
 
 
 LOCALHOST = "127.0.0.1"
+#: Settings of every scheduler this module starts (local and jobqueue clusters).  allowed-failures = 0: a task
+#: whose worker dies comes back at once (KilledWorker), so the engine counts, records and bounds the retry
+#: instead of the scheduler re-running it silently.  worker-saturation = 1: a single-threaded worker holds only
+#: the task it runs, so a worker that dies takes no queued bystander with it (tasks are long; nothing to gain
+#: from prefetching them).
+SCHEDULER_CONFIG: dict[str, Any] = {"distributed.scheduler.allowed-failures": 0,
+                                    "distributed.scheduler.worker-saturation": 1.0}
 
 
 def dashboard_address(address: str | None) -> str | None:
@@ -320,17 +327,12 @@ def local_executor(workers: int, *, dashboard: str | None = None) -> DaskExecuto
     workers = positive_int("workers", workers)
     dashboard = dashboard_address(dashboard)
     gpus = _local_gpu_count()
-    # allowed-failures = 0: a task whose worker dies comes back to us at once (KilledWorker) so the retry is
-    # counted and recorded by the sweep runner instead of happening silently inside the scheduler.
-    # worker-saturation = 1: a single-threaded worker holds only the task it runs, so a worker that dies takes
-    # no queued bystander with it (sweep tasks are long; there is nothing to gain from prefetching them).
     # No MALLOC_TRIM_THRESHOLD_: Dask's default (64 KiB, to return memory of large arrays to the OS) made a
     # Table 1 training point 1.7x slower here (torch allocates and frees many small tensors every step); the
     # other pre-spawn variables (OMP/MKL/OpenBLAS threads = 1) are kept.
     environ = {**dask.config.get("distributed.nanny.pre-spawn-environ"), "MALLOC_TRIM_THRESHOLD_": None}
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0,
-                          "distributed.scheduler.worker-saturation": 1.0,
-                          "distributed.nanny.pre-spawn-environ": environ, **_quiet_http(dashboard is not None)}):
+    with dask.config.set({**SCHEDULER_CONFIG, "distributed.nanny.pre-spawn-environ": environ,
+                          **_quiet_http(dashboard is not None)}):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOCALHOST,
                                dashboard_address=dashboard, worker_dashboard_address=None,
                                # Dask always runs an HTTP server; without a dashboard: health check only, on a
@@ -470,7 +472,8 @@ def jobqueue_cluster(config: ClusterConfig) -> Any:
     # No dashboard unless the config asks for one (scheduler_options: {dashboard_address: ...}).
     kwargs["scheduler_options"] = {"dashboard_address": None, **(kwargs.get("scheduler_options") or {})}
     try:
-        with dask.config.set(_quiet_http(dashboard="dashboard_address" in (config.cluster.get("scheduler_options") or {}))):
+        asked = "dashboard_address" in (config.cluster.get("scheduler_options") or {})
+        with dask.config.set({**SCHEDULER_CONFIG, **_quiet_http(asked)}):
             return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ArgumentError(f"cluster config {config.source}: {cls.__name__} refused the 'cluster' arguments: "
