@@ -37,6 +37,13 @@ Profile = Literal["quick", "cpu", "paper"]
 PROFILES: tuple[str, ...] = ("quick", "cpu", "paper")
 #: Old profile names still accepted in ``Claim.profiles`` and mapped to the vocabulary (``full`` was the long run).
 PROFILE_ALIASES: dict[str, str] = {"full": "cpu"}
+
+
+def canonical_profile(name: str) -> str:
+    """``name`` in the one vocabulary (:data:`PROFILES`), old aliases mapped; anything else is an ``ArgumentError``."""
+    from theory.arguments import one_of
+
+    return one_of("profile", PROFILE_ALIASES.get(name, name), PROFILES)
 Verdict = Literal["PASS", "FAIL", "ERROR", "SKIPPED"]
 #: Where a tolerance comes from.  ``standard-errors``: k standard errors of a Monte-Carlo or held-out estimate;
 #: ``round-off``: a floating-point error bound; ``optimiser-gap``: the stopping rule or measured gap of an

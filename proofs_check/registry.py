@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from proofs_check.claim import PROFILES, Claim
+from proofs_check.claim import Claim, canonical_profile
 from theory.arguments import ArgumentError
 
 ENTRY_POINT_GROUP = "proofs_check.claims"
@@ -94,8 +94,8 @@ class Registry:
         Raises :class:`~theory.arguments.ArgumentError` for an unknown profile, an empty pattern list, and a
         pattern that matches no registered claim (whatever the profile), so a typo is never silently ignored.
         """
-        if profile is not None and profile not in PROFILES:
-            raise ArgumentError(f"profile must be one of {PROFILES}, got {profile!r}")
+        if profile is not None:
+            profile = canonical_profile(profile)
         pats = None if patterns is None else list(patterns)
         if pats is not None:
             if not pats:

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import shlex
 
-from proofs_check.claim import PROFILES, Claim, Measurement, RunContext, control_margin, is_weak, verdict_of
-from theory.arguments import nonnegative_int, one_of
+from proofs_check.claim import (Claim, Measurement, RunContext, canonical_profile, control_margin, is_weak,
+                                verdict_of)
+from theory.arguments import nonnegative_int
 
 if TYPE_CHECKING:
     from proofs_check.engine import Display
@@ -166,7 +167,7 @@ def result_header(claim: Claim, profile: str, device: str, seed: int) -> dict[st
 def run_claim(claim: Claim, *, profile: str = "quick", device: str = "cpu", out_dir: Path | None = None,
               seed: int | None = None) -> ClaimResult:
     """Run the check and the negative control of ``claim``; never raises for a failing or crashing claim."""
-    one_of("profile", profile, PROFILES)
+    profile = canonical_profile(profile)
     used_seed = claim.seed if seed is None else nonnegative_int("seed", seed)
     base = result_header(claim, profile, device, used_seed)
     if profile not in claim.profiles:
@@ -270,7 +271,7 @@ def run_claims(claims: Iterable[Claim], *, profile: str = "quick", device: str =
     from proofs_check.engine import ResultLog, Task, run_tasks
     from proofs_check.sweeps.executor import InProcessExecutor
 
-    one_of("profile", profile, PROFILES)
+    profile = canonical_profile(profile)
     seed = None if seed is None else nonnegative_int("seed", seed)
     claims = list(claims)
     executor = executor if executor is not None else InProcessExecutor()
