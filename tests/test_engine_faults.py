@@ -200,3 +200,21 @@ def test_local_cluster_listens_on_localhost_only_and_serves_no_dashboard():
         for route in ("info/main/workers.html", "json/counts.json", "metrics"):
             with pytest.raises(urllib.error.HTTPError, match="404"):
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/{route}", timeout=5)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA device")
+def test_a_sander_head_count_point_runs_on_the_run_device_on_a_gpu():
+    """The device given once (``--device cuda``) reaches ``fit_exact`` inside a sweep point (it used to default
+    to the CPU there), and the GPU point reaches the same predicted minimum as the CPU one."""
+    from proofs_check.sweeps.definitions.sander import REACH_RTOL
+
+    grid = Grid(axes={"case": ("unitary",), "d": (4,), "T": (6,), "H": (2,)}, seeds=(0,))
+    sweep = Sweep("heads-gpu", "test", "one head-count point", "proofs_check.sweeps.definitions.sander:head_count_point",
+                  {"quick": grid}, lambda tasks, out: Aggregate("(none)"))
+    gpu = run_sweep(sweep, "quick", InProcessExecutor(), version=VERSION, device="cuda").tasks[0]
+    cpu = run_sweep(sweep, "quick", InProcessExecutor(), version=VERSION, device="cpu").tasks[0]
+    assert gpu.status == cpu.status == "OK" and gpu.device.startswith("cuda") and cpu.device == "cpu"
+    predicted = cpu.result["predicted"]
+    for rec in (gpu, cpu):  # both reach the prediction within the project's exact-training tolerance
+        assert abs(rec.result["loss"] - predicted) <= REACH_RTOL * max(1.0, abs(predicted)), rec.result
