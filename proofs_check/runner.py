@@ -14,14 +14,13 @@ import datetime as _dt
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
-
-import shlex
 
 from proofs_check.claim import (Claim, Measurement, RunContext, canonical_profile, control_margin, is_weak,
                                 verdict_of)
