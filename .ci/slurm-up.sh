@@ -21,7 +21,7 @@ mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /run/m
 # /etc/slurm/slurm.conf is written only here (CI machines are fresh); the single partition "debug" holds this node.
 cat >/etc/slurm/slurm.conf <<CONF
 ClusterName=icl-verify-ci
-SlurmctldHost=${host}
+SlurmctldHost=${host}(127.0.0.1)
 AuthType=auth/munge
 SlurmUser=root
 SlurmdUser=root
@@ -43,7 +43,7 @@ SelectTypeParameters=CR_Core
 ReturnToService=2
 MpiDefault=none
 KillWait=5
-NodeName=${host} CPUs=${cpus} RealMemory=${mem} State=UNKNOWN
+NodeName=${host} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${mem} State=UNKNOWN
 PartitionName=debug Nodes=${host} Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
 CONF
 rm -f /etc/slurm/cgroup.conf

@@ -218,3 +218,14 @@ def test_a_sander_head_count_point_runs_on_the_run_device_on_a_gpu():
     predicted = cpu.result["predicted"]
     for rec in (gpu, cpu):  # both reach the prediction within the project's exact-training tolerance
         assert abs(rec.result["loss"] - predicted) <= REACH_RTOL * max(1.0, abs(predicted)), rec.result
+
+
+def test_dashboard_addresses_default_to_localhost():
+    from proofs_check.sweeps.executor import dashboard_address
+
+    assert dashboard_address(None) is None  # no dashboard unless asked
+    assert dashboard_address("8787") == dashboard_address(":8787") == "127.0.0.1:8787"
+    assert dashboard_address("0.0.0.0:8787") == "0.0.0.0:8787"  # only when the user says so
+    for bad in ("", "abc", ":99999", "host name:1"):
+        with pytest.raises(ArgumentError, match="dashboard"):
+            dashboard_address(bad)
