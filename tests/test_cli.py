@@ -54,7 +54,9 @@ register(_claim({prefix!r} + ".a-rather-long-identifier-that-a-terminal-would-ha
 
 @pytest.fixture
 def fresh_registry(monkeypatch):
-    """A fresh global registry for the test (the package's own claim modules, already imported, add nothing)."""
+    """A fresh global registry for the test.  The package's own claim modules are imported into the real registry
+    first: imported under the fresh one, they would register there and be lost to the rest of the session."""
+    registry_module.load_all()
     reg = Registry()
     monkeypatch.setattr(registry_module, "REGISTRY", reg)
     return reg
