@@ -1,6 +1,6 @@
 """Wall time of a CPU-scale sweep: in-process vs a local Dask cluster (issue #8).
 
-    python benchmarks/bench_sweeps.py                       # vladymyrov-table1, --scale cpu, 2 workers
+    python benchmarks/bench_sweeps.py                       # vladymyrov-table1, --scale quick, 2 workers
     python benchmarks/bench_sweeps.py --sweep sander-heads --workers 2 --json bench.json
 
 Runs the same sweep twice without a cache — once in this process (sequential), once on a ``LocalCluster`` with
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sweep", default="vladymyrov-table1")
-    ap.add_argument("--scale", default="cpu")
+    ap.add_argument("--scale", default="quick")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     ap.add_argument("--out", type=Path, default=None, help="write each route's sweep report under OUT/<route>/")

@@ -1,1 +1,8 @@
-"""Claims, their registry, the runner, the report writer and the CLI."""
+"""Claims, their registry, the task engine, the runner, the report writer and the CLI."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("icl-verify")
+except PackageNotFoundError:  # running from a checkout that was never installed
+    __version__ = "0+unknown"

@@ -14,6 +14,8 @@ Verdicts (see :func:`verdict_of`)::
     FAIL     the check missed its tolerance, or the negative control did not fail
     ERROR    the check or the control raised
     SKIPPED  not part of the selected profile, or needs CUDA where there is none
+
+Profiles (:data:`PROFILES`) are the suite's one size vocabulary, shared with sweep scales and training presets.
 """
 
 from __future__ import annotations
@@ -28,8 +30,20 @@ import numpy as np
 
 Kind = Literal["symbolic", "identity", "monte-carlo", "trained", "measured"]
 KINDS: tuple[str, ...] = ("symbolic", "identity", "monte-carlo", "trained", "measured")
-Profile = Literal["quick", "full"]
-PROFILES: tuple[str, ...] = ("quick", "full")
+#: The one size vocabulary of the suite (claim profiles, sweep scales and training presets alike): ``quick`` the
+#: default run (minutes on 2 CPU cores), ``cpu`` long CPU runs (tens of minutes), ``paper`` the papers' own sizes
+#: (a GPU's or a cluster's job).
+Profile = Literal["quick", "cpu", "paper"]
+PROFILES: tuple[str, ...] = ("quick", "cpu", "paper")
+#: Old profile names still accepted in ``Claim.profiles`` and mapped to the vocabulary (``full`` was the long run).
+PROFILE_ALIASES: dict[str, str] = {"full": "cpu"}
+
+
+def canonical_profile(name: str) -> str:
+    """``name`` in the one vocabulary (:data:`PROFILES`), old aliases mapped; anything else is an ``ArgumentError``."""
+    from theory.arguments import one_of
+
+    return one_of("profile", PROFILE_ALIASES.get(name, name), PROFILES)
 Verdict = Literal["PASS", "FAIL", "ERROR", "SKIPPED"]
 #: Where a tolerance comes from.  ``standard-errors``: k standard errors of a Monte-Carlo or held-out estimate;
 #: ``round-off``: a floating-point error bound; ``optimiser-gap``: the stopping rule or measured gap of an
@@ -117,7 +131,13 @@ class RunContext:
 
     @property
     def quick(self) -> bool:
+        """Whether this is the default (quick) profile; ``cpu`` and ``paper`` use the larger sizes."""
         return self.profile == "quick"
+
+    @property
+    def scale(self) -> str:
+        """The profile as a training-preset / sweep-scale name (the same vocabulary: quick, cpu, paper)."""
+        return self.profile
 
     def save_figure(self, fig: Any, name: str) -> str | None:
         """Save a matplotlib figure as ``figures/<name>.png`` under the report folder; return its relative path.
@@ -171,6 +191,10 @@ class Claim:
             raise ValueError(f"Claim {self.id!r}: a negative control (callable) is required")
         if not self.control_description or not self.control_description.strip():
             raise ValueError(f"Claim {self.id!r}: control_description must say what the negative control is")
+        if isinstance(self.profiles, str):
+            raise ValueError(f"Claim {self.id!r}: profiles must be a tuple of names, got the string {self.profiles!r}")
+        profiles = tuple(dict.fromkeys(PROFILE_ALIASES.get(p, p) for p in self.profiles))
+        object.__setattr__(self, "profiles", profiles)
         bad = [p for p in self.profiles if p not in PROFILES]
         if bad or not self.profiles:
             raise ValueError(f"Claim {self.id!r}: profiles must be a non-empty subset of {PROFILES}, got {self.profiles!r}")

@@ -13,6 +13,7 @@ from proofs_check.claim import Claim, Measurement, RunContext, Tolerance, verdic
 from proofs_check.registry import REGISTRY, Registry, load_all
 from proofs_check.report import to_markdown, write_report
 from proofs_check.runner import run_claim, run_claims
+from theory.arguments import ArgumentError
 
 
 def _mean_error(ctx: RunContext, shift: float = 0.0) -> Measurement:
@@ -63,19 +64,42 @@ def test_tolerance_needs_a_reason_and_a_bound() -> None:
         Tolerance(-1.0, "x", origin="exact")
 
 
-def test_registry_refuses_duplicates_and_selects_by_glob() -> None:
+def _elsewhere(ctx: RunContext) -> Measurement:
+    return _mean_error(ctx)
+
+
+_elsewhere.__module__ = "another.claims.module"
+
+
+def test_registry_replaces_an_id_from_the_same_module_refuses_it_from_another_and_selects_by_glob() -> None:
     reg = Registry()
-    reg.register(_claim())
-    reg.register(_claim(id="toy.other", profiles=("full",)))
-    with pytest.raises(ValueError, match="already registered"):
-        reg.register(_claim())
+    first = reg.register(_claim())
+    reg.register(_claim(id="toy.other", profiles=("cpu",)))
+    again = reg.register(_claim(statement="the mean of N(0,1) is zero (re-run notebook cell)"))
+    assert reg.get("toy.mean") is again and again is not first and len(reg) == 2
+    with pytest.raises(ValueError, match="already registered.*another.claims.module"):
+        reg.register(_claim(check=_elsewhere))
     assert [c.id for c in reg.select(["toy.*"])] == ["toy.mean", "toy.other"]
     assert [c.id for c in reg.select(["toy.*"], profile="quick")] == ["toy.mean"]
     assert [c.id for c in reg.select(["toy.other"])] == ["toy.other"]
     with pytest.raises(KeyError, match="no claim"):
         reg.get("nope")
-    with pytest.raises(ValueError, match="profile"):
+    with pytest.raises(ArgumentError, match="profile"):
         reg.select(profile="medium")
+    with pytest.raises(ArgumentError, match=r"no registered claim matches \['toy.typo'\]"):
+        reg.select(["toy.*", "toy.typo"])
+    with pytest.raises(ArgumentError, match="at least one"):
+        reg.select([])
+
+
+def test_profiles_are_the_one_vocabulary_and_full_is_read_as_cpu() -> None:
+    from proofs_check.claim import PROFILES
+    from proofs_check.sweeps.grid import SCALES
+
+    assert PROFILES == SCALES == ("quick", "cpu", "paper")
+    assert _claim(profiles=("quick", "full")).profiles == ("quick", "cpu")
+    assert _claim().profiles == PROFILES
+    assert RunContext(profile="cpu").scale == "cpu" and not RunContext(profile="paper").quick
 
 
 def test_verdicts() -> None:
@@ -86,9 +110,9 @@ def test_verdicts() -> None:
     assert v == "FAIL" and "cannot tell" in why
     v, why = verdict_of(m(3.0), m(2.0), tol)
     assert v == "FAIL" and "check missed" in why and "factor 3" in why
-    assert verdict_of(m(float("nan")), m(2.0), tol)[0] == "FAIL"
-    assert verdict_of(m(0.5), m(float("nan")), tol)[0] == "FAIL"
-    assert verdict_of(m(0.5), m(float("inf")), tol)[0] == "PASS"
+    for bad in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(ValueError, match="finite non-negative"):
+            m(bad)
 
 
 def test_run_claim_pass_fail_error_skip(tmp_path) -> None:
@@ -108,7 +132,7 @@ def test_run_claim_pass_fail_error_skip(tmp_path) -> None:
 
     err = run_claim(_claim(check=boom))
     assert err.verdict == "ERROR" and "kaput" in err.reason and "RuntimeError" in err.traceback
-    assert run_claim(_claim(profiles=("full",)), profile="quick").verdict == "SKIPPED"
+    assert run_claim(_claim(profiles=("cpu",)), profile="quick").verdict == "SKIPPED"
     assert run_claim(_claim(requires_cuda=True), device="cpu").verdict == "SKIPPED"
 
 
@@ -157,14 +181,14 @@ def test_cli_list_and_run(tmp_path, capsys, monkeypatch) -> None:
     reg = Registry()
     reg.register(_claim())
     reg.register(_claim(id="toy.bad", check=lambda ctx: _mean_error(ctx, shift=0.2)))
-    monkeypatch.setattr(cli, "load_all", lambda: reg)
+    monkeypatch.setattr(cli, "load_all", lambda files=(): reg)
     assert cli.main(["list"]) == 0
     assert "toy.mean" in capsys.readouterr().out
     assert cli.main(["run", "--claims", "toy.mean", "--out", str(tmp_path), "--no-progress", "--device", "cpu"]) == 0
     assert json.loads((tmp_path / "report.json").read_text())["counts"]["PASS"] == 1
     assert cli.main(["run", "--out", str(tmp_path), "--no-progress", "--device", "cpu"]) == 1
     out = capsys.readouterr().out
-    assert "FAIL" in out and "reproduce: proofs-check run --claims 'toy.bad'" in out
+    assert "FAIL" in out and "reproduce: proofs-check run --claims toy.bad --profile quick --seed 3 --device cpu\n" in out
     assert cli.main(["run", "--claims", "nothing.*", "--out", str(tmp_path), "--no-progress"]) == 2
     assert cli.main(["run", "--claims", "toy.mean", "--seed", "-3", "--out", str(tmp_path), "--no-progress", "--device", "cpu"]) == 2
 

@@ -102,7 +102,7 @@ def raising_aggregate(tasks: list[dict], out_dir: Path | None) -> Aggregate:
 def toy_sweep(task: str = "mc_task", axes: dict | None = None, seeds=(0, 1), fixed: dict | None = None,
               aggregate=table_aggregate, gpu: bool = False, name: str = "toy") -> Sweep:
     grid = Grid(axes=axes or {"n": (200, 400)}, seeds=seeds, fixed=fixed or {"d": 3}, gpu=gpu)
-    return Sweep(name=name, paper="test", description="toy", task=f"{HERE}:{task}", scales={"cpu": grid},
+    return Sweep(name=name, paper="test", description="toy", task=f"{HERE}:{task}", scales={"cpu": grid, "quick": grid},
                  aggregate=aggregate)
 
 
@@ -637,17 +637,18 @@ TOY_CLAIM, CRASH_CLAIM = _make_claims()
 
 
 def test_claims_run_on_a_cluster_as_in_process(cluster2):
-    from proofs_check.runner import run_claim
-    from proofs_check.sweeps.claims import run_claims_on
+    """One engine: the same ``run_claims`` runs claims in-process and on a cluster, with the engine's retries."""
+    from proofs_check.runner import run_claims
 
     refs = {"toy.mean": f"{HERE}:TOY_CLAIM", "toy.crash": f"{HERE}:CRASH_CLAIM"}
-    report = run_claims_on(cluster2, [TOY_CLAIM, CRASH_CLAIM], refs=refs, max_attempts=2)
+    report = run_claims([TOY_CLAIM, CRASH_CLAIM], executor=cluster2, refs=refs, max_attempts=2)
     ok, crashed = report.results
-    ref = run_claim(TOY_CLAIM)
+    ref = run_claims([TOY_CLAIM]).results[0]  # in-process, no ref needed
     assert ok.verdict == ref.verdict == "PASS" and ok.check == ref.check and ok.control == ref.control
     assert crashed.verdict == "ERROR" and "lost on all 2 attempt(s)" in crashed.reason
     assert "KilledWorker" in crashed.reason
-    unknown = run_claims_on(InProcessExecutor(), [TOY_CLAIM]).results[0]  # not in the registry, no ref
+    assert report.executor.startswith("LocalCluster")
+    unknown = run_claims([TOY_CLAIM], executor=cluster2).results[0]  # a worker cannot find it: no registry, no ref
     assert unknown.verdict == "ERROR" and "could not be run" in unknown.reason and "toy.mean" in unknown.reason
 
 

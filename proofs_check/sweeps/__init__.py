@@ -5,7 +5,9 @@
 * :mod:`.cache` — completed results on disk, keyed by sweep, parameters, seed and code version.
 * :mod:`.run` — :func:`run_sweep`: submit, stream back, retry lost attempts, write ``sweep.json``/``sweep.md``.
 * :mod:`.definitions` — the per-paper sweeps (``proofs-check sweep --list``).
-* :mod:`.claims` — :func:`~proofs_check.sweeps.claims.run_claims_on`: registered claims as tasks on an executor.
+
+Sweep points and claims alike run as tasks of the task engine (:mod:`proofs_check.engine`); claims through
+:func:`proofs_check.runner.run_claims`.
 
 ``dask.distributed`` is imported only when a cluster route is used, so the in-process route needs no Dask.
 """

@@ -14,6 +14,14 @@ the folder is deleted).
 Only successful points are stored: a point that ended in ERROR is run again on ``--resume``.  Files are
 written atomically (temporary file + :func:`os.replace`), so an interrupted sweep never leaves a truncated
 entry that a resumed one would trust.
+
+Every entry carries ``"schema": ENTRY_SCHEMA`` and a ``"checksum"``: the SHA-256 of the canonical JSON of the
+rest of the entry.  :meth:`ResultCache.lookup` refuses, *with the reason*, any entry that is not valid JSON,
+not an object, of another schema, missing a field, whose ``result`` is not an object of finite numbers, whose
+checksum does not match (a value edited by hand, a flipped bit) or that belongs to another sweep, version,
+parameter set or seed.  A refused entry is never used: the sweep recomputes the point, reports the refusal and
+overwrites the entry.  (The checksum detects edits and corruption; it is not a signature against a deliberate
+forger, who could recompute it.)
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 CODE_PACKAGES: tuple[str, ...] = ("theory", "numerics", "proofs_check")
+ENTRY_SCHEMA = 2
+ENTRY_FIELDS: tuple[str, ...] = ("schema", "sweep", "code_version", "params", "seed", "result", "checksum")
 
 
 def canonical_json(obj: Any) -> str:
@@ -90,23 +100,56 @@ class ResultCache:
     def path(self, params: Mapping[str, Any], seed: int) -> Path:
         return self.folder / f"{point_key(self.sweep, params, seed)}.json"
 
-    def get(self, params: Mapping[str, Any], seed: int) -> dict[str, Any] | None:
-        """The stored entry of a point, or ``None`` when there is none (or it is unreadable or mismatched)."""
+    def lookup(self, params: Mapping[str, Any], seed: int) -> tuple[dict[str, Any] | None, str | None]:
+        """``(entry, None)`` for a valid stored entry, ``(None, None)`` when there is none, and
+        ``(None, reason)`` when there is one that must not be used (see the module docstring)."""
         path = self.path(params, seed)
         try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if (entry.get("sweep") != self.sweep or entry.get("code_version") != self.version
-                or canonical_json(entry.get("params")) != canonical_json(dict(params)) or entry.get("seed") != seed):
-            return None  # a hash collision or a hand-edited file: never trust it
-        return entry
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None, None
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, f"{path.name}: unreadable ({exc})"
+        try:
+            entry = json.loads(text)
+        except ValueError as exc:
+            return None, f"{path.name}: not valid JSON ({exc})"
+        problem = self._problem(entry, params, seed)
+        return (None, f"{path.name}: {problem}") if problem else (entry, None)
+
+    def _problem(self, entry: Any, params: Mapping[str, Any], seed: int) -> str | None:
+        if not isinstance(entry, dict):
+            return f"not a JSON object but a {type(entry).__name__}"
+        if entry.get("schema") != ENTRY_SCHEMA:
+            return f"schema {entry.get('schema')!r}, this version reads schema {ENTRY_SCHEMA}"
+        missing = [k for k in ENTRY_FIELDS if k not in entry]
+        if missing:
+            return f"missing field(s) {missing}"
+        if not isinstance(entry["result"], dict):
+            return f"'result' is {type(entry['result']).__name__}, not an object"
+        try:
+            body = canonical_json({k: v for k, v in entry.items() if k != "checksum"})
+        except ValueError as exc:
+            return f"not canonical JSON ({exc})"
+        if hashlib.sha256(body.encode()).hexdigest() != entry["checksum"]:
+            return "checksum mismatch: the entry was edited or corrupted after it was written"
+        if (entry["sweep"] != self.sweep or entry["code_version"] != self.version
+                or canonical_json(entry["params"]) != canonical_json(dict(params)) or entry["seed"] != seed):
+            return "it belongs to another sweep, code version, parameter set or seed"
+        return None
+
+    def get(self, params: Mapping[str, Any], seed: int) -> dict[str, Any] | None:
+        """The stored entry of a point, or ``None`` when there is none or it is refused (:meth:`lookup`)."""
+        return self.lookup(params, seed)[0]
 
     def put(self, params: Mapping[str, Any], seed: int, result: Mapping[str, Any], **meta: Any) -> Path:
-        """Store a successful result atomically; ``meta`` (seconds, worker, attempts) is kept alongside."""
-        entry = {"sweep": self.sweep, "code_version": self.version, "params": dict(params), "seed": int(seed),
-                 "result": dict(result), **meta}
-        text = json.dumps(entry, sort_keys=True, allow_nan=True)
+        """Store a successful result atomically, with schema and checksum; ``meta`` (seconds, worker, attempts)
+        is kept alongside.  A result with NaN or inf is refused (``ValueError``): it is never a success."""
+        entry = {"schema": ENTRY_SCHEMA, "sweep": self.sweep, "code_version": self.version, "params": dict(params),
+                 "seed": int(seed), "result": dict(result), **meta}
+        body = canonical_json(entry)
+        entry["checksum"] = hashlib.sha256(body.encode()).hexdigest()
+        text = json.dumps(entry, sort_keys=True, allow_nan=False)
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.path(params, seed)
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")

@@ -20,7 +20,14 @@ of times and records each attempt (:mod:`proofs_check.sweeps.run`).
 
 GPU tasks are submitted with ``resources={"GPU": 1}``: Dask only places them on workers started with
 ``--resources GPU=1``, so CPU-only workers never receive them.  A sweep that needs a GPU and a cluster with no
-GPU worker is refused up front (``ValueError``) instead of waiting forever.
+GPU worker is refused up front instead of waiting forever.
+
+Every configuration problem (a bad route, address, cluster file, missing GPU) raises
+:class:`theory.arguments.ArgumentError` naming the option, the file or the key, before any work is submitted.
+
+Nothing listens beyond this machine unless asked: a local cluster binds its scheduler and workers to 127.0.0.1
+and starts no dashboard (``dashboard=`` opens one, on 127.0.0.1 unless an address says otherwise); a jobqueue
+cluster starts its scheduler without a dashboard unless its ``cluster.scheduler_options`` asks for one.
 """
 
 from __future__ import annotations
@@ -28,7 +35,6 @@ from __future__ import annotations
 import abc
 import collections
 import contextlib
-import importlib.util
 import json
 import logging
 import os
@@ -40,6 +46,8 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
+
+from theory.arguments import ArgumentError, positive_int
 
 JOBQUEUE_KINDS: dict[str, str] = {
     "slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster",
@@ -65,7 +73,7 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
-def execute(task_ref: str, payload: dict[str, Any]) -> dict[str, Any]:
+def execute(task_ref: str, payload: dict[str, Any], device: str | None = None) -> dict[str, Any]:
     """Run one task where this is called (a worker or this process) and describe what happened.
 
     The task runs with :data:`TASK_THREADS` (1) torch thread on every route: a Dask worker process already has
@@ -73,15 +81,21 @@ def execute(task_ref: str, payload: dict[str, Any]) -> dict[str, Any]:
     route runs it (a float32 reduction split over a different number of threads rounds differently, and an
     Adam trajectory amplifies that).  Parallelism comes from running points side by side.
 
-    Returns ``{"ok": True, "result": ..., "seconds", "host", "pid", "worker"}`` or, when the task raised,
+    ``device`` is the run's device (``"auto"``, ``"cpu"``, ``"cuda[:N]"`` or ``None`` = auto), resolved *here*,
+    on the machine that runs the task: the task runs inside :func:`numerics.device.use_device`, so code that
+    asks for the default device gets it, and the outcome records which device that was.
+
+    Returns ``{"ok": True, "result": ..., "seconds", "host", "pid", "worker", "device"}`` or, when the task raised,
     ``{"ok": False, "error": "Type: message", "traceback": "...", ...}``.  Never raises for a task error.
     """
+    from numerics.device import use_device
     from proofs_check.sweeps.grid import resolve_task
 
     t0 = time.perf_counter()
     where = {"host": socket.gethostname(), "pid": os.getpid(), "worker": _worker_address()}
     try:
-        with torch_threads(TASK_THREADS):
+        with torch_threads(TASK_THREADS), use_device(device) as dev:
+            where["device"] = str(dev)
             result = resolve_task(task_ref)(dict(payload))
         if not isinstance(result, Mapping):
             raise TypeError(f"task {task_ref} must return a dict, returned {type(result).__name__}")
@@ -111,7 +125,7 @@ class Handle:
     token: Any
     key: str
     future: Any = None
-    args: tuple[str, dict[str, Any]] | None = None
+    args: tuple[str, dict[str, Any], str | None] | None = None
 
 
 def lost_outcome(exc: BaseException) -> dict[str, Any]:
@@ -127,8 +141,10 @@ class Executor(abc.ABC):
     dashboard_link: str | None = None
 
     @abc.abstractmethod
-    def submit(self, token: Any, task_ref: str, payload: dict[str, Any], *, key: str, gpu: bool) -> Handle:
-        """Queue one attempt of ``task_ref(payload)``; ``key`` is unique per attempt; ``gpu`` asks for a GPU."""
+    def submit(self, token: Any, task_ref: str, payload: dict[str, Any], *, key: str, gpu: bool,
+               device: str | None = None) -> Handle:
+        """Queue one attempt of ``task_ref(payload)``; ``key`` is unique per attempt; ``gpu`` asks for a GPU;
+        ``device`` is the run's device, handed to :func:`execute`."""
 
     @abc.abstractmethod
     def completed(self) -> Iterator[tuple[Handle, dict[str, Any]]]:
@@ -140,7 +156,7 @@ class Executor(abc.ABC):
 
     @abc.abstractmethod
     def require_gpu(self) -> None:
-        """Raise ``ValueError`` if GPU tasks submitted here could never run."""
+        """Raise ``ArgumentError`` if GPU tasks submitted here could never run."""
 
     def cancel_all(self) -> None:
         """Stop what has not finished (used on interruption)."""
@@ -163,8 +179,9 @@ class InProcessExecutor(Executor):
         self._queue: collections.deque[Handle] = collections.deque()
         self._running = 0
 
-    def submit(self, token: Any, task_ref: str, payload: dict[str, Any], *, key: str, gpu: bool) -> Handle:
-        handle = Handle(token, key, args=(task_ref, dict(payload)))
+    def submit(self, token: Any, task_ref: str, payload: dict[str, Any], *, key: str, gpu: bool,
+               device: str | None = None) -> Handle:
+        handle = Handle(token, key, args=(task_ref, dict(payload), device))
         self._queue.append(handle)
         return handle
 
@@ -185,7 +202,7 @@ class InProcessExecutor(Executor):
         import torch
 
         if not torch.cuda.is_available():
-            raise ValueError("this sweep's points ask for a GPU but torch sees none in this process; "
+            raise ArgumentError("this sweep's points ask for a GPU but torch sees none in this process; "
                              "run it on a cluster with GPU workers, or pass --no-gpu to run them on CPU")
 
     def cancel_all(self) -> None:
@@ -196,7 +213,7 @@ class DaskExecutor(Executor):
     """Submits attempts to a :class:`distributed.Client`; owns the cluster when it created one."""
 
     def __init__(self, client: Any, cluster: Any = None, *, description: str,
-                 gpu_declared: bool | None = None, gpu_hint: str = "", local: bool = False) -> None:
+                 gpu_declared: bool | None = None, gpu_hint: str = "", dashboard: bool = True) -> None:
         """``gpu_declared``: None = ask the scheduler which workers have a GPU; True/False = known from a config
         whose workers have not started yet (``gpu_hint`` then says how to add the GPU resource)."""
         from distributed import as_completed
@@ -204,14 +221,15 @@ class DaskExecutor(Executor):
         self.client = client
         self.cluster = cluster
         self.description = description
-        self.dashboard_link = _dashboard_link(client, local=local)
+        self.dashboard_link = _dashboard_link(client) if dashboard else None
         self._gpu_declared = gpu_declared
         self._gpu_hint = gpu_hint
         self._handles: dict[str, Handle] = {}
         self._ac = as_completed()
 
-    def submit(self, token: Any, task_ref: str, payload: dict[str, Any], *, key: str, gpu: bool) -> Handle:
-        future = self.client.submit(execute, task_ref, dict(payload), key=key, pure=False,
+    def submit(self, token: Any, task_ref: str, payload: dict[str, Any], *, key: str, gpu: bool,
+               device: str | None = None) -> Handle:
+        future = self.client.submit(execute, task_ref, dict(payload), device, key=key, pure=False,
                                     resources={"GPU": 1} if gpu else None)
         handle = Handle(token, key, future=future)
         self._handles[key] = handle
@@ -242,10 +260,10 @@ class DaskExecutor(Executor):
         if self._gpu_declared is True:
             return
         if self._gpu_declared is False:
-            raise ValueError(self._gpu_hint)
+            raise ArgumentError(self._gpu_hint)
         workers = self.client.scheduler_info().get("workers", {})
         if not any(w.get("resources", {}).get("GPU", 0) >= 1 for w in workers.values()):
-            raise ValueError(
+            raise ArgumentError(
                 f"this sweep's points ask for a GPU (resources={{'GPU': 1}}) but no worker of {self.description} "
                 f"advertises one ({len(workers)} workers); start GPU workers with `dask worker ... --resources GPU=1` "
                 "(or `worker_extra_args: ['--resources', 'GPU=1']` in a jobqueue config), or pass --no-gpu")
@@ -264,10 +282,8 @@ class DaskExecutor(Executor):
                 self.cluster.close()
 
 
-def _dashboard_link(client: Any, *, local: bool) -> str | None:
-    """The dashboard URL when the scheduler serves one (a local one needs ``bokeh`` here to draw pages)."""
-    if local and importlib.util.find_spec("bokeh") is None:
-        return None
+def _dashboard_link(client: Any) -> str | None:
+    """The dashboard URL when the scheduler serves one (it needs ``bokeh`` to draw pages)."""
     try:
         services = client.scheduler_info().get("services", {})
     except Exception:  # an old or restricted scheduler: no link rather than no sweep
@@ -278,32 +294,65 @@ def _dashboard_link(client: Any, *, local: bool) -> str | None:
 # --------------------------------------------------------------------------------------------- construction
 
 
-def local_executor(workers: int) -> DaskExecutor:
-    """A :class:`distributed.LocalCluster` of ``workers`` single-threaded processes (GPU resource if CUDA)."""
+LOCALHOST = "127.0.0.1"
+#: Settings of every scheduler this module starts (local and jobqueue clusters).  allowed-failures = 0: a task
+#: whose worker dies comes back at once (KilledWorker), so the engine counts, records and bounds the retry
+#: instead of the scheduler re-running it silently.  worker-saturation = 1: a single-threaded worker holds only
+#: the task it runs, so a worker that dies takes no queued bystander with it (tasks are long; nothing to gain
+#: from prefetching them).
+SCHEDULER_CONFIG: dict[str, Any] = {"distributed.scheduler.allowed-failures": 0,
+                                    "distributed.scheduler.worker-saturation": 1.0}
+
+
+def dashboard_address(address: str | None) -> str | None:
+    """``None`` (no dashboard), or ``HOST:PORT`` / ``:PORT`` / ``PORT`` with the host defaulting to 127.0.0.1."""
+    if address is None:
+        return None
+    text = str(address).strip()
+    host, sep, port = text.rpartition(":") if ":" in text else ("", ":", text)
+    if not port.isdigit() or not 0 <= int(port) < 65536 or (host and not _ADDRESS.match(host)):
+        raise ArgumentError(f"dashboard must be PORT, :PORT or HOST:PORT, got {address!r}")
+    return f"{host or LOCALHOST}:{int(port)}"
+
+
+def local_executor(workers: int, *, dashboard: str | None = None) -> DaskExecutor:
+    """A :class:`distributed.LocalCluster` of ``workers`` single-threaded processes (GPU resource if CUDA).
+
+    Scheduler, nannies and workers listen on 127.0.0.1 only; the dashboard is off unless ``dashboard``
+    (``PORT``, ``:PORT`` or ``HOST:PORT``; host 127.0.0.1 when omitted) asks for it.
+    """
     import dask
     from distributed import Client, LocalCluster
 
-    from theory.arguments import positive_int
-
     workers = positive_int("workers", workers)
+    dashboard = dashboard_address(dashboard)
     gpus = _local_gpu_count()
-    # allowed-failures = 0: a task whose worker dies comes back to us at once (KilledWorker) so the retry is
-    # counted and recorded by the sweep runner instead of happening silently inside the scheduler.
-    # worker-saturation = 1: a single-threaded worker holds only the task it runs, so a worker that dies takes
-    # no queued bystander with it (sweep tasks are long; there is nothing to gain from prefetching them).
     # No MALLOC_TRIM_THRESHOLD_: Dask's default (64 KiB, to return memory of large arrays to the OS) made a
     # Table 1 training point 1.7x slower here (torch allocates and frees many small tensors every step); the
     # other pre-spawn variables (OMP/MKL/OpenBLAS threads = 1) are kept.
     environ = {**dask.config.get("distributed.nanny.pre-spawn-environ"), "MALLOC_TRIM_THRESHOLD_": None}
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0,
-                          "distributed.scheduler.worker-saturation": 1.0,
-                          "distributed.nanny.pre-spawn-environ": environ}):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", resources={"GPU": 1} if gpus else None,
-                               silence_logs=logging.ERROR)
+    with dask.config.set({**SCHEDULER_CONFIG, "distributed.nanny.pre-spawn-environ": environ,
+                          **_quiet_http(dashboard is not None)}):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOCALHOST,
+                               dashboard_address=dashboard, worker_dashboard_address=None,
+                               # Dask always runs an HTTP server; without a dashboard: health check only, on a
+                               # free port of 127.0.0.1
+                               scheduler_kwargs=None if dashboard else {"dashboard": False,
+                                                                        "dashboard_address": f"{LOCALHOST}:0"},
+                               resources={"GPU": 1} if gpus else None, silence_logs=logging.ERROR)
     client = Client(cluster)
     return DaskExecutor(client, cluster, description=f"LocalCluster ({workers} worker processes"
-                                                     f"{', GPU resource' if gpus else ''})", local=True)
+                                                     f"{', GPU resource' if gpus else ''})",
+                        dashboard=dashboard is not None)
+
+
+def _quiet_http(dashboard: bool) -> dict[str, Any]:
+    """Dask configuration for HTTP: every Dask server runs one (on its own host), whose default routes answer
+    with worker addresses and memory; without a dashboard only the health check is served."""
+    if dashboard:
+        return {}
+    return {"distributed.scheduler.http.routes": ["distributed.http.health"],
+            "distributed.worker.http.routes": ["distributed.http.health"]}
 
 
 def _local_gpu_count() -> int:
@@ -313,21 +362,21 @@ def _local_gpu_count() -> int:
 
 
 def check_address(address: str) -> str:
-    """``scheme://host:port`` or ``host:port``; else ``ValueError`` naming ``scheduler``."""
+    """``scheme://host:port`` or ``host:port``; else ``ArgumentError`` naming ``scheduler``."""
     if not isinstance(address, str) or not _ADDRESS.match(address.strip()):
-        raise ValueError(f"scheduler must be an address like 'tcp://host:8786', got {address!r}")
+        raise ArgumentError(f"scheduler must be an address like 'tcp://host:8786', got {address!r}")
     return address.strip()
 
 
 def address_executor(address: str, *, timeout: float = 10.0) -> DaskExecutor:
-    """Connect to a running scheduler; an unreachable address is a ``ValueError`` naming it."""
+    """Connect to a running scheduler; an unreachable address is an ``ArgumentError`` naming it."""
     from distributed import Client
 
     address = check_address(address)
     try:
         client = Client(address, timeout=f"{timeout}s")
     except (OSError, TimeoutError) as exc:
-        raise ValueError(f"could not connect to the Dask scheduler at {address!r} within {timeout:g} s ({exc}); "
+        raise ArgumentError(f"could not connect to the Dask scheduler at {address!r} within {timeout:g} s ({exc}); "
                          "is `dask scheduler` running there and reachable from this machine?") from exc
     return DaskExecutor(client, None, description=f"scheduler {address}")
 
@@ -351,7 +400,7 @@ class ClusterConfig:
 
 
 def load_cluster_config(path: Path | str) -> ClusterConfig:
-    """Read and validate a cluster YAML file; every problem is a ``ValueError`` naming the file and the key."""
+    """Read and validate a cluster YAML file; every problem is an ``ArgumentError`` naming the file and the key."""
     import yaml
 
     path = Path(path)
@@ -359,66 +408,75 @@ def load_cluster_config(path: Path | str) -> ClusterConfig:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ValueError(f"{where}: no such file") from None
+        raise ArgumentError(f"{where}: no such file") from None
     except OSError as exc:
-        raise ValueError(f"{where}: cannot read it ({exc})") from exc
+        raise ArgumentError(f"{where}: cannot read it ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ArgumentError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from exc
     except yaml.YAMLError as exc:
-        raise ValueError(f"{where}: not valid YAML ({exc})") from exc
+        raise ArgumentError(f"{where}: not valid YAML ({exc})") from exc
     if not isinstance(raw, dict):
-        raise ValueError(f"{where}: must be a mapping with keys among {CONFIG_KEYS}, got {type(raw).__name__}")
+        raise ArgumentError(f"{where}: must be a mapping with keys among {CONFIG_KEYS}, got {type(raw).__name__}")
     unknown = sorted(set(raw) - set(CONFIG_KEYS))
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; allowed: {CONFIG_KEYS}")
+        raise ArgumentError(f"{where}: unknown key(s) {unknown}; allowed: {CONFIG_KEYS}")
     timeout = raw.get("connect_timeout", 10.0)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError(f"{where}: connect_timeout must be a positive number of seconds, got {timeout!r}")
+        raise ArgumentError(f"{where}: connect_timeout must be a positive number of seconds, got {timeout!r}")
     if "scheduler" in raw:
         extra = sorted(set(raw) - {"scheduler", "connect_timeout"})
         if extra:
-            raise ValueError(f"{where}: 'scheduler' connects to a running cluster and excludes {extra}")
+            raise ArgumentError(f"{where}: 'scheduler' connects to a running cluster and excludes {extra}")
         try:
             address = check_address(raw["scheduler"])
-        except ValueError as exc:
-            raise ValueError(f"{where}: {exc}") from None
+        except ArgumentError as exc:
+            raise ArgumentError(f"{where}: {exc}") from None
         return ClusterConfig(path, scheduler=address, connect_timeout=float(timeout))
     kind = raw.get("kind")
     if kind not in JOBQUEUE_KINDS:
-        raise ValueError(f"{where}: 'kind' must be one of {sorted(JOBQUEUE_KINDS)} (or give 'scheduler: "
+        raise ArgumentError(f"{where}: 'kind' must be one of {sorted(JOBQUEUE_KINDS)} (or give 'scheduler: "
                          f"tcp://host:port'), got {kind!r}")
     cluster = raw.get("cluster", {})
     if not isinstance(cluster, dict):
-        raise ValueError(f"{where}: 'cluster' must be a mapping of {JOBQUEUE_KINDS[kind]} keyword arguments")
+        raise ArgumentError(f"{where}: 'cluster' must be a mapping of {JOBQUEUE_KINDS[kind]} keyword arguments")
     for required in ("cores", "memory"):
         if required not in cluster:
-            raise ValueError(f"{where}: cluster.{required} is required (per-job {required} for {JOBQUEUE_KINDS[kind]})")
+            raise ArgumentError(f"{where}: cluster.{required} is required (per-job {required} for {JOBQUEUE_KINDS[kind]})")
     jobs = raw.get("jobs", 0)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
-        raise ValueError(f"{where}: 'jobs' must be a non-negative integer, got {jobs!r}")
+        raise ArgumentError(f"{where}: 'jobs' must be a non-negative integer, got {jobs!r}")
     adapt = raw.get("adapt")
     if adapt is not None:
         if (not isinstance(adapt, dict) or set(adapt) - {"minimum_jobs", "maximum_jobs"}
                 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in adapt.values())):
-            raise ValueError(f"{where}: 'adapt' must be {{minimum_jobs: int, maximum_jobs: int}}, got {adapt!r}")
+            raise ArgumentError(f"{where}: 'adapt' must be {{minimum_jobs: int, maximum_jobs: int}}, got {adapt!r}")
         if adapt.get("maximum_jobs", 1) < adapt.get("minimum_jobs", 0) or adapt.get("maximum_jobs") == 0:
-            raise ValueError(f"{where}: adapt.maximum_jobs must be positive and >= adapt.minimum_jobs")
+            raise ArgumentError(f"{where}: adapt.maximum_jobs must be positive and >= adapt.minimum_jobs")
     if jobs == 0 and adapt is None:
-        raise ValueError(f"{where}: give 'jobs: N' (a fixed number of batch jobs) or 'adapt: {{maximum_jobs: N}}'")
+        raise ArgumentError(f"{where}: give 'jobs: N' (a fixed number of batch jobs) or 'adapt: {{maximum_jobs: N}}'")
     return ClusterConfig(path, kind=kind, cluster=dict(cluster), jobs=jobs, adapt=dict(adapt) if adapt else None,
                          connect_timeout=float(timeout))
 
 
 def jobqueue_cluster(config: ClusterConfig) -> Any:
     """Build (but do not scale) the ``dask-jobqueue`` cluster a config describes."""
+    import dask
+
     try:
         import dask_jobqueue
     except ImportError as exc:
-        raise ValueError(f"cluster config {config.source}: kind {config.kind!r} needs the dask-jobqueue package "
+        raise ArgumentError(f"cluster config {config.source}: kind {config.kind!r} needs the dask-jobqueue package "
                          "(pip install 'icl-verify[sweeps]')") from exc
     cls = getattr(dask_jobqueue, JOBQUEUE_KINDS[config.kind])
+    kwargs = dict(config.cluster)
+    # No dashboard unless the config asks for one (scheduler_options: {dashboard_address: ...}).
+    kwargs["scheduler_options"] = {"dashboard_address": None, **(kwargs.get("scheduler_options") or {})}
     try:
-        return cls(**config.cluster)
+        asked = "dashboard_address" in (config.cluster.get("scheduler_options") or {})
+        with dask.config.set({**SCHEDULER_CONFIG, **_quiet_http(asked)}):
+            return cls(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"cluster config {config.source}: {cls.__name__} refused the 'cluster' arguments: "
+        raise ArgumentError(f"cluster config {config.source}: {cls.__name__} refused the 'cluster' arguments: "
                          f"{exc}") from exc
 
 
@@ -432,7 +490,7 @@ def config_executor(config: ClusterConfig) -> DaskExecutor:
     submit = str(cluster.job_cls.submit_command).split()[0]
     if shutil.which(submit) is None:
         cluster.close()
-        raise ValueError(f"cluster config {config.source}: {config.kind} jobs are submitted with {submit!r}, "
+        raise ArgumentError(f"cluster config {config.source}: {config.kind} jobs are submitted with {submit!r}, "
                          "which is not on PATH here; run the sweep from a login node of that cluster")
     if config.adapt is not None:
         cluster.adapt(**config.adapt)
@@ -445,20 +503,23 @@ def config_executor(config: ClusterConfig) -> DaskExecutor:
             "with a GPU resource; add worker_extra_args: ['--resources', 'GPU=1'] (and the batch system's GPU "
             "request, e.g. job_extra_directives: ['--gres=gpu:1']), or pass --no-gpu")
     return DaskExecutor(client, cluster, description=f"{JOBQUEUE_KINDS[config.kind]} ({size})",
-                        gpu_declared=config.has_gpu_workers(), gpu_hint=hint)
+                        gpu_declared=config.has_gpu_workers(), gpu_hint=hint,
+                        dashboard="dashboard_address" in (config.cluster.get("scheduler_options") or {}))
 
 
 def open_executor(*, in_process: bool = False, workers: int | None = None, scheduler: str | None = None,
-                  cluster_config: Path | str | None = None) -> Executor:
-    """The one executor the arguments name; with none of them, a LocalCluster with one worker per CPU core."""
+                  cluster_config: Path | str | None = None, dashboard: str | None = None) -> Executor:
+    """The one executor the arguments name; with none of them, a LocalCluster with one worker per CPU core.
+
+    ``dashboard`` opens the Dask dashboard of a local cluster (see :func:`local_executor`)."""
     chosen = [name for name, v in (("in_process", in_process or None), ("workers", workers),
                                    ("scheduler", scheduler), ("cluster_config", cluster_config)) if v is not None]
     if len(chosen) > 1:
-        raise ValueError(f"choose one place to run the sweep; got {', '.join(chosen)} together")
+        raise ArgumentError(f"choose one place to run the sweep; got {', '.join(chosen)} together")
     if in_process:
         return InProcessExecutor()
     if scheduler is not None:
         return address_executor(scheduler)
     if cluster_config is not None:
         return config_executor(load_cluster_config(cluster_config))
-    return local_executor(workers if workers is not None else (os.cpu_count() or 1))
+    return local_executor(workers if workers is not None else (os.cpu_count() or 1), dashboard=dashboard)

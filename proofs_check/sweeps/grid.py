@@ -8,7 +8,7 @@ A sweep is data, not code that runs anything::
         description="Table 1: adjusted loss per layer count, noise law and parameterisation",
         task="proofs_check.sweeps.definitions.vladymyrov:train_point",   # dict -> dict, importable on workers
         scales={
-            "cpu":   Grid(axes={"layers": (1, 2), "noise": ("U0", "U1")}, seeds=(0, 1), fixed={"steps": 2000}),
+            "quick": Grid(axes={"layers": (1, 2), "noise": ("U0", "U1")}, seeds=(0, 1), fixed={"steps": 2000}),
             "paper": Grid(axes={...}, seeds=(0, 1, 2, 3, 4), fixed={"steps": 200_000}, gpu=True),
         },
         aggregate=make_table1,          # (records, out_dir) -> Aggregate(markdown, data, figures)
@@ -29,9 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from proofs_check.claim import PROFILES
 from proofs_check.sweeps.cache import canonical_json
+from theory.arguments import ArgumentError
 
-SCALES: tuple[str, ...] = ("cpu", "paper")
+#: Sweep scales are the suite's one size vocabulary (claim profiles, training presets): quick, cpu, paper.
+SCALES: tuple[str, ...] = PROFILES
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ class Sweep:
 
     def grid(self, scale: str) -> Grid:
         if scale not in self.scales:
-            raise ValueError(f"sweep {self.name!r} has no scale {scale!r}; it has {list(self.scales)}")
+            raise ArgumentError(f"--scale: sweep {self.name!r} has no scale {scale!r}; it has {list(self.scales)}")
         return self.scales[scale]
 
 

@@ -1,4 +1,5 @@
-"""Run a sweep: submit every point, stream results back as they finish, retry lost ones, write the report.
+"""Run a sweep: its points are tasks of the task engine (:mod:`proofs_check.engine`), streamed back as they
+finish, lost ones retried, every result written as it arrives, then the report.
 
 Guarantees:
 
@@ -8,8 +9,14 @@ Guarantees:
 * **Bounded retries of lost attempts.**  An attempt whose worker dies (killed, out of memory, node gone) is
   resubmitted up to ``max_attempts`` attempts in all; each attempt is recorded.  An exception raised by the
   task itself is not retried: with a fixed seed it would raise again.
-* **Nothing recomputed on resume.**  Each ``OK`` result is written to the cache as soon as it arrives (see
-  :mod:`proofs_check.sweeps.cache`); with ``resume=True`` the points found there are not submitted.
+* **No silent NaN.**  A point whose result holds a NaN or an infinity anywhere is ``ERROR`` (naming where),
+  is counted as such and is never cached.
+* **Nothing finished is lost.**  ``out_dir`` and the cache folder are checked writable before any point runs;
+  each finished point is appended to ``out_dir/points.jsonl`` and each ``OK`` result written to the cache as
+  soon as it arrives (see :mod:`proofs_check.sweeps.cache`); a failing cache write is reported, not fatal.
+* **Nothing recomputed on resume, nothing wrong reused.**  With ``resume=True`` the points found in the cache
+  are not submitted; an entry that fails its schema or checksum check is refused, reported (``cache_problem``
+  of the point, "refused cache entries" in the report) and recomputed.
 * **Progress** (done/running/failed/cached/retries and an ETA from the rate of fresh results) and the Dask
   dashboard link, when the cluster serves one.
 
@@ -26,10 +33,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
+import math
 import sys
-import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -37,8 +43,8 @@ from typing import Any, Callable
 from proofs_check.report import jsonable, strict_json
 from proofs_check.sweeps.cache import ResultCache, code_version
 from proofs_check.sweeps.executor import Executor, execute
-from proofs_check.sweeps.grid import Aggregate, Point, Sweep
-from theory.arguments import positive_int
+from proofs_check.sweeps.grid import Aggregate, Sweep
+from theory.arguments import ArgumentError, positive_int
 
 SCHEMA_VERSION = 1
 STATUSES = ("OK", "ERROR", "NOT RUN")
@@ -60,6 +66,8 @@ class TaskRecord:
     seconds: float | None = None
     worker: str | None = None
     cached: bool = False
+    cache_problem: str | None = None
+    device: str | None = None
 
     @property
     def retried(self) -> bool:
@@ -95,6 +103,7 @@ class SweepReport:
             out[t.status] += 1
         out["cached"] = sum(t.cached for t in self.tasks)
         out["retried"] = sum(t.retried for t in self.tasks)
+        out["cache_refused"] = sum(t.cache_problem is not None for t in self.tasks)
         return out
 
     @property
@@ -112,100 +121,52 @@ def task_view(record: TaskRecord) -> dict[str, Any]:
     return {"params": record.params, "seed": record.seed, "status": record.status, "result": record.result}
 
 
-class _Progress:
-    """A rich progress line with done/running/failed/cached/retries and ETA, refreshed once a second."""
-
-    def __init__(self, console: Any, total: int, cached: int, executor: Executor, enabled: bool, label: str) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.executor = executor
-        self.fresh_total = total - cached
-        self.fresh_done = 0
-        self.t0 = time.perf_counter()
-        self.counts = {"running": 0, "failed": 0, "cached": cached, "retries": 0}
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("running {task.fields[running]} · failed {task.fields[failed]} · "
-                                       "cached {task.fields[cached]} · retries {task.fields[retries]}"),
-                            TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
-                            console=console, disable=not enabled, transient=False)
-        self.task = self.bar.add_task(label, total=total, completed=cached, eta="?", **self.counts)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._tick, daemon=True) if enabled else None
-
-    def __enter__(self) -> "_Progress":
-        self.bar.__enter__()
-        if self._thread is not None:
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._refresh()
-        self.bar.__exit__(*exc)
-
-    def eta(self) -> str:
-        remaining = self.fresh_total - self.fresh_done
-        if remaining <= 0:
-            return "0s"
-        if self.fresh_done == 0:
-            return "?"
-        rate = self.fresh_done / (time.perf_counter() - self.t0)
-        return f"{remaining / rate:.0f}s"
-
-    def _refresh(self) -> None:
-        self.counts["running"] = self.executor.running()
-        self.bar.update(self.task, eta=self.eta(), **self.counts)
-
-    def _tick(self) -> None:
-        while not self._stop.wait(1.0):
-            self._refresh()
-
-    def finished(self, record: TaskRecord) -> None:
-        """One point reached its final status."""
-        self.fresh_done += 1
-        if record.status == "ERROR":
-            self.counts["failed"] += 1
-        self.bar.update(self.task, advance=1, eta=self.eta(), **self.counts)
-
-    def retried(self) -> None:
-        self.counts["retries"] += 1
-        self.bar.update(self.task, **self.counts)
-
-
 def run_sweep(sweep: Sweep, scale: str, executor: Executor, *, out_dir: Path | None = None,
               cache_root: Path | None = None, resume: bool = False, max_attempts: int = 3,
               gpu: bool | None = None, version: str | None = None, console: Any = None, progress: bool = False,
-              on_record: Callable[[TaskRecord], None] | None = None, command: str = "") -> SweepReport:
+              on_record: Callable[[TaskRecord], None] | None = None, command: str = "",
+              device: str | None = None) -> SweepReport:
     """Run every point of ``sweep`` at ``scale`` on ``executor`` and return (and write) the report.
 
-    ``gpu`` overrides the grid's GPU request (``False`` runs GPU points on any worker).  ``version``
-    overrides the code version (tests); by default it is :func:`~proofs_check.sweeps.cache.code_version`.
-    ``on_record`` is called with each finished record, in completion order.  On ``KeyboardInterrupt`` the
-    partial report (unfinished points ``NOT RUN``) is written and the interrupt re-raised.
+    ``out_dir`` and ``cache_root`` are checked writable before any point runs (``ArgumentError`` naming
+    ``--out`` / ``--cache``).  ``gpu`` overrides the grid's GPU request (``False`` runs GPU points on any
+    worker).  ``version`` overrides the code version (tests); by default it is
+    :func:`~proofs_check.sweeps.cache.code_version`.  ``device`` is the run's device, handed to every point
+    (:func:`numerics.device.use_device`).  ``on_record`` is called with each finished record, in completion
+    order.  On ``KeyboardInterrupt`` the partial report (unfinished points ``NOT RUN``) is written and the
+    interrupt re-raised.
     """
     from rich.console import Console
+
+    from proofs_check.engine import Display, ResultLog, Task, prepare_output_dir, run_tasks
 
     max_attempts = positive_int("max_attempts", max_attempts)
     grid = sweep.grid(scale)
     points = grid.points()
+    if resume and cache_root is None:
+        raise ArgumentError("resume=True needs a cache folder (cache_root) to resume from")
+    if out_dir is not None:
+        out_dir = prepare_output_dir(out_dir, "--out")
+    if cache_root is not None:
+        prepare_output_dir(cache_root, "--cache")
     version = version or code_version()
     cache = ResultCache(Path(cache_root), sweep.name, version) if cache_root is not None else None
-    if resume and cache is None:
-        raise ValueError("resume=True needs a cache folder (cache_root) to resume from")
     console = console or Console(quiet=not progress)
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     records = [TaskRecord(i, p.label, dict(p.params), p.seed) for i, p in enumerate(points)]
     pending = []
     for rec, point in zip(records, points):
-        entry = cache.get(point.params, point.seed) if (cache is not None and resume) else None
+        entry, problem = cache.lookup(point.params, point.seed) if (cache is not None and resume) else (None, None)
         if entry is not None:
             rec.status, rec.result, rec.cached = "OK", entry["result"], True
             rec.seconds, rec.worker, rec.attempts = entry.get("seconds"), entry.get("worker"), entry.get("attempts", [])
-        else:
-            pending.append((rec, point))
+            continue
+        if problem is not None:
+            rec.cache_problem = problem
+            console.print(f"[yellow]cache entry refused[/] for point {rec.index} ({rec.label}): {problem}; "
+                          "recomputing it")
+        pending.append((rec, point))
     needs_gpu = grid.gpu if gpu is None else gpu
     if needs_gpu and pending:
         executor.require_gpu()
@@ -216,38 +177,40 @@ def run_sweep(sweep: Sweep, scale: str, executor: Executor, *, out_dir: Path | N
     report = SweepReport(sweep.name, sweep.paper, sweep.description, scale, sweep.task, version,
                          executor.description, executor.dashboard_link, started, 0.0, command, max_attempts,
                          list(grid.axes), dict(grid.fixed), records)
-    run_id = uuid.uuid4().hex[:8]
+    log = ResultLog(out_dir / "points.jsonl", f"sweep {sweep.name} ({scale})", command) if out_dir else None
 
-    def submit(rec: TaskRecord, point: Point) -> None:
-        executor.submit((rec, point), sweep.task, point.payload, gpu=needs_gpu,
-                        key=f"{sweep.name}-{rec.index}-a{len(rec.attempts) + 1}-{run_id}")
+    def on_final(task: Task, outcome: dict[str, Any]) -> None:
+        rec, point = task.state
+        rec.attempts = task.attempts
+        _finish(rec, outcome, max_attempts)
+        if rec.status == "OK" and cache is not None:
+            try:
+                cache.put(point.params, point.seed, rec.result, seconds=rec.seconds, worker=rec.worker,
+                          attempts=rec.attempts)
+            except OSError as exc:  # the result is kept in the report and points.jsonl; only the cache misses it
+                rec.cache_problem = f"could not be written to the cache: {exc}"
+                console.print(f"[yellow]cache write failed[/] for point {rec.index}: {exc}")
+        if log is not None:
+            log.append(dataclasses.asdict(rec))
+        if rec.status == "ERROR":
+            console.print(f"[bold magenta]ERROR[/] {rec.label}: {rec.error}")
+        if on_record is not None:
+            on_record(rec)
 
-    bar = _Progress(console, len(records), len(records) - len(pending), executor, progress, f"{sweep.name} ({scale})")
+    tasks = [Task(rec.index, sweep.task, point.payload, rec.label, gpu=needs_gpu, state=(rec, point))
+             for rec, point in pending]
     try:
-        with bar:
-            for rec, point in pending:
-                submit(rec, point)
-            for handle, outcome in executor.completed():
-                rec, point = handle.token
-                rec.attempts.append(_attempt_entry(outcome, len(rec.attempts) + 1))
-                if outcome.get("lost") and len(rec.attempts) < max_attempts:
-                    bar.retried()
-                    submit(rec, point)
-                    continue
-                _finish(rec, outcome, max_attempts)
-                if rec.status == "OK" and cache is not None:
-                    cache.put(point.params, point.seed, rec.result, seconds=rec.seconds, worker=rec.worker,
-                              attempts=rec.attempts)
-                if rec.status == "ERROR":
-                    console.print(f"[bold magenta]ERROR[/] {rec.label}: {rec.error}")
-                bar.finished(rec)
-                if on_record is not None:
-                    on_record(rec)
+        with Display(console, len(records), executor, label=f"{sweep.name} ({scale})",
+                     cached=len(records) - len(pending), enabled=progress) as display:
+            run_tasks(executor, tasks, on_final=on_final, max_attempts=max_attempts, device=device,
+                      display=display, name=sweep.name)
     except KeyboardInterrupt:
-        executor.cancel_all()
         report.interrupted = True
         _complete(report, sweep, out_dir, t0)
         raise
+    finally:
+        if log is not None:
+            log.close()
     _complete(report, sweep, out_dir, t0)
     return report
 
@@ -257,8 +220,6 @@ def _complete(report: SweepReport, sweep: Sweep, out_dir: Path | None, t0: float
     import traceback as _tb
 
     report.seconds = time.perf_counter() - t0
-    if out_dir is not None:
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
     try:
         report.aggregate = sweep.aggregate([task_view(t) for t in report.tasks],
                                            None if out_dir is None else Path(out_dir))
@@ -269,19 +230,35 @@ def _complete(report: SweepReport, sweep: Sweep, out_dir: Path | None, t0: float
         write_sweep(report, Path(out_dir))
 
 
-def _attempt_entry(outcome: dict[str, Any], number: int) -> dict[str, Any]:
-    kind = "ok" if outcome.get("ok") else ("lost" if outcome.get("lost") else "error")
-    entry = {"attempt": number, "outcome": kind, "worker": outcome.get("worker"), "seconds": outcome.get("seconds")}
-    if kind != "ok":
-        entry["error"] = outcome.get("error")
-    return entry
+def nonfinite_path(value: Any, path: str = "result") -> str | None:
+    """Where the first NaN or infinite number in a JSON-like value is (``result['loss']``), or ``None``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{path} = {value}"
+    if isinstance(value, dict):
+        items = ((f"{path}[{k!r}]", v) for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for sub, v in items:
+        found = nonfinite_path(v, sub)
+        if found:
+            return found
+    return None
 
 
 def _finish(rec: TaskRecord, outcome: dict[str, Any], max_attempts: int) -> None:
+    """Set a record's final status from its last outcome: a result with a NaN or inf anywhere is ERROR."""
     rec.seconds = outcome.get("seconds")
     rec.worker = outcome.get("worker")
+    rec.device = outcome.get("device")
     if outcome.get("ok"):
-        rec.status, rec.result = "OK", outcome["result"]
+        bad = nonfinite_path(outcome["result"])
+        if bad is None:
+            rec.status, rec.result = "OK", outcome["result"]
+            return
+        rec.status, rec.result = "ERROR", outcome["result"]
+        rec.error = f"the point returned a non-finite number: {bad} (a diverged or empty computation)"
         return
     rec.status, rec.traceback = "ERROR", outcome.get("traceback")
     if outcome.get("lost"):
@@ -312,6 +289,10 @@ def to_markdown(report: SweepReport) -> str:
              f"(from the cache {c['cached']}, retried {c['retried']}). {report.seconds:.1f} s on {report.executor}, "
              f"started {report.started}. Code version `{report.code_version}`; task `{report.task}`; "
              f"at most {report.max_attempts} attempts per point.", ""]
+    refused = [t for t in report.tasks if t.cache_problem]
+    if refused:
+        lines += [f"**Refused cache entries** ({len(refused)}): recomputed, never used.", ""]
+        lines += [f"- point {t.index} ({t.label}): {t.cache_problem}" for t in refused] + [""]
     if report.interrupted:
         lines += ["**Interrupted**: the points marked NOT RUN are missing; rerun the same command with "
                   "`--resume` to run only them.", ""]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from proofs_check.sweeps.grid import Sweep
+from theory.arguments import ArgumentError
 
 MODULES: tuple[str, ...] = ("vladymyrov", "sander")
 
@@ -24,5 +25,5 @@ def all_sweeps() -> dict[str, Sweep]:
 def get_sweep(name: str) -> Sweep:
     sweeps = all_sweeps()
     if name not in sweeps:
-        raise ValueError(f"no sweep named {name!r}; `proofs-check sweep --list` shows {sorted(sweeps)}")
+        raise ArgumentError(f"no sweep named {name!r}; `proofs-check sweep --list` shows {sorted(sweeps)}")
     return sweeps[name]

@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 
 from proofs_check.figures import pyplot, save_figure
+from proofs_check.papers import SANDER
 from proofs_check.sweeps.grid import Aggregate, Grid, Sweep, group_outcomes
 
-PAPER = "Sander et al. 2024 (arXiv:2402.05787)"
+PAPER = SANDER
 REACH_RTOL = 1e-6
 
 # Features of the stored rows P[28, 0..28] of the reference code (pe_eps_mu_{μ}.npy), [C] in sander.md §4.
@@ -53,7 +54,9 @@ def head_count_point(p: dict[str, Any]) -> dict[str, Any]:
 
     case, d, T, H, seed = p["case"], p["d"], p["T"], p["H"], p["seed"]
     predicted = theory.loss_u_minimum(d, H, T) if case == "unitary" else theory.loss_o_minimum(d, H, T)
-    res = fit_exact(case, d, H, T, seed=seed, restarts=p.get("restarts", 8), max_iter=p.get("max_iter", 3000))
+    # device=None: the run's device (proofs-check sweep --device), not fit_exact's own default
+    res = fit_exact(case, d, H, T, seed=seed, restarts=p.get("restarts", 8), max_iter=p.get("max_iter", 3000),
+                    device=None)
     return {"loss": float(res.loss), "predicted": predicted, "first_loss": float(res.attempts[0]["loss"]),
             "restarts_used": len(res.attempts) - 1, "iterations": int(res.iterations), "seconds": float(res.seconds)}
 
@@ -189,8 +192,8 @@ SWEEPS = (
         description="non-augmented model: minimal exact population loss vs number of heads H (cases U and O)",
         task=f"{__name__}:head_count_point",
         scales={
-            "cpu": Grid(axes={"case": ("unitary", "orthogonal"), "d": (6,), "T": (8,), "H": tuple(range(1, 8))},
-                        seeds=(0, 1, 2), where=lambda q: q["case"] == "unitary" or q["H"] <= q["d"] // 2 + 1),
+            "quick": Grid(axes={"case": ("unitary", "orthogonal"), "d": (6,), "T": (8,), "H": tuple(range(1, 8))},
+                          seeds=(0, 1, 2), where=lambda q: q["case"] == "unitary" or q["H"] <= q["d"] // 2 + 1),
             # d = 10, T = 20 are the reference scripts' sizes; the paper's own head grid is UNCONFIRMED.
             "paper": Grid(axes={"case": ("unitary", "orthogonal"), "d": (10,), "T": (20,), "H": tuple(range(1, 13))},
                           seeds=(0, 1, 2, 3, 4), where=lambda q: q["case"] == "unitary" or q["H"] <= q["d"] // 2 + 2),
@@ -203,7 +206,7 @@ SWEEPS = (
         description="PE-only model: learned positional row vs the angle-law concentration μ (pe_only.py setting)",
         task=f"{__name__}:pe_mu_point",
         scales={
-            "cpu": Grid(axes={"mu": (1, 50, 100, 200, 300)}, seeds=(0,), fixed=_PE_FIXED),
+            "quick": Grid(axes={"mu": (1, 50, 100, 200, 300)}, seeds=(0,), fixed=_PE_FIXED),
             "paper": Grid(axes={"mu": (1, 10, 25, 50, 100, 200, 300, 500)}, seeds=(0, 1, 2, 3, 4), fixed=_PE_FIXED),
         },
         aggregate=pe_mu_table,
