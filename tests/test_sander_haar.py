@@ -171,3 +171,25 @@ def test_law_strategy_shrinks_to_small_laws_in_the_identity_basis() -> None:
     np.testing.assert_array_equal(law.basis_matrix(), np.eye(2))
     mix = find(laws_of_w(), lambda x: x.kind == "mixture")
     assert mix.d == 2 and all(c.mu == 1.0 for c, _ in mix.parts())
+
+
+def test_claim_fails_on_a_bug_planted_in_the_closed_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The third cumulant 8 tr(B_k B_l B_m) of the Gaussian quadratic forms written as 4 tr(…) (the plausible slip of
+    counting one ordering only) makes ``sander.haar.step.mc`` miss by far more than its 5 standard errors."""
+    from proofs_check.claim import RunContext
+    from proofs_check.claims import sander_haar as claims
+
+    ctx = RunContext(profile="quick", seed=1501)
+    assert claims._step_measure(ctx, predict="haar").error <= 5
+    right = hh._integrands
+
+    def planted(p: np.ndarray, d: int, t: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = right(p, d, t)
+        for k in range(1, t + 1):
+            for l in range(1, t + 1):
+                m = abs(k - l)
+                a = a - (p[:, k + l + m] + p[:, abs(k + l - m)] + p[:, abs(k - l + m)] + p[:, abs(-k + l + m)])  # 8τ → 4τ
+        return a, b
+
+    monkeypatch.setattr(hh, "_integrands", planted)
+    assert claims._step_measure(ctx, predict="haar").error > 15
