@@ -190,7 +190,7 @@ def test_forked_runner_reports_timeouts_and_crashes() -> None:
     assert (out["steps"].status, out["steps"].step) == ("done", 2) and out["steps"].seconds > 4
     assert out["sleep"].status == "timeout"
     assert out["exit"].status == "crashed" and "code 3" in out["exit"].value
-    assert out["raise"].status == "crashed" and "RuntimeError: boom" in out["raise"].value
+    assert out["raise"].status == "raised" and "RuntimeError: boom" in out["raise"].value
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -97,7 +97,9 @@ def main(args: argparse.Namespace) -> int:
     if run.stale:
         print(f"{len(run.stale)} stale equivalent-catalogue entries (see the report)")
     print(f"report: {paths['md']}  {paths['json']}")
-    return 0 if data["survived"] == 0 and not run.stale else 1
+    if data["error"]:
+        print(f"{data['error']} mutants could not be run (harness errors, see the report)")
+    return 0 if data["survived"] == 0 and data["error"] == 0 and not run.stale else 1
 
 
 def _parser() -> argparse.ArgumentParser:

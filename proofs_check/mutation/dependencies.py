@@ -176,7 +176,7 @@ def trace_dependencies(claim_ids: list[str], *, profile: str, device: str, worke
     """The dependency map of ``claim_ids`` (registered already): cached traces where valid, the rest traced now.
 
     Returns ``(map, number of claim traces reused from the cache)``.  A claim whose trace times out or crashes is
-    recorded with verdict ``ERROR`` (and so never kills a mutant); it is not cached.
+    recorded with verdict ``ERROR`` (and so never kills a mutant); only traces of PASSing claims are cached.
     """
     root = project_root()
     folder = (cache_dir or default_cache_dir()) / f"{profile}-{device.replace(':', '')}-py{sys.version_info[0]}{sys.version_info[1]}"
@@ -192,11 +192,12 @@ def trace_dependencies(claim_ids: list[str], *, profile: str, device: str, worke
         cid = task[0]
         if outcome.status == "done":
             traces[cid] = ClaimTrace(**outcome.value)
+        else:
+            traces[cid] = ClaimTrace(id=cid, verdict="ERROR", seconds=outcome.seconds)
+        if traces[cid].verdict == "PASS":  # a failing claim is retraced next time (its cause may lie elsewhere)
             tmp = folder / f"{cid}.json.tmp"
             tmp.write_text(json.dumps(outcome.value, indent=1), encoding="utf-8")
             tmp.replace(folder / f"{cid}.json")
-        else:
-            traces[cid] = ClaimTrace(id=cid, verdict="ERROR", seconds=outcome.seconds)
         if log is not None:
             t = traces[cid]
             log(f"traced {t.id}: {t.verdict} in {t.seconds:.1f} s, {len(t.units)} theory functions")

@@ -23,7 +23,8 @@ T = TypeVar("T")
 @dataclass
 class Outcome:
     """What became of one task: ``status`` is ``"done"`` (``value`` holds the result), ``"timeout"`` (killed after
-    ``limit`` seconds in one step) or ``"crashed"`` (the child died or raised; ``value`` holds the reason).
+    ``limit`` seconds in one step), ``"raised"`` (``fn`` raised; ``value`` holds the traceback) or ``"crashed"``
+    (the child died without a word; ``value`` says how).
     ``step`` is the last :func:`progress` payload the child sent (``None`` if none)."""
 
     status: str
@@ -52,7 +53,7 @@ def _child(fn: Callable[[Any], Any], task: Any, conn: mpc.Connection, quiet: boo
     try:
         conn.send(("done", fn(task)))
     except BaseException as exc:  # reported to the parent as a crash
-        conn.send(("crashed", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
+        conn.send(("raised", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
     finally:
         conn.close()
         sys.stdout.flush()

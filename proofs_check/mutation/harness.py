@@ -1,10 +1,12 @@
 """The mutation run: generate mutants of ``theory``, find the claims that depend on each, run them, and score.
 
-Status of a mutant (and how it counts in the score ``(killed + timeout) / (total − equivalent)``)
+Status of a mutant (and how it counts in the score ``(killed + timeout) / (total − equivalent − error)``)
 
 ``killed``      a dependent claim's verdict was FAIL or ERROR (a crashing claim counts);
 ``crashed``     the process running it died without a verdict (counted as killed, reported as such);
 ``timeout``     it ran past its time limit (counted as killed, reported as such);
+``error``       the harness failed (the mutant could not be applied, an import failed): not a verdict on the
+                mutant, left out of the score and listed;
 ``survived``    every dependent claim PASSed;
 ``uncovered``   no claim of the profile calls the mutated function (a survivor: nothing can notice it);
 ``equivalent``  listed in :data:`proofs_check.mutation.equivalent.EQUIVALENT` with a reason (not run).
@@ -15,6 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import fnmatch
 import importlib
+import pkgutil
 import platform
 import random
 import sys
@@ -31,7 +34,7 @@ from proofs_check.mutation.forking import run_forked
 from proofs_check.mutation.operators import OPERATORS, Mutant, mutants_of_module, theory_modules
 from theory.arguments import ArgumentError
 
-STATUSES = ("killed", "crashed", "timeout", "survived", "uncovered", "equivalent")
+STATUSES = ("killed", "crashed", "timeout", "survived", "uncovered", "equivalent", "error")
 
 
 @dataclass
@@ -107,6 +110,26 @@ def select(mutants: list[Mutant], *, ids: list[str] | None = None, functions: li
     return out
 
 
+def import_project() -> list[str]:
+    """Import every module of ``theory``, ``numerics`` and ``proofs_check`` now, in the parent.
+
+    The forked children then run one consistent snapshot of the code: a module a claim imports lazily would
+    otherwise be read from disk in each child, possibly in a newer version than the rest (others edit the tree
+    while a long run goes on).  Modules whose optional dependencies are missing are skipped; returns their names.
+    """
+    skipped = []
+    for package in ("theory", "numerics", "proofs_check"):
+        root = importlib.import_module(package)
+        for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+            if info.name.endswith("__main__"):
+                continue
+            try:
+                importlib.import_module(info.name)
+            except ImportError:
+                skipped.append(info.name)
+    return skipped
+
+
 def _environment() -> dict[str, Any]:
     import numpy
     import sympy
@@ -172,6 +195,7 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
         for name in theory_modules():
             importlib.import_module(name)
         registry = load_all()
+        import_project()
     claim_ids = [c.id for c in registry.select(claims, profile)]
     if not claim_ids:
         raise ArgumentError(f"claims: no claim matches {claims} in profile {profile!r}")
@@ -243,8 +267,10 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
         elif outcome.status == "timeout":
             r = MutantResult(m, "timeout", killed_by=outcome.step,
                              reason=f"{outcome.step} ran past its limit of {outcome.limit:.0f} s")
+        elif outcome.status == "raised":  # an exception outside the claims (run_claim never raises)
+            r = MutantResult(m, "error", reason=str(outcome.value)[:2000])
         else:
-            r = MutantResult(m, "crashed", reason=str(outcome.value)[:400])
+            r = MutantResult(m, "crashed", killed_by=outcome.step, reason=str(outcome.value)[:400])
         r.seconds, r.limit, r.dependent_claims = outcome.seconds, outcome.limit, list(order)
         results[m.id] = r
         done += 1

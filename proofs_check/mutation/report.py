@@ -1,7 +1,7 @@
 """The mutation report: ``mutation.json`` (strict JSON) and ``mutation.md`` rendered from the same numbers.
 
-``score = (killed + crashed + timeout) / (total − equivalent)`` overall and per module (``null`` when every
-selected mutant is equivalent).  In the JSON, ``killed`` counts mutants a claim killed (crashes included),
+``score = (killed + crashed + timeout) / (total − equivalent − error)`` overall and per module (``null`` when
+no selected mutant has a verdict).  ``error`` counts mutants the harness could not run (listed with the reason).  In the JSON, ``killed`` counts mutants a claim killed (crashes included),
 ``timeout`` those killed by their time limit, ``survived`` every survivor (``uncovered`` included, also counted
 on its own), ``equivalent`` the catalogued ones.
 """
@@ -22,10 +22,10 @@ def _counts(results: list[MutantResult]) -> dict[str, Any]:
     c = Counter(r.status for r in results)
     total = len(results)
     killed = c["killed"] + c["crashed"]
-    live = total - c["equivalent"]
+    live = total - c["equivalent"] - c["error"]
     return {"score": (killed + c["timeout"]) / live if live else None, "total": total, "killed": killed,
             "crashed": c["crashed"], "timeout": c["timeout"], "survived": c["survived"] + c["uncovered"],
-            "uncovered": c["uncovered"], "equivalent": c["equivalent"]}
+            "uncovered": c["uncovered"], "equivalent": c["equivalent"], "error": c["error"]}
 
 
 def _mutant_json(r: MutantResult, *, with_diff: bool) -> dict[str, Any]:
@@ -84,9 +84,10 @@ def to_markdown(data: dict[str, Any]) -> str:
     if not data["complete"]:
         lines += ["**Partial report: the run was still going (or was stopped) when this was written.**", ""]
     lines += [
-             f"Score **{_pct(data['score'])}** = (killed + timeout) / (total − equivalent) over {data['total']} "
+             f"Score **{_pct(data['score'])}** = (killed + timeout) / (total − equivalent − errors) over {data['total']} "
              f"mutants: killed {data['killed']} (crashed {data['crashed']}), timeout {data['timeout']}, "
-             f"survived {data['survived']} (uncovered {data['uncovered']}), equivalent {data['equivalent']}.  ",
+             f"survived {data['survived']} (uncovered {data['uncovered']}), equivalent {data['equivalent']}, "
+             f"harness errors {data['error']}.  ",
              f"{data['seconds']:.0f} s (dependency trace {data['trace_seconds']:.0f} s), started {data['started']}, "
              f"seed {data['seed']}, profile {data['selection']['profile']}, "
              f"{data['selection']['workers']} workers; "
@@ -125,6 +126,10 @@ def to_markdown(data: dict[str, Any]) -> str:
         for s in items:
             lines += [f"`{s['id']}`", "", "```diff", s["diff"].rstrip(), "```", ""]
         lines += ["</details>", ""]
+    errors = [m for m in data["mutants"] if m["status"] == "error"]
+    if errors:
+        lines += ["## Harness errors (not a verdict on the mutant; left out of the score)", ""]
+        lines += [f"- `{m['id']}`: {m['reason'].splitlines()[0]}" for m in errors] + [""]
     lines += ["## Equivalent mutants", ""]
     lines += [f"- `{e['id']}`: {e['reason']}" for e in data["equivalent_mutants"]] or ["None selected."]
     lines += ["", "## Stale catalogue entries (match no generated mutant: re-check them)", ""]
