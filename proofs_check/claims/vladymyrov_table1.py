@@ -68,6 +68,14 @@ def _fmt(e: Estimate) -> str:
     return f"{e.value:.4g} ± {e.se:.2g}"
 
 
+def _signed_z(e: Estimate) -> float:
+    """``value / se`` with its sign; identical paired samples (``se = 0``, e.g. a layer the validation guard left
+    as the identity) give 0, a non-zero value with ``se = 0`` gives ±inf."""
+    if e.se > 0:
+        return e.value / e.se
+    return 0.0 if e.value == 0 else float(np.sign(e.value)) * np.inf
+
+
 # ------------------------------------------------------------------------------------------- Bayes floor
 
 
@@ -79,7 +87,7 @@ def _floor(ctx: RunContext, leak: bool) -> Measurement:
     sq = refs["oracle"] if leak else _column("diag", law, layers, ctx.profile, ctx.seed)[-1]["sq"][-1]
     diff = paired_difference(sq, refs["bayes"])
     return Measurement(
-        error=max(0.0, -diff.value / diff.se), expected="model − Bayes >= 0 (no prompt-only predictor beats it)",
+        error=max(0.0, -_signed_z(diff)), expected="model − Bayes >= 0 (no prompt-only predictor beats it)",
         observed=_fmt(diff), compared=f"{'oracle (knows σ_τ)' if leak else f'DIAG L = {layers}'} minus the Bayes "
                                       f"posterior mean under {law}, per-prompt ½ squared error, in paired SE below 0",
         details={"law": law, "layers": layers, "difference": diff.value, "se": diff.se, "eval_prompts": n_eval})
@@ -138,7 +146,7 @@ def _readouts_fall(ctx: RunContext, kind: str) -> Measurement:
     law, layers = "U5", 4
     sq = _column(kind, law, layers, ctx.profile, ctx.seed)[-1]["sq"]          # (L, prompts)
     drops = [paired_difference(sq[k], sq[k + 1]) for k in range(layers - 1)]
-    worst = min(d.value / d.se for d in drops)
+    worst = min(_signed_z(d) for d in drops)
     return Measurement(
         error=max(0.0, 3.0 - worst), expected="every drop > 3 SE",
         observed=[_fmt(d) for d in drops],
@@ -171,7 +179,7 @@ def _plateau(ctx: RunContext, kind: str) -> Measurement:
     ref = _references("U5", _SIZES[ctx.profile][4], ctx.seed)["oracle"]
     adjusted = [mean_estimate(c["sq"][-1] - ref).value for c in cols]
     return Measurement(
-        error=max(0.0, gain.value / gain.se), expected="no significant gain from L = 3 to L = 4",
+        error=max(0.0, _signed_z(gain)), expected="no significant gain from L = 3 to L = 4",
         observed=_fmt(gain), compared=f"{kind.upper()} loss at L = 3 minus L = 4 under U(0,5), in paired SE",
         details={"adjusted_by_L": adjusted, "paper": [VLADYMYROV_TABLE1[L, kind]["U5"] for L in range(1, 5)],
                  "constrr_paper": VLADYMYROV_BASELINES["constrr"]["U5"]})
