@@ -11,9 +11,12 @@ fitted models (cached per run).  The paper's numbers come from :mod:`proofs_chec
 from __future__ import annotations
 
 import functools
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from numerics.models import vladymyrov as vm
 from numerics.regression import NoiseLaw, sample_regression
@@ -38,8 +41,6 @@ def _column(kind: str, law: str, layers: int, profile: str, seed: int) -> tuple[
     ev = _eval_prompts(law, n_eval, seed)
     out = []
     for f in fits:
-        import torch
-
         t = ev.to_torch()
         with torch.no_grad():
             readouts = vm.forward_readouts(kind, f.params, t["x"], t["y"], t["x_query"]).numpy()
@@ -194,4 +195,58 @@ register(Claim(
     tolerance=Tolerance(3.0, "3 paired standard errors of the gain on the evaluation prompts", origin="standard-errors"),
     seed=14001, profiles=("full",),
     route="GD++ fitted by float64 L-BFGS in the eigenbasis of Σ, evaluated through the matrix forward pass",
+))
+
+
+# ----------------------------------------------------------------------------- findings: below the paper
+
+_FINDINGS = Path(__file__).resolve().parent.parent / "data" / "vladymyrov_table1"
+
+
+def _stored_findings() -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted(_FINDINGS.glob("L*.json"))]
+
+
+def _below_paper(ctx: RunContext, deeper: bool) -> Measurement:
+    """Each stored finding re-evaluated on fresh prompts (a new seed): how far it is from being below the paper's
+    value (or, for ``deeper``, the paper's value one layer deeper) by 3 paired SE."""
+    n_eval = 20000 if ctx.quick else 200000   # heavy-tailed errors: see proofs_check/data/vladymyrov_table1/README.md
+    rows, worst = [], 0.0
+    for f in _stored_findings():
+        L, kind, law = f["layers"], f["parameterisation"], f["noise_law"]
+        if deeper and (L + 1, kind) not in VLADYMYROV_TABLE1:
+            continue
+        paper = VLADYMYROV_TABLE1[L + 1 if deeper else L, kind][law]
+        params = {k: torch.tensor(v, dtype=torch.float64) for k, v in f["params"].items()}
+        ev = sample_regression(n_eval, NoiseLaw.parse(law), rng=ctx.rng(L))
+        t = ev.to_torch()
+        with torch.no_grad():
+            pred = vm.forward_readouts(kind, params, t["x"], t["y"], t["x_query"])[-1].numpy()
+        spec = bl.ridge_spectrum(ev.x, ev.y, ev.x_query)
+        est = paired_difference(0.5 * (pred - ev.y_query) ** 2, 0.5 * (bl.oracle_prediction(spec, ev.sigma) - ev.y_query) ** 2)
+        z = (est.value - paper) / est.se
+        rows.append({"cell": f"L{L}/{kind}/{law}", "ours": est.value, "se": est.se, "paper": paper, "z": z})
+        worst = max(worst, z + 3.0)
+    if not rows:
+        raise RuntimeError(f"no stored findings in {_FINDINGS}")
+    return Measurement(error=max(0.0, worst), expected="ours < paper − 3 SE in every stored cell",
+                       observed={r["cell"]: f"{r['ours']:.4g} ± {r['se']:.2g} vs {r['paper']}" for r in rows},
+                       compared="adjusted loss of each stored model on fresh prompts minus the paper's value, in SE, + 3"
+                                + (" (paper value one layer deeper)" if deeper else ""),
+                       details={"rows": rows, "eval_prompts": n_eval})
+
+
+register(Claim(
+    id="vladymyrov.table1.findings-below-paper", paper=VLADYMYROV, reference="Table 1 (App. B)",
+    statement="In the cells stored under proofs_check/data/vladymyrov_table1/ the paper's best-of-5 Adam models were not "
+              "at the optimum of their parameterisation: our stored models reach a lower adjusted loss on fresh prompts.",
+    kind="trained", check=lambda ctx: _below_paper(ctx, deeper=False), control=lambda ctx: _below_paper(ctx, deeper=True),
+    control_description="the same models against the paper's value one layer deeper (an off-by-one in L), which an "
+                        "L-layer model cannot reach",
+    tolerance=Tolerance(0.0, "one-sided: each stored model's loss must lie more than 3 paired standard errors below "
+                             "the paper's value (error = largest z + 3, floored at 0)", origin="standard-errors"),
+    seed=14005,
+    route="stored weights evaluated by the matrix forward pass on prompts of a new seed, paired with the ridge oracle",
+    finding="The paper's Table 1 values in these cells are above what the same parameterisation reaches (best of 5 "
+            "Adam runs of 200,000 steps stopped short); see docs/vladymyrov-table1.md.",
 ))
