@@ -169,7 +169,11 @@ def _diagnosis(par: str, rec: dict[str, Any], max_iter: int | None) -> tuple[str
     if coarse and (max(coarse) - min(coarse)) > 0.01 * min(coarse):
         return "optimiser", (f"the starts ended at different losses ({_fmt(min(coarse))} to {_fmt(max(coarse))}): "
                              "local minima; a start near the paper's model may not be among ours")
-    return "setting", ("converged (every start reached the same training loss): the gap is the setting "
+    names = [s["name"] for s in rec.get("starts", []) if not s["name"].endswith("+polish")]
+    if names and all(n in ("append", "prepend") for n in names):
+        return "optimiser", ("the starts agree, but all are warm starts from the (L−1)-layer fit: a local minimum "
+                             "inherited from the shallower model (no independent start at this depth)")
+    return "setting", ("converged (warm and random starts reached the same training loss): the gap is the setting "
                        "(our reading of the model or data) or the paper's number")
 
 
