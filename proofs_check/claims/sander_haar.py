@@ -241,7 +241,7 @@ register(Claim(
     control=lambda ctx: _non_aug_measure(ctx, coefficient="ones"),
     control_description="the commuting case-U answer C ∝ I (no 𝟙𝟙ᵀ part) tested the same way",
     tolerance=Tolerance(8.61, "two-sided 1e-3 quantile of Student's t with 4 degrees of freedom (5 seeds, quick; "
-                              "the full profile's 8 seeds would allow 5.41, so 8.61 is conservative there); "
+                              "the cpu/paper profiles' 8 seeds would allow 5.41, so 8.61 is conservative there); "
                               "seed-to-seed standard error of the mean coefficient", origin="standard-errors"),
     seed=1503, rests_on=RESTS_ON,
     route="Adam on freshly sampled Haar sequences through the non-augmented torch model, five independent seeds",
