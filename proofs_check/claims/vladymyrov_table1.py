@@ -28,14 +28,19 @@ from proofs_check.registry import register
 from theory.vladymyrov import baselines as bl
 
 #: (fit prompts GD++, fit prompts DIAG, coarse prompts, L-BFGS evaluations, evaluation prompts) per profile.
-_SIZES = {"quick": (4000, 2000, 2000, 60, 30000), "full": (50000, 20000, 3000, 200, 50000)}
+_SIZES = {"quick": (4000, 2000, 2000, 60, 30000), "cpu": (50000, 20000, 3000, 200, 50000)}
+
+
+def _sizes(profile: str) -> tuple[int, int, int, int, int]:
+    """The sizes of a profile (``paper`` runs the ``cpu`` sizes: these claims have no GPU-sized version)."""
+    return _SIZES["quick" if profile == "quick" else "cpu"]
 
 
 @functools.lru_cache(maxsize=16)
 def _column(kind: str, law: str, layers: int, profile: str, seed: int) -> tuple[dict[str, Any], ...]:
     """Fitted ``L = 1..layers`` models of one column, each with its per-prompt ½ squared errors of every read-out
     on fresh prompts (``default_rng([seed, 2])``)."""
-    n_gdpp, n_diag, coarse, max_iter, n_eval = _SIZES[profile]
+    n_gdpp, n_diag, coarse, max_iter, n_eval = _sizes(profile)
     fits = fit_column(kind, NoiseLaw.parse(law), layers, prompts=n_gdpp if kind == "gdpp" else n_diag, seed=seed,
                       max_iter=max_iter, coarse_prompts=coarse, random_starts=1)
     ev = _eval_prompts(law, n_eval, seed)
@@ -83,7 +88,7 @@ def _signed_z(e: Estimate) -> float:
 def _floor(ctx: RunContext, leak: bool) -> Measurement:
     """How far (in paired SE) a fitted DIAG model, or the σ-knowing oracle (``leak``), lies below the Bayes floor."""
     law, layers = "U5", (2 if ctx.quick else 4)
-    n_eval = _SIZES[ctx.profile][4]
+    n_eval = _sizes(ctx.profile)[4]
     refs = _references(law, n_eval, ctx.seed)
     sq = refs["oracle"] if leak else _column("diag", law, layers, ctx.profile, ctx.seed)[-1]["sq"][-1]
     diff = paired_difference(sq, refs["bayes"])
@@ -115,7 +120,7 @@ register(Claim(
 
 def _beats_adarr(ctx: RunContext, law: str) -> Measurement:
     """DIAG L = 4 minus AdaRR (paired): ``error`` = the upper 3-SE bound of the difference, floored at 0."""
-    n_eval = _SIZES[ctx.profile][4]
+    n_eval = _sizes(ctx.profile)[4]
     refs = _references(law, n_eval, ctx.seed)
     diff = paired_difference(_column("diag", law, 4, ctx.profile, ctx.seed)[-1]["sq"][-1], refs["adarr"])
     return Measurement(
@@ -134,7 +139,7 @@ register(Claim(
                         "the same one-sided test must fail",
     tolerance=Tolerance(0.0, "one-sided: the difference's upper 3-standard-error bound must be below 0",
                         origin="standard-errors"),
-    seed=14001, profiles=("full",),
+    seed=14001, profiles=("cpu",),
     route="DIAG fitted by float64 L-BFGS (warm starts across depth), AdaRR in closed form; both on the same fresh prompts",
 ))
 
@@ -165,7 +170,7 @@ register(Claim(
                         "its last layers bring no significant drop",
     tolerance=Tolerance(0.0, "each drop must exceed 3 paired standard errors (error = 3 − smallest z, floored at 0)",
                         origin="standard-errors"),
-    seed=14001, profiles=("full",),
+    seed=14001, profiles=("cpu",),
     route="DIAG fitted by float64 L-BFGS; per-read-out losses through the matrix forward pass on fresh prompts",
 ))
 
@@ -177,7 +182,7 @@ def _plateau(ctx: RunContext, kind: str) -> Measurement:
     """Gain (in paired SE) of the deepest fitted model over the one a layer shallower, under U(0, 5)."""
     cols = _column(kind, "U5", 4, ctx.profile, ctx.seed)
     gain = paired_difference(cols[-2]["sq"][-1], cols[-1]["sq"][-1])
-    ref = _references("U5", _SIZES[ctx.profile][4], ctx.seed)["oracle"]
+    ref = _references("U5", _sizes(ctx.profile)[4], ctx.seed)["oracle"]
     adjusted = [mean_estimate(c["sq"][-1] - ref).value for c in cols]
     return Measurement(
         error=max(0.0, _signed_z(gain)), expected="no significant gain from L = 3 to L = 4",
@@ -193,7 +198,7 @@ register(Claim(
     kind="trained", check=lambda ctx: _plateau(ctx, "gdpp"), control=lambda ctx: _plateau(ctx, "diag"),
     control_description="DIAG at the same depths (paper: 0.118 → 0.059): a large, significant gain",
     tolerance=Tolerance(3.0, "3 paired standard errors of the gain on the evaluation prompts", origin="standard-errors"),
-    seed=14001, profiles=("full",),
+    seed=14001, profiles=("cpu",),
     route="GD++ fitted by float64 L-BFGS in the eigenbasis of Σ, evaluated through the matrix forward pass",
 ))
 
