@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, or cuda[:N]")
     run.add_argument("--seed", type=int, default=None, help="override every claim's seed (to reproduce a failure)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in CI logs)")
+    run.add_argument("--mutation-report", type=Path, default=None, metavar="MUTATION_JSON",
+                     help="mutation.json written by `proofs-check mutate`: its score goes into the report's "
+                          "Verdict strength section")
     run.add_argument("--threads", type=int, default=1,
                      help="torch intra-op threads (default 1: the models are small, and on 2 busy cores two "
                           "threads made the trained claims 2-3x slower)")
@@ -116,6 +119,9 @@ def _cmd_run(args: argparse.Namespace, out: Console, err: Console, argv: list[st
     if args.seed is not None:
         nonnegative_int("--seed", args.seed)
     positive_int("--max-attempts", args.max_attempts)
+    if args.mutation_report is not None and not args.mutation_report.is_file():
+        raise ArgumentError(f"--mutation-report {str(args.mutation_report)!r}: no such file (write one with "
+                            "`proofs-check mutate --out DIR`, then pass DIR/mutation.json)")
     remote = args.scheduler is not None or args.cluster_config is not None
     # Resolved here, once: on this machine for in-process and local-cluster runs; on a remote cluster only the
     # spelling is checked here and each worker resolves it (its own CUDA for "auto").
@@ -152,12 +158,12 @@ def _cmd_run(args: argparse.Namespace, out: Console, err: Console, argv: list[st
             out.print(f"[{_STYLE[r.verdict]}]{r.verdict}[/] {r.id}: {escape(r.reason)}", soft_wrap=True)
             out.print(f"    reproduce: {r.reproduce}", soft_wrap=True, markup=False, highlight=False)
     try:
-        paths = write_report(report, out_dir)
+        paths = write_report(report, out_dir, mutation=args.mutation_report)
     except OSError as exc:
         err.print(f"[red]error:[/red] the report could not be written ({escape(str(exc))}); every result is in "
                   f"{escape(str(out_dir / 'results.jsonl'))}", soft_wrap=True)
         return 1
-    out.print(f"report: {paths['md']}  {paths['json']}", soft_wrap=True, markup=False, highlight=False)
+    out.print(f"report: {paths['html']}  {paths['md']}  {paths['json']}", soft_wrap=True, markup=False, highlight=False)
     return 0 if report.ok else 1
 
 

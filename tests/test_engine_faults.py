@@ -229,3 +229,42 @@ def test_dashboard_addresses_default_to_localhost():
     for bad in ("", "abc", ":99999", "host name:1"):
         with pytest.raises(ArgumentError, match="dashboard"):
             dashboard_address(bad)
+
+
+def test_owned_cluster_left_without_workers_is_revived(monkeypatch):
+    """A local cluster whose workers all died and were not restarted (seen once under load 7: the sweep then
+    waited forever) gets fresh workers after REVIVE_AFTER_S without any worker; a cluster with workers is left
+    alone, and an executor that does not own its cluster never scales it."""
+    import proofs_check.sweeps.executor as ex
+
+    class FakeClient:
+        workers: dict = {}
+
+        def scheduler_info(self):
+            return {"workers": self.workers}
+
+    class FakeCluster:
+        def __init__(self):
+            self.calls = []
+
+        def scale(self, n):
+            self.calls.append(n)
+
+    import distributed
+
+    clock = [100.0]
+    monkeypatch.setattr(ex.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(distributed, "as_completed", lambda: None)  # no real client here
+    client, cluster = FakeClient(), FakeCluster()
+    e = ex.DaskExecutor(client, cluster, description="fake", dashboard=False, revive_workers=2)
+    since = e._watch_workers(None)
+    assert since == 100.0 and cluster.calls == []
+    clock[0] += ex.REVIVE_AFTER_S - 1
+    assert e._watch_workers(since) == since and cluster.calls == []
+    clock[0] += 2
+    assert e._watch_workers(since) is None and cluster.calls == [0, 2] and e.revived == 1
+    client.workers = {"tcp://127.0.0.1:1": {}}
+    assert e._watch_workers(50.0) is None and cluster.calls == [0, 2]
+    client.workers = {}
+    remote = ex.DaskExecutor(client, None, description="scheduler", dashboard=False)
+    assert remote._revive == 0

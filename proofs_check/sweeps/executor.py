@@ -213,7 +213,8 @@ class DaskExecutor(Executor):
     """Submits attempts to a :class:`distributed.Client`; owns the cluster when it created one."""
 
     def __init__(self, client: Any, cluster: Any = None, *, description: str,
-                 gpu_declared: bool | None = None, gpu_hint: str = "", dashboard: bool = True) -> None:
+                 gpu_declared: bool | None = None, gpu_hint: str = "", dashboard: bool = True,
+                 revive_workers: int = 0) -> None:
         """``gpu_declared``: None = ask the scheduler which workers have a GPU; True/False = known from a config
         whose workers have not started yet (``gpu_hint`` then says how to add the GPU resource)."""
         from distributed import as_completed
@@ -226,6 +227,9 @@ class DaskExecutor(Executor):
         self._gpu_hint = gpu_hint
         self._handles: dict[str, Handle] = {}
         self._ac = as_completed()
+        #: worker count to restore when an owned local cluster is left without workers (0: never revive)
+        self._revive = revive_workers
+        self.revived = 0
 
     def submit(self, token: Any, task_ref: str, payload: dict[str, Any], *, key: str, gpu: bool,
                device: str | None = None) -> Handle:
@@ -237,7 +241,18 @@ class DaskExecutor(Executor):
         return handle
 
     def completed(self) -> Iterator[tuple[Handle, dict[str, Any]]]:
-        for future in self._ac:
+        """Futures as they finish.  While none is ready, a cluster this executor owns is watched: when it has had
+        no worker for :data:`REVIVE_AFTER_S` seconds (a worker that died and whose nanny did not restart it, seen
+        under heavy load), its workers are replaced, so queued attempts run instead of waiting forever."""
+        last_check, workerless_since = time.monotonic(), None
+        while not self._ac.is_empty():
+            if not self._ac.has_ready():
+                time.sleep(0.02)
+                if self._revive and time.monotonic() - last_check > 1.0:
+                    last_check = time.monotonic()
+                    workerless_since = self._watch_workers(workerless_since)
+                continue
+            future = next(self._ac)
             handle = self._handles.pop(future.key)
             try:
                 outcome = future.result()
@@ -245,6 +260,25 @@ class DaskExecutor(Executor):
                 outcome = lost_outcome(exc)
             future.release()
             yield handle, outcome
+
+    def _watch_workers(self, since: float | None) -> float | None:
+        """When no worker has been alive since ``since`` for REVIVE_AFTER_S, start fresh ones; return the new
+        start of the worker-less period (None while some worker is alive)."""
+        try:
+            alive = len(self.client.scheduler_info().get("workers", {}))
+        except Exception:  # the scheduler is busy: look again later
+            return since
+        if alive:
+            return None
+        now = time.monotonic()
+        if since is None:
+            return now
+        if now - since < REVIVE_AFTER_S:
+            return since
+        self.revived += 1
+        self.cluster.scale(0)  # drop the dead workers' specs, then start as many fresh nannies
+        self.cluster.scale(self._revive)
+        return None
 
     def running(self) -> int:
         """Points executing now: per worker, ours among its assigned tasks, capped by its thread count (a
@@ -300,6 +334,8 @@ LOCALHOST = "127.0.0.1"
 #: instead of the scheduler re-running it silently.  worker-saturation = 1: a single-threaded worker holds only
 #: the task it runs, so a worker that dies takes no queued bystander with it (tasks are long; nothing to gain
 #: from prefetching them).
+#: Seconds an owned local cluster may stay without any worker before :class:`DaskExecutor` replaces its workers.
+REVIVE_AFTER_S = 20.0
 SCHEDULER_CONFIG: dict[str, Any] = {"distributed.scheduler.allowed-failures": 0,
                                     "distributed.scheduler.worker-saturation": 1.0}
 
@@ -343,7 +379,7 @@ def local_executor(workers: int, *, dashboard: str | None = None) -> DaskExecuto
     client = Client(cluster)
     return DaskExecutor(client, cluster, description=f"LocalCluster ({workers} worker processes"
                                                      f"{', GPU resource' if gpus else ''})",
-                        dashboard=dashboard is not None)
+                        dashboard=dashboard is not None, revive_workers=workers)
 
 
 def _quiet_http(dashboard: bool) -> dict[str, Any]:
