@@ -59,7 +59,32 @@ SPHERE = RadialMoments(1.0, 1.0, 1.0)
 
 
 def gaussian_start(d: int) -> RadialMoments:
-    """``s_0 ~ N(0, I_d)``: ``E‖s_0‖² = d``, ``E‖s_0‖⁴ = d(d+2)``, ``E‖s_0‖⁶ = d(d+2)(d+4)``."""
+    """The radial moments of ``s_0 ~ N(0, I_d)``: ``‖s_0‖² ~ χ²_d``, so ``E‖s_0‖^{2n} = d(d+2)⋯(d+2n−2)``.
+
+    ``m2 = d``, ``m4 = d(d+2)``, ``m6 = d(d+2)(d+4)`` (the start law of ``docs/sander-haar.md`` §2).
+
+    Parameters
+    ----------
+    d : int
+        Dimension of the state ``s_t`` (``d ≥ 1``).
+
+    Returns
+    -------
+    RadialMoments
+        ``(m2, m4, m6)``.
+
+    Examples
+    --------
+    A seeded Monte Carlo of ``‖x‖⁴`` for ``x ~ N(0, I_3)`` agrees with ``m4 = 15`` to a few standard errors:
+
+    >>> import numpy as np
+    >>> from theory.sander import gaussian_start
+    >>> gaussian_start(3)
+    RadialMoments(m2=3.0, m4=15.0, m6=105.0)
+    >>> r2 = (np.random.default_rng(0).standard_normal((200_000, 3)) ** 2).sum(1)
+    >>> bool(abs((r2**2).mean() - 15.0) < 4 * (r2**2).std() / np.sqrt(r2.size))
+    True
+    """
     d = positive_int("d", d)
     return RadialMoments(float(d), float(d * (d + 2)), float(d * (d + 2) * (d + 4)))
 
@@ -75,7 +100,21 @@ class SpectralRule:
 
     ``angles`` is ``(G, d)``: all ``d`` eigen-angles of node ``g`` (real eigenvalue 1 → 0, −1 → π);
     ``weights`` is ``(G,)`` and sums to 1.  ``max_frequency`` is the largest frequency per angle of a
-    trigonometric polynomial the rule integrates exactly (to round-off).
+    trigonometric polynomial the rule integrates exactly (to round-off).  Built by :func:`haar_rule`,
+    :func:`rotation_rule` and :func:`mixture_rule`; consumed by :func:`moments` (``a_t``, ``b_t`` depend on ``W``
+    only through its eigen-angles, ``docs/sander-haar.md`` §2).
+
+    Examples
+    --------
+    The uniform rotation of the plane (``d = 2``) with three equispaced nodes ``θ = 0, 2π/3, 4π/3``:
+
+    >>> import numpy as np
+    >>> from theory.sander import rotation_rule
+    >>> rule = rotation_rule(2, 2)
+    >>> rule.d, rule.max_frequency, float(rule.weights.sum())
+    (2, 2, 1.0)
+    >>> bool(np.allclose(rule.angles[:, 0], 2 * np.pi * np.arange(3) / 3) and np.allclose(rule.angles[:, 1], -rule.angles[:, 0]))
+    True
     """
 
     angles: np.ndarray
@@ -161,7 +200,32 @@ def rotation_rule(d: int, max_frequency: int, mu: float = 1.0) -> SpectralRule:
 
 
 def mixture_rule(rules: Sequence[SpectralRule], weights: Sequence[float]) -> SpectralRule:
-    """The law that draws from ``rules[i]`` with probability ``weights[i]`` (normalised)."""
+    """The law that draws from ``rules[i]`` with probability ``weights[i]`` (normalised).
+
+    ``a_t`` and ``b_t`` are linear in the law of ``W``, so a mixture's rule is the weighted union of the nodes
+    (``docs/sander-haar.md`` §2); it is exact up to the smallest ``max_frequency`` of its parts.
+
+    Parameters
+    ----------
+    rules : sequence of SpectralRule
+        Component laws, all of one dimension ``d``.
+    weights : sequence of float
+        Positive mixing weights, one per rule (normalised to sum 1).
+
+    Returns
+    -------
+    SpectralRule
+
+    Examples
+    --------
+    ``E (tr W)² = 1`` under Haar ``O(2)`` (Diaconis–Shahshahani) and ``E (2 cos θ)² = 2`` under a uniform rotation,
+    so the 1:3 mixture gives ``(1 + 3·2)/4 = 7/4``:
+
+    >>> from theory.sander import haar_rule, mixture_rule, rotation_rule, trace_moment
+    >>> mix = mixture_rule([haar_rule(2, 2), rotation_rule(2, 2)], [1, 3])
+    >>> round(float(mix.weights.sum()), 12), round(trace_moment(mix, [1, 1]), 12)
+    (1.0, 1.75)
+    """
     if not rules or len(rules) != len(weights):
         raise ArgumentError(f"rules and weights must be non-empty and of one length, got {len(rules)} and {len(weights)}")
     w = np.array([positive_float(f"weights[{i}]", x) for i, x in enumerate(weights)])
@@ -174,13 +238,52 @@ def mixture_rule(rules: Sequence[SpectralRule], weights: Sequence[float]) -> Spe
 
 
 def power_sums(rule: SpectralRule, n_max: int) -> np.ndarray:
-    """``p_n = tr W^n = Σ_j cos(n φ_j)`` at every node, ``n = 0..n_max``; shape ``(G, n_max + 1)``."""
+    """``p_n = tr W^n = Σ_j cos(n φ_j)`` at every node, ``n = 0..n_max``; shape ``(G, n_max + 1)``.
+
+    The power sums through which ``a_t`` and ``b_t`` depend on ``W`` (``docs/sander-haar.md`` §2).
+
+    Examples
+    --------
+    At the nodes ``θ = 0, 2π/3, 4π/3`` of a plane rotation: ``p_0 = d = 2``, ``p_1 = 2 cos θ = 2, −1, −1``, and
+    ``p_n`` equals the trace of the matrix power:
+
+    >>> import numpy as np
+    >>> from theory.sander import power_sums, rotation_rule
+    >>> p = power_sums(rotation_rule(2, 2), 2)
+    >>> p[:, :2].round(12).tolist()
+    [[2.0, 2.0], [2.0, -1.0], [2.0, -1.0]]
+    >>> c, s = np.cos(2 * np.pi / 3), np.sin(2 * np.pi / 3)
+    >>> bool(np.isclose(p[1, 2], np.trace(np.linalg.matrix_power(np.array([[c, -s], [s, c]]), 2))))
+    True
+    """
     n = np.arange(nonnegative_int("n_max", n_max) + 1)
     return np.cos(rule.angles[:, :, None] * n).sum(axis=1)
 
 
 def trace_moment(rule: SpectralRule, exponents: Sequence[int]) -> float:
-    """``E ∏_i tr W^{n_i}`` under ``rule`` (exact when ``Σ n_i ≤ max_frequency``)."""
+    """``E ∏_i tr W^{n_i}`` under ``rule`` (exact when ``Σ n_i ≤ max_frequency``).
+
+    Parameters
+    ----------
+    rule : SpectralRule
+        Law of the eigen-angles of ``W``.
+    exponents : sequence of int
+        The powers ``n_i ≥ 0``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    For Haar ``W`` on ``O(4)`` the traces' joint moments of low order are those of independent Gaussians
+    (Diaconis–Shahshahani 1994): ``E tr W = 0``, ``E (tr W)² = 1``, ``E (tr W)⁴ = 3``, ``E tr W² = 1``:
+
+    >>> from theory.sander import haar_rule, trace_moment
+    >>> rule = haar_rule(4, 4)
+    >>> [round(trace_moment(rule, e), 10) + 0.0 for e in ([1], [1, 1], [1, 1, 1, 1], [2])]
+    [0.0, 1.0, 3.0, 1.0]
+    """
     ex = [nonnegative_int(f"exponents[{i}]", e) for i, e in enumerate(exponents)]
     if sum(ex) > rule.max_frequency:
         raise ArgumentError(f"exponents sum to {sum(ex)} > the rule's max_frequency {rule.max_frequency}")
@@ -212,7 +315,40 @@ def _integrands(p: np.ndarray, d: int, t: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def moments(rule: SpectralRule, t: int, start: RadialMoments) -> tuple[float, float, float]:
-    """``(a_t, b_t, c)`` for position ``t ≥ 1``, ``W`` from ``rule`` and isotropic ``s_0`` with ``E‖s_0‖^{2n}`` in ``start``."""
+    """``(a_t, b_t, c)`` for position ``t ≥ 1``, ``W`` from ``rule`` and isotropic ``s_0`` with ``E‖s_0‖^{2n}`` in ``start``.
+
+    ``a_t = E‖S_t s_t‖²``, ``b_t = E⟨s_{t+1}, S_t s_t⟩``, ``c = E‖s_{t+1}‖² = m2``, reduced to the power sums
+    ``p_n = tr W^n`` (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED); derivation ``docs/sander-haar.md`` §2)::
+
+        b_t = m4/(d(d+2)) Σ_k E[p_k² + p_{2k} + d]
+        a_t = m6/(d(d+2)(d+4)) Σ_{k,l} E[p_k p_l p_m + 2(p_k τ_{lm} + p_l τ_{km} + p_m τ_{kl}) + 8 τ_{klm}]
+
+    Parameters
+    ----------
+    rule : SpectralRule
+        Law of the eigen-angles of ``W``, exact to frequency ``≥ 2t``.
+    t : int
+        Position ``t ≥ 1``.
+    start : RadialMoments
+        ``E‖s_0‖², E‖s_0‖⁴, E‖s_0‖⁶`` (e.g. :func:`gaussian_start`, ``SPHERE``).
+
+    Returns
+    -------
+    tuple of float
+        ``(a_t, b_t, c)``.
+
+    Examples
+    --------
+    By hand, ``d = 2``, uniform rotation by ``θ``, ``t = 1``: ``S_1 s_1 = s_1 (s_0ᵀ s_1)`` and ``s_0ᵀ W s_0 =
+    ‖s_0‖² cos θ``, so ``b_1 = E‖s_0‖⁴ cos²θ = m4/2 = 4`` and ``a_1 = E‖s_0‖⁶ cos²θ = m6/2 = 24`` for Gaussian
+    ``s_0``.  For Haar ``O(3)``, ``t = 2`` the exact sympy route (:func:`moments_sym`) gives ``(126, 12)``:
+
+    >>> from theory.sander import gaussian_start, haar_moments, haar_rule, rotation_rule
+    >>> [round(v, 10) for v in haar_moments(rotation_rule(2, 2), 1, gaussian_start(2))]
+    [24.0, 4.0, 2.0]
+    >>> [round(v, 10) for v in haar_moments(haar_rule(3, 4), 2, gaussian_start(3))]
+    [126.0, 12.0, 3.0]
+    """
     t = positive_int("t", t)
     if 2 * t > rule.max_frequency:
         raise ArgumentError(f"t = {t} needs a rule exact to frequency 2t = {2 * t}, got {rule.max_frequency}")
@@ -223,19 +359,77 @@ def moments(rule: SpectralRule, t: int, start: RadialMoments) -> tuple[float, fl
 
 
 def optimal_step(rule: SpectralRule, t: int, start: RadialMoments) -> float:
-    """``η_t* = b_t/a_t``."""
+    """The optimal one-step size ``η_t* = b_t/a_t`` at position ``t`` (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED); derivation ``docs/sander-haar.md`` §2).
+
+    Minimises ``E‖s_{t+1} − η S_t s_t‖² = c − 2η b_t + η² a_t``; ``(a_t, b_t)`` from :func:`moments`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    ``d = 2``, uniform rotation, Gaussian ``s_0``, ``t = 1``: ``b_1/a_1 = 4/24 = 1/6`` (hand derivation in
+    :func:`moments`); a seeded Monte Carlo of ``b_1/a_1`` through the recursion agrees:
+
+    >>> import numpy as np
+    >>> from theory.sander import gaussian_start, haar_optimal_step, rotation_rule
+    >>> round(haar_optimal_step(rotation_rule(2, 2), 1, gaussian_start(2)), 12)
+    0.166666666667
+    >>> rng = np.random.default_rng(1)
+    >>> th, s0 = rng.uniform(0, 2 * np.pi, 100_000), rng.standard_normal((100_000, 2))
+    >>> rot = lambda v: np.stack([np.cos(th) * v[:, 0] - np.sin(th) * v[:, 1], np.sin(th) * v[:, 0] + np.cos(th) * v[:, 1]], 1)
+    >>> s1, s2 = rot(s0), rot(rot(s0))
+    >>> pred = s1 * (s0 * s1).sum(1, keepdims=True)  # S_1 s_1 = s_1 s_0ᵀ s_1
+    >>> round(float((s2 * pred).sum(1).mean() / (pred**2).sum(1).mean()), 2)
+    0.17
+    """
     a, b, _ = moments(rule, t, start)
     return b / a
 
 
 def optimal_loss(rule: SpectralRule, t: int, start: RadialMoments) -> float:
-    """``c − b_t²/a_t``: the loss of the best scalar one-step predictor at position ``t``."""
+    """``c − b_t²/a_t``: the loss of the best scalar one-step predictor at position ``t`` (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED); derivation ``docs/sander-haar.md`` §2).
+
+    Returns
+    -------
+    float
+        ``min_η E‖s_{t+1} − η S_t s_t‖²``.
+
+    Examples
+    --------
+    ``d = 2``, uniform rotation, Gaussian ``s_0``, ``t = 1``: ``2 − 4²/24 = 4/3``; it is below ``c = 2``, the
+    loss of the zero predictor:
+
+    >>> from theory.sander import gaussian_start, haar_optimal_loss, rotation_rule
+    >>> round(haar_optimal_loss(rotation_rule(2, 2), 1, gaussian_start(2)), 12)
+    1.333333333333
+    """
     a, b, c = moments(rule, t, start)
     return c - b**2 / a
 
 
 def shared_optimum(rule: SpectralRule, positions: Sequence[int], start: RadialMoments) -> tuple[float, float]:
-    """One step shared by ``positions`` (``t = 0`` adds ``c``): ``(η* = Σb_t/Σa_t, Σc − (Σb_t)²/Σa_t)``."""
+    """One step shared by ``positions`` (``t = 0`` adds ``c``): ``(η* = Σb_t/Σa_t, Σc − (Σb_t)²/Σa_t)``.
+
+    The summed loss ``Σ_t (c − 2η b_t + η² a_t)`` is one quadratic in ``η`` (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED); derivation ``docs/sander-haar.md`` §2).
+
+    Returns
+    -------
+    tuple of float
+        ``(η*, loss at η*)``.
+
+    Examples
+    --------
+    Position 0 only adds ``c = m2`` (the prediction there is 0): positions ``{0, 1}`` keep ``η_1* = 1/6`` and add
+    2 to the loss ``4/3`` of :func:`optimal_loss`:
+
+    >>> from theory.sander import gaussian_start, haar_optimal_loss, haar_shared_optimum, rotation_rule
+    >>> rule, start = rotation_rule(2, 2), gaussian_start(2)
+    >>> eta, loss = haar_shared_optimum(rule, [0, 1], start)
+    >>> round(eta, 12), round(loss - haar_optimal_loss(rule, 1, start), 12)
+    (0.166666666667, 2.0)
+    """
     pos = [nonnegative_int(f"positions[{i}]", p) for i, p in enumerate(positions)]
     if not pos:
         raise ArgumentError("positions must not be empty")
@@ -289,6 +483,19 @@ def moments_sym(kind: Literal["haar", "rotations"], d: int, t: int) -> tuple[sp.
     Each coset's mean is ``CT(density · integrand) / CT(density)`` (``CT`` = constant term of the Laurent
     polynomial in ``z_j = e^{iθ_j}``), with ``p_n = Σ_j λ_j^n`` (real by the ``λ ↔ 1/λ`` symmetry).
     Affordable for ``d ≤ 5``.
+
+    Examples
+    --------
+    The hand values of :func:`moments` (``d = 2``, rotation, ``t = 1``: ``a_1 = 24``, ``b_1 = 4``) come out exact,
+    and the Haar case agrees with the quadrature route:
+
+    >>> from theory.sander import gaussian_start, haar_moments, haar_moments_sym, haar_rule
+    >>> haar_moments_sym("rotations", 2, 1)
+    (24, 4)
+    >>> a, b = haar_moments_sym("haar", 3, 2)
+    >>> a_num, b_num, _ = haar_moments(haar_rule(3, 4), 2, gaussian_start(3))
+    >>> abs(float(a) - a_num) < 1e-9 and abs(float(b) - b_num) < 1e-9
+    True
     """
     one_of("kind", kind, ("haar", "rotations"))
     d, t = positive_int("d", d), positive_int("t", t)
