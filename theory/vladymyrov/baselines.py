@@ -86,7 +86,22 @@ def ridge_weights(x: np.ndarray, y: np.ndarray, lam: np.ndarray | float) -> np.n
 
 @dataclass(frozen=True)
 class RidgeSpectrum:
-    """Per-sequence spectral data: eigenvalues ``s`` of ``Σ``, ``V^T α``, ``V^T x_t``, ``||y||²`` and ``n``."""
+    """Per-sequence spectral data: eigenvalues ``s`` of ``Σ``, ``V^T α``, ``V^T x_t``, ``||y||²`` and ``n``.
+
+    With ``Σ = V diag(s) V^T`` every ridge prediction ``⟨(Σ + λ I)^{-1} α, x_t⟩ = Σ_k (V^Tα)_k (V^T x_t)_k/(s_k + λ)``
+    (Vladymyrov et al. (2024), Sec. 6 "Baseline estimates"); build it with :func:`ridge_spectrum`.
+
+    Examples
+    --------
+    The spectral prediction agrees with the direct linear solve of :func:`ridge_weights` for every ``λ``:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import ridge_spectrum, ridge_weights
+    >>> x, y, x_q = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]), np.array([1.0, 2.0, 2.5]), np.array([1.0, 1.0])
+    >>> spec = ridge_spectrum(x, y, x_q)
+    >>> all(np.isclose(spec.predict(lam), ridge_weights(x, y, lam) @ x_q) for lam in (0.0, 0.3, 7.0))
+    True
+    """
 
     eigvals: np.ndarray
     v_alpha: np.ndarray
@@ -128,7 +143,33 @@ class RidgeSpectrum:
 
 
 def ridge_spectrum(x: np.ndarray, y: np.ndarray, x_query: np.ndarray) -> RidgeSpectrum:
-    """Eigendecompose ``Σ = Σ_i x_i x_i^T`` once per sequence (needs ``Σ`` positive definite, e.g. ``n ≥ d``)."""
+    """Eigendecompose ``Σ = Σ_i x_i x_i^T`` once per sequence (needs ``Σ`` positive definite, e.g. ``n ≥ d``).
+
+    Uses the SVD ``X = U diag(√s) V^T``, so ``V^T α = √s ⊙ U^T y`` without forming ``Σ`` (Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., n, d)
+        Context inputs ``x_i``.
+    y : ndarray, shape (..., n)
+        Context labels ``y_i``.
+    x_query : ndarray, shape (..., d)
+        Query ``x_t``.
+
+    Returns
+    -------
+    RidgeSpectrum
+
+    Examples
+    --------
+    The eigenvalues are those of ``X^T X`` (here ``[[2, 1], [1, 5]]``, eigenvalues ``(7 ± √13)/2``):
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import ridge_spectrum
+    >>> spec = ridge_spectrum(np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]), np.array([1.0, 2.0, 2.5]), np.array([1.0, 1.0]))
+    >>> bool(np.allclose(np.sort(spec.eigvals), [(7 - np.sqrt(13)) / 2, (7 + np.sqrt(13)) / 2])), spec.n, spec.d
+    (True, 3, 2)
+    """
     n, d = check_regression_inputs(x, y, x_query)
     # Σ = V diag(s) Vᵀ from the SVD X = U diag(√s) Vᵀ, and Vᵀα = √s ⊙ Uᵀy: never forming Σ keeps the relative
     # error of every prediction O(u κ(X)) = O(u cond(Σ)^{1/2}) instead of O(u cond(Σ)) (tests/test_ridge_accuracy.py).
@@ -177,7 +218,34 @@ def adaptive_prediction(spec: RidgeSpectrum) -> np.ndarray:
 
 
 def tuned_prediction(spec: RidgeSpectrum, factor: float, cap: float) -> np.ndarray:
-    """TUNEDRR: ``λ = min(k σ̂², τ)`` (order of the two adjustments UNCONFIRMED)."""
+    """TUNEDRR: ``λ = min(k σ̂², τ)`` (order of the two adjustments UNCONFIRMED), ``σ̂² = RSS/(n − d)`` (Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+
+    Parameters
+    ----------
+    spec : RidgeSpectrum
+    factor : float
+        Multiplier ``k ≥ 0`` on the residual variance.
+    cap : float
+        Cap ``τ ≥ 0`` (``np.inf``: no cap).
+
+    Returns
+    -------
+    ndarray
+        ``⟨(Σ + λ I)^{-1} α, x_t⟩`` per sequence.
+
+    Examples
+    --------
+    ``k = 1`` without cap is ADARR; ``τ = 0`` is OLS:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import adaptive_prediction, ridge_spectrum, tuned_prediction
+    >>> x, y = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]), np.array([1.0, 2.0, 2.5])
+    >>> spec = ridge_spectrum(x, y, np.array([1.0, 1.0]))
+    >>> bool(np.isclose(tuned_prediction(spec, 1.0, np.inf), adaptive_prediction(spec)))
+    True
+    >>> bool(np.isclose(tuned_prediction(spec, 5.0, 0.0), np.linalg.lstsq(x, y, rcond=None)[0] @ [1.0, 1.0]))
+    True
+    """
     instance("spec", spec, RidgeSpectrum)
     nonnegative_float("factor", factor)
     if not cap >= 0:  # np.inf allowed: no cap
@@ -200,7 +268,39 @@ def half_mse(prediction: np.ndarray, target: np.ndarray) -> float:
 
 
 def tune_constant(spec: RidgeSpectrum, y_query: np.ndarray, grid: np.ndarray) -> tuple[float, np.ndarray]:
-    """CONSTRR: the ``c`` in ``grid`` minimising the ½-MSE on the given (tuning) sequences; returns ``(c*, losses)``."""
+    """CONSTRR: the ``c`` in ``grid`` minimising the ½-MSE on the given (tuning) sequences; returns ``(c*, losses)``.
+
+    ``ŷ = ⟨(Σ + c I)^{-1} α, x_t⟩`` with one ``c`` for every sequence (Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+
+    Parameters
+    ----------
+    spec : RidgeSpectrum
+        Tuning sequences.
+    y_query : ndarray
+        Their noiseless query targets ``y_t``.
+    grid : ndarray, shape (G,)
+        Candidate ``c ≥ 0``.
+
+    Returns
+    -------
+    tuple
+        ``(c*, losses)`` with ``losses[g]`` the ½-MSE at ``grid[g]``.
+
+    Examples
+    --------
+    With ``w ~ N(0, I)`` and every ``σ_τ = 1``, ridge at ``c = σ² = 1`` is the Bayes posterior mean, so on many
+    sequences the grid optimum is ``c = 1``:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import ridge_spectrum, tune_constant
+    >>> rng = np.random.default_rng(0)
+    >>> x, w = rng.standard_normal((20_000, 5, 2)), rng.standard_normal((20_000, 2))
+    >>> y = (x @ w[..., None])[..., 0] + rng.standard_normal((20_000, 5))  # σ_τ = 1 for every sequence
+    >>> x_q = rng.standard_normal((20_000, 2))
+    >>> spec, y_q = ridge_spectrum(x, y, x_q), (x_q * w).sum(-1)
+    >>> tune_constant(spec, y_q, np.array([0.25, 0.5, 1.0, 2.0, 4.0]))[0]
+    1.0
+    """
     instance("spec", spec, RidgeSpectrum)
     y_query = real_array("y_query", y_query)
     grid = real_array("grid", grid, ndim=1)
@@ -209,7 +309,41 @@ def tune_constant(spec: RidgeSpectrum, y_query: np.ndarray, grid: np.ndarray) ->
 
 
 def tune_tuned(spec: RidgeSpectrum, y_query: np.ndarray, factors: np.ndarray, caps: np.ndarray) -> tuple[float, float, np.ndarray]:
-    """TUNEDRR: the ``(k, τ)`` on the grid minimising the ½-MSE; returns ``(k*, τ*, losses[k, τ])``."""
+    """TUNEDRR: the ``(k, τ)`` on the grid minimising the ½-MSE; returns ``(k*, τ*, losses[k, τ])``.
+
+    ``λ = min(k σ̂², τ)`` as in :func:`tuned_prediction` (Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+
+    Parameters
+    ----------
+    spec : RidgeSpectrum
+        Tuning sequences.
+    y_query : ndarray
+        Their noiseless query targets.
+    factors, caps : ndarray, shape (K,), (T,)
+        Candidate multipliers ``k`` and caps ``τ`` (``np.inf`` allowed).
+
+    Returns
+    -------
+    tuple
+        ``(k*, τ*, losses)`` with ``losses[i, j]`` at ``(factors[i], caps[j])``.
+
+    Examples
+    --------
+    ``(k, τ) = (1, ∞)`` is ADARR; with every ``σ_τ = 1`` no grid point beats the Bayes ridge ``λ = 1``:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import adaptive_prediction, half_mse, ridge_spectrum, tune_tuned
+    >>> rng = np.random.default_rng(0)
+    >>> x, w = rng.standard_normal((20_000, 5, 2)), rng.standard_normal((20_000, 2))
+    >>> y = (x @ w[..., None])[..., 0] + rng.standard_normal((20_000, 5))  # σ_τ = 1 for every sequence
+    >>> x_q = rng.standard_normal((20_000, 2))
+    >>> spec, y_q = ridge_spectrum(x, y, x_q), (x_q * w).sum(-1)
+    >>> k, tau, losses = tune_tuned(spec, y_q, np.array([0.5, 1.0, 2.0]), np.array([0.5, 1.0, np.inf]))
+    >>> bool(np.isclose(losses[1, 2], half_mse(adaptive_prediction(spec), y_q)))
+    True
+    >>> bool(losses.min() >= half_mse(spec.predict(1.0), y_q))
+    True
+    """
     instance("spec", spec, RidgeSpectrum)
     y_query = real_array("y_query", y_query)
     factors = real_array("factors", factors, ndim=1)
@@ -223,7 +357,45 @@ def tune_tuned(spec: RidgeSpectrum, y_query: np.ndarray, factors: np.ndarray, ca
 
 
 def tune_gd(spec: RidgeSpectrum, y_query: np.ndarray, etas: np.ndarray, max_steps: int) -> tuple[float, int, np.ndarray]:
-    """Tuned GD: ``(η*, K*)`` over ``etas × {0..max_steps}``; returns ``(η*, K*, losses[η, K])``."""
+    """Tuned GD: ``(η*, K*)`` over ``etas × {0..max_steps}``; returns ``(η*, K*, losses[η, K])``.
+
+    ``K`` steps ``w ← w + η (α − Σ w)`` from ``w = 0``, early stopping as regulariser (Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+
+    Parameters
+    ----------
+    spec : RidgeSpectrum
+        Tuning sequences.
+    y_query : ndarray
+        Their noiseless query targets.
+    etas : ndarray, shape (E,)
+        Candidate step sizes.
+    max_steps : int
+        Largest ``K``.
+
+    Returns
+    -------
+    tuple
+        ``(η*, K*, losses)`` with ``losses[i, K]`` the ½-MSE after ``K`` steps of size ``etas[i]``.
+
+    Examples
+    --------
+    The losses agree with an explicit GD loop, and ``K = 0`` predicts 0:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import half_mse, ridge_spectrum, tune_gd
+    >>> rng = np.random.default_rng(0)
+    >>> x, w = rng.standard_normal((20_000, 5, 2)), rng.standard_normal((20_000, 2))
+    >>> y = (x @ w[..., None])[..., 0] + rng.standard_normal((20_000, 5))  # σ_τ = 1 for every sequence
+    >>> x_q = rng.standard_normal((20_000, 2))
+    >>> spec, y_q = ridge_spectrum(x, y, x_q), (x_q * w).sum(-1)
+    >>> eta, k, losses = tune_gd(spec, y_q, np.array([0.05, 0.1]), 10)
+    >>> w_gd = np.zeros((20_000, 2))
+    >>> alpha, sigma = (x * y[..., None]).sum(1), np.swapaxes(x, 1, 2) @ x
+    >>> for _ in range(3):
+    ...     w_gd = w_gd + 0.1 * (alpha - (sigma @ w_gd[..., None])[..., 0])
+    >>> bool(np.isclose(losses[1, 3], half_mse((w_gd * x_q).sum(1), y_q)) and np.isclose(losses[0, 0], half_mse(0 * y_q, y_q)))
+    True
+    """
     instance("spec", spec, RidgeSpectrum)
     y_query = real_array("y_query", y_query)
     etas = real_array("etas", etas, ndim=1)
@@ -252,6 +424,22 @@ def log_evidence(spec: RidgeSpectrum, sigma: np.ndarray) -> np.ndarray:
 
     From the SVD ``X = U diag(√s) V^T``: with ``u_k = (V^T α)_k / √s_k`` and ``r = ||y||² − Σ_k u_k²``,
     ``−½[Σ_k u_k²/(s_k + σ²) + r/σ² + Σ_k log(s_k + σ²) + (n − d) log σ²]``.  Needs ``σ > 0``.
+    The marginal likelihood of the Bayes baseline (Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+
+    Examples
+    --------
+    Differences over ``σ`` agree with the Gaussian log-density of ``y`` computed directly from ``K = X X^T + σ² I``:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import log_evidence, ridge_spectrum
+    >>> x, y = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]), np.array([1.0, 2.0, 2.5])
+    >>> spec = ridge_spectrum(x, y, np.array([1.0, 1.0]))
+    >>> def direct(s):
+    ...     k = x @ x.T + s**2 * np.eye(3)
+    ...     return -0.5 * (y @ np.linalg.solve(k, y) + np.linalg.slogdet(k)[1])
+    >>> le = log_evidence(spec, np.array([0.5, 2.0]))
+    >>> bool(np.isclose(le[1] - le[0], direct(2.0) - direct(0.5)))
+    True
     """
     instance("spec", spec, RidgeSpectrum)
     real_array("sigma", sigma)
@@ -266,7 +454,35 @@ def log_evidence(spec: RidgeSpectrum, sigma: np.ndarray) -> np.ndarray:
 
 
 def posterior_noise_weights(spec: RidgeSpectrum, sigma: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """``π(σ_j | X, y) ∝ p_j N(y; 0, X X^T + σ_j² I)``, normalised over ``j``."""
+    """``π(σ_j | X, y) ∝ p_j N(y; 0, X X^T + σ_j² I)``, normalised over ``j`` (Bayes rule; Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+
+    Parameters
+    ----------
+    spec : RidgeSpectrum
+    sigma : ndarray, shape (J,)
+        Noise-level nodes ``σ_j > 0``.
+    prior : ndarray, shape (J,)
+        Prior weights ``p_j ≥ 0``.
+
+    Returns
+    -------
+    ndarray, shape batch + (J,)
+
+    Examples
+    --------
+    Agreement with Bayes' rule on the densities computed directly from ``K = X X^T + σ² I``:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import posterior_noise_weights, ridge_spectrum
+    >>> x, y = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]), np.array([1.0, 2.0, 2.5])
+    >>> spec = ridge_spectrum(x, y, np.array([1.0, 1.0]))
+    >>> def dens(s):
+    ...     k = x @ x.T + s**2 * np.eye(3)
+    ...     return np.exp(-0.5 * y @ np.linalg.solve(k, y)) / np.sqrt(np.linalg.det(k))
+    >>> p = np.array([0.3 * dens(0.5), 0.7 * dens(2.0)])
+    >>> bool(np.allclose(posterior_noise_weights(spec, np.array([0.5, 2.0]), np.array([0.3, 0.7])), p / p.sum()))
+    True
+    """
     instance("spec", spec, RidgeSpectrum)
     real_array("sigma", sigma)
     prior = real_array("prior", prior, ndim=1)
@@ -279,7 +495,39 @@ def posterior_noise_weights(spec: RidgeSpectrum, sigma: np.ndarray, prior: np.nd
 
 
 def bayes_prediction(spec: RidgeSpectrum, sigma: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """Posterior-mean prediction under a mixed noise law with nodes ``sigma`` and prior weights ``prior``."""
+    """Posterior-mean prediction under a mixed noise law with nodes ``sigma`` and prior weights ``prior``.
+
+    ``E[w | X, y] = Σ_j π_j (Σ + σ_j² I)^{-1} α`` with ``π_j`` from :func:`posterior_noise_weights` (Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+
+    Parameters
+    ----------
+    spec : RidgeSpectrum
+    sigma : ndarray, shape (J,)
+        Noise-level nodes ``σ_j > 0``.
+    prior : ndarray, shape (J,)
+        Prior weights ``p_j ≥ 0``.
+
+    Returns
+    -------
+    ndarray
+        ``⟨E[w | X, y], x_t⟩`` per sequence.
+
+    Examples
+    --------
+    A one-point law is the oracle ridge at that ``σ``; a two-point law is the ``π``-weighted mix of the two ridges:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import bayes_prediction, posterior_noise_weights, ridge_spectrum, ridge_weights
+    >>> x, y = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]), np.array([1.0, 2.0, 2.5])
+    >>> spec = ridge_spectrum(x, y, np.array([1.0, 1.0]))
+    >>> x_q = np.array([1.0, 1.0])
+    >>> bool(np.isclose(bayes_prediction(spec, np.array([2.0]), np.array([1.0])), ridge_weights(x, y, 4.0) @ x_q))
+    True
+    >>> sig, prior = np.array([0.5, 2.0]), np.array([0.3, 0.7])
+    >>> mix = posterior_noise_weights(spec, sig, prior) @ [ridge_weights(x, y, s**2) @ x_q for s in sig]
+    >>> bool(np.isclose(bayes_prediction(spec, sig, prior), mix))
+    True
+    """
     instance("spec", spec, RidgeSpectrum)
     pi = posterior_noise_weights(spec, sigma, prior)
     ridge = spec.predict(np.asarray(sigma, dtype=float)[:, None] ** 2)  # (nodes, batch...)
