@@ -396,7 +396,37 @@ def loss_o_row_gram(C: Any, n_keys: int, q: int, *, radius_sq: float = 2.0) -> t
 
 
 def best_p_row_o(C: Any, n_keys: int, q: int, *, radius_sq: float = 2.0) -> tuple[np.ndarray, float]:
-    """The loss-minimising row ``p`` for a fixed ``C`` (case O) and the minimal row loss."""
+    """The loss-minimising row ``p`` for a fixed ``C`` (case O) and the minimal row loss.
+
+    Each row loss is the quadratic ``ℓ_r = pᵀ G p − 2 bᵀ p + const`` of :func:`loss_o_row_gram`; ``p* = G⁺ b`` and
+    ``ℓ_r* = const − bᵀ p*`` (Sander et al. (2024), non-augmented tokens (numbering UNCONFIRMED), case O).
+
+    Parameters
+    ----------
+    C : array_like, shape (d, d)
+    n_keys : int
+        Keys of the row (``r + 2``).
+    q : int
+        Index of the query key (``q < n_keys − 1``).
+    radius_sq : float
+        ``ρ = E r²`` of each ``s_0`` block.
+
+    Returns
+    -------
+    tuple
+        ``(p*, ℓ_r*)``.
+
+    Examples
+    --------
+    With ``C = blockdiag(𝟙𝟙ᵀ)`` (``α = 1``, ``ρ = 2``) the predicted minimiser has ``α p_q = −1/ρ`` on the query and
+    ``α p_{q+1} = 2/ρ`` on the next key, and the row loss is 0 (the rotation is recovered exactly):
+
+    >>> import numpy as np
+    >>> from theory.sander import best_p_row_o, block_pattern
+    >>> p, loss = best_p_row_o(block_pattern(4), 3, 1)
+    >>> bool(np.allclose(p, [0.0, -0.5, 1.0], atol=1e-12)), round(loss, 12)
+    (True, 0.0)
+    """
     G, b, const = loss_o_row_gram(C, n_keys, q, radius_sq=radius_sq)
     p = np.linalg.lstsq(G, b, rcond=None)[0]
     return p, float(p @ G @ p - 2 * b @ p + const)
@@ -526,6 +556,36 @@ def structure_u(C: Any, P: Any, *, H: int, AB: Any | None = None) -> dict[str, f
       ``‖C𝟙‖² p_q²``, so it must vanish unless ``C𝟙 = 0`` (possible for ``H < d``, where ``Π`` may be
       orthogonal to ``𝟙`` and ``P[r, r]`` is then free);
     * ``spectrum_dev`` (only with ``AB = A Bᵀ`` and ``H = d``) — ``max |eig(ABᵀ)/α − 1|``.
+
+    The predicted minimiser is Sander et al. (2024), non-augmented tokens (numbering UNCONFIRMED), case U, derived in ``docs/sander-non-augmented.md``.
+
+    Parameters
+    ----------
+    C : array_like, shape (d, d)
+    P : array_like, shape (T, T)
+    H : int
+        Number of heads.
+    AB : array_like, optional
+        ``A Bᵀ`` of the trained model.
+
+    Returns
+    -------
+    dict
+        ``alpha`` and the ``*_dev`` entries above.
+
+    Examples
+    --------
+    At ``C = 2 I``, ``P[r, r+1] = 1/2`` every deviation is 0; at ``C = diag(2, 1)`` (``α = 3/2``) the shape
+    deviation is ``‖diag(2, 1)/√5 − I/√2‖_F`` and ``super_dev = |3/4 − 1|``:
+
+    >>> import numpy as np
+    >>> from theory.sander import structure_u
+    >>> P = np.zeros((4, 4)); P[np.arange(3), np.arange(1, 4)] = 0.5
+    >>> structure_u(2 * np.eye(2), P, H=2)
+    {'alpha': 2.0, 'shape_dev': 0.0, 'super_dev': 0.0, 'other_dev': 0.0, 'query_dev': 0.0}
+    >>> s = structure_u(np.diag([2.0, 1.0]), P, H=2)
+    >>> bool(np.isclose(s["shape_dev"], np.hypot(2 / np.sqrt(5) - 1 / np.sqrt(2), 1 / np.sqrt(5) - 1 / np.sqrt(2)))), s["super_dev"]
+    (True, 0.25)
     """
     C, P = _check_CP(C, P)
     H = positive_int("H", H)
@@ -581,6 +641,39 @@ def structure_o(C: Any, P: Any, *, H: int, AB: Any | None = None, radius_sq: flo
     * ``other_dev`` — ``max |α P[r, j]|`` over used ``j ∉ {r, r+1}``;
     * ``rank_dev`` — ``σ_{d/2+1}/σ_1`` and ``spread_dev`` — ``max_{i ≤ d/2} |σ_i/σ_1 − 1|`` (rank ``d/2``, equal);
     * ``spectrum_dev`` (only with ``AB = A Bᵀ`` and ``H = d/2``) — ``max |eig(ABᵀ)/(2α) − 1|``.
+
+    The predicted minimiser is Sander et al. (2024), non-augmented tokens (numbering UNCONFIRMED), case O (``docs/sander-non-augmented.md``).
+
+    Parameters
+    ----------
+    C : array_like, shape (d, d)
+    P : array_like, shape (T, T)
+    H : int
+        Number of heads.
+    AB : array_like, optional
+        ``A Bᵀ`` of the trained model.
+    radius_sq : float
+        ``ρ = E r²`` of each ``s_0`` block.
+
+    Returns
+    -------
+    dict
+        ``alpha`` and the ``*_dev`` entries above.
+
+    Examples
+    --------
+    The hand-built point ``C = blockdiag(𝟙𝟙ᵀ)``, ``P[r, r+1] = 1 = 2/ρ``, ``P[r, r] = −1/2`` has zero population
+    loss (:func:`loss_o`) and every deviation 0; with ``P[r, r] = 0`` (no query weight) the PE ratio is off:
+
+    >>> import numpy as np
+    >>> from theory.sander import block_pattern, loss_o, max_deviation, structure_o
+    >>> C, P, r = block_pattern(4), np.zeros((4, 4)), np.arange(3)
+    >>> P[r, r + 1], P[r, r] = 1.0, -0.5
+    >>> round(float(loss_o(C, P)), 12), max_deviation(structure_o(C, P, H=2)) < 1e-12
+    (0.0, True)
+    >>> P[r, r] = 0.0
+    >>> structure_o(C, P, H=2)["diag_dev"]
+    0.5
     """
     C, P = _check_CP(C, P)
     H = positive_int("H", H)
@@ -615,7 +708,16 @@ def structure_o(C: Any, P: Any, *, H: int, AB: Any | None = None, radius_sq: flo
 
 
 def max_deviation(structure: dict[str, float]) -> float:
-    """The largest ``*_dev`` entry of a :func:`structure_u` / :func:`structure_o` summary."""
+    """The largest ``*_dev`` entry of a :func:`structure_u` / :func:`structure_o` summary.
+
+    Examples
+    --------
+    ``alpha`` is not a deviation and is ignored:
+
+    >>> from theory.sander import max_deviation
+    >>> max_deviation({"alpha": 9.0, "shape_dev": 0.1, "super_dev": 0.25})
+    0.25
+    """
     instance("structure", structure, dict)
     return max(v for k, v in structure.items() if k.endswith("_dev"))
 
@@ -626,13 +728,41 @@ def max_deviation(structure: dict[str, float]) -> float:
 
 
 def symbolic_C(d: int, name: str = "c") -> sp.Matrix:
-    """A ``d×d`` matrix of real symbols ``c_k_l``."""
+    """A ``d×d`` matrix of real symbols ``c_k_l`` (the ``C`` of :func:`loss_u_closed_sympy`).
+
+    Examples
+    --------
+    >>> from theory.sander import symbolic_C
+    >>> C = symbolic_C(2)
+    >>> C
+    Matrix([
+    [c_0_0, c_0_1],
+    [c_1_0, c_1_1]])
+    >>> all(s.is_real for s in C.free_symbols)
+    True
+    """
     d = positive_int("d", d)
     return sp.Matrix(d, d, lambda k, l: sp.Symbol(f"{name}_{k}_{l}", real=True))
 
 
 def symbolic_P(T: int, name: str = "p") -> sp.Matrix:
-    """A ``T×T`` matrix whose used entries (``j ≤ r+1``, ``r ≤ T-2``) are real symbols ``p_r_j``, others 0."""
+    """A ``T×T`` matrix whose used entries (``j ≤ r+1``, ``r ≤ T-2``) are real symbols ``p_r_j``, others 0.
+
+    Examples
+    --------
+    The symbols sit exactly on :func:`used_mask`: ``2 + 3 = 5`` of them for ``T = 3``:
+
+    >>> import numpy as np
+    >>> from theory.sander import symbolic_P, used_mask
+    >>> P = symbolic_P(3)
+    >>> P
+    Matrix([
+    [p_0_0, p_0_1,     0],
+    [p_1_0, p_1_1, p_1_2],
+    [    0,     0,     0]])
+    >>> bool((np.array([[e != 0 for e in row] for row in P.tolist()]) == used_mask(3)).all()), len(P.free_symbols)
+    (True, 5)
+    """
     m = used_mask(T)
     return sp.Matrix(T, T, lambda r, j: sp.Symbol(f"{name}_{r}_{j}", real=True) if m[r, j] else sp.Integer(0))
 
