@@ -75,7 +75,25 @@ __all__ = [
 
 @dataclass(frozen=True)
 class RadialMoments:
-    """``(E x, E x², E x³)`` of ``x = |s_{0k}|²`` (case U) or ``x = r_m²`` (case O, squared block radius)."""
+    """``(E x, E x², E x³)`` of ``x = |s_{0k}|²`` (case U) or ``x = r_m²`` (case O, squared block radius).
+
+    The only features of the law of ``s_0`` that ``a_t``, ``b_t``, ``c`` depend on (module docstring).  Moments
+    violating Cauchy–Schwarz (``m4 ≥ m2²``, ``m2 m6 ≥ m4²``) are no law and raise ``ArgumentError``.
+
+    Examples
+    --------
+    ``s_0 ~ CN(0, 1)``: ``|s_0|²`` is Exp(1), whose moments are ``n! = 1, 2, 6``:
+
+    >>> from theory.arguments import ArgumentError
+    >>> from theory.sander import COMPLEX_GAUSSIAN, RadialMoments
+    >>> [COMPLEX_GAUSSIAN.moment(n) for n in range(4)]
+    [1.0, 1.0, 2.0, 6.0]
+    >>> try:
+    ...     RadialMoments(1.0, 0.5, 1.0)  # E x² < (E x)²
+    ... except ArgumentError:
+    ...     print("rejected")
+    rejected
+    """
 
     m2: float
     m4: float
@@ -479,7 +497,34 @@ def symbolic_moments(case: Literal["U", "O"], d: int, t: int, *, phase_invariant
 
 
 def symbolic_sequence(d: int, t: int, *, complex_valued: bool = True, name: str = "s") -> list[sp.Matrix]:
-    """Generic states ``s_0..s_t`` as column vectors of independent symbols (``x + i y`` when complex)."""
+    """Generic states ``s_0..s_t`` as column vectors of independent symbols (``x + i y`` when complex).
+
+    Parameters
+    ----------
+    d : int
+        Dimension of each state.
+    t : int
+        Last index (``t + 1`` states).
+    complex_valued : bool
+        ``x + i y`` with real ``x``, ``y`` (default) or real entries.
+    name : str
+        Symbol prefix.
+
+    Returns
+    -------
+    list of sympy.Matrix
+        ``t + 1`` column vectors ``d × 1``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from theory.sander import symbolic_sequence
+    >>> s = symbolic_sequence(2, 1)
+    >>> len(s), s[0].shape, s[1][0]
+    (2, (2, 1), I*s1_im0 + s1_re0)
+    >>> sp.expand((s[0].H * s[0])[0, 0])  # ‖s_0‖² is real
+    s0_im0**2 + s0_im1**2 + s0_re0**2 + s0_re1**2
+    """
     flag("complex_valued", complex_valued)
     d, t = positive_int("d", d), nonnegative_int("t", t)
     out = []
@@ -494,7 +539,20 @@ def symbolic_sequence(d: int, t: int, *, complex_valued: bool = True, name: str 
 
 
 def context_matrix_sym(states: Sequence[sp.Matrix]) -> sp.Matrix:
-    """``S_t = Σ_{i=1}^t s_i s_{i-1}^*`` for states ``s_0..s_t``."""
+    """``S_t = Σ_{i=1}^t s_i s_{i-1}^*`` for states ``s_0..s_t`` (minus the gradient of ``L_t`` at 0; module docstring).
+
+    Examples
+    --------
+    Real scalars: ``S_2 = s_1 s_0 + s_2 s_1``; on a geometric sequence ``s_i = w^i`` it is ``w + w³``:
+
+    >>> import sympy as sp
+    >>> from theory.sander import context_matrix_sym, symbolic_sequence
+    >>> context_matrix_sym(symbolic_sequence(1, 2, complex_valued=False))
+    Matrix([[s0_re0*s1_re0 + s1_re0*s2_re0]])
+    >>> w = sp.Symbol("w", real=True)
+    >>> context_matrix_sym([sp.Matrix([w**i]) for i in range(3)])
+    Matrix([[w**3 + w]])
+    """
     d = states[0].shape[0]
     out = sp.zeros(d, d)
     for i in range(1, len(states)):
@@ -503,7 +561,18 @@ def context_matrix_sym(states: Sequence[sp.Matrix]) -> sp.Matrix:
 
 
 def inner_objective_sym(w_hat: sp.Matrix, states: Sequence[sp.Matrix]) -> sp.Expr:
-    """``L_t(Ŵ) = ½ Σ_{i=1}^t ‖s_i − Ŵ s_{i-1}‖²`` (``t = len(states) − 1``)."""
+    """``L_t(Ŵ) = ½ Σ_{i=1}^t ‖s_i − Ŵ s_{i-1}‖²`` (``t = len(states) − 1``), the inner objective (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``)).
+
+    Examples
+    --------
+    On ``s_i = 2^i`` the true ``Ŵ = 2`` fits exactly; ``Ŵ = 0`` costs ``½(2² + 4²) = 10``:
+
+    >>> import sympy as sp
+    >>> from theory.sander import inner_objective_sym
+    >>> states = [sp.Matrix([2**i]) for i in range(3)]
+    >>> inner_objective_sym(sp.Matrix([2]), states), inner_objective_sym(sp.Matrix([0]), states)
+    (0, 10)
+    """
     total = sp.Integer(0)
     for i in range(1, len(states)):
         r = states[i] - w_hat * states[i - 1]
@@ -515,7 +584,20 @@ def inner_gradient_at_zero_sym(states: Sequence[sp.Matrix], *, complex_valued: b
     """The gradient of ``L_t`` at ``Ŵ = 0``, differentiated entry-wise.
 
     Complex case: ``Ŵ = X + iY`` and the gradient is ``∂L/∂X + i ∂L/∂Y`` (the steepest-descent direction of
-    ``L`` on ``R^{2d²}``, i.e. twice the Wirtinger derivative ``∂L/∂conj(Ŵ)``).
+    ``L`` on ``R^{2d²}``, i.e. twice the Wirtinger derivative ``∂L/∂conj(Ŵ)``).  The claim of Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``):
+    ``∇L_t(0) = −S_t``, so one GD step from 0 is ``Ŵ = η S_t``.
+
+    Examples
+    --------
+    Differentiating the symbolic objective reproduces ``−S_t`` (complex, ``d = 2``, ``t = 1``):
+
+    >>> import sympy as sp
+    >>> from theory.sander import context_matrix_sym, inner_gradient_at_zero_sym, symbolic_sequence
+    >>> s = symbolic_sequence(2, 1)
+    >>> sp.simplify(inner_gradient_at_zero_sym(s) + context_matrix_sym(s))
+    Matrix([
+    [0, 0],
+    [0, 0]])
     """
     d = states[0].shape[0]
     x = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"X{i}_{j}", real=True))
@@ -552,7 +634,24 @@ def one_step_prediction_sym(states: Sequence[sp.Matrix], eta: sp.Expr) -> sp.Mat
 
 
 def block_parameters_sym(v: sp.Matrix, m: sp.Matrix) -> tuple[sp.Matrix, sp.Matrix]:
-    """Full ``(W_V, W_KQ)`` (``3d × 3d``) of the block family: ``W_V[1,2] = V``, ``W_KQ[3,2] = M`` (slots 1-based)."""
+    """Full ``(W_V, W_KQ)`` (``3d × 3d``) of the block family: ``W_V[1,2] = V``, ``W_KQ[3,2] = M`` (slots 1-based).
+
+    Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``).  Through :func:`attention_output_sym` this family predicts ``ŝ_{t+1} = V S_t M s_t``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from theory.sander import block_parameters_sym
+    >>> w_v, w_kq = block_parameters_sym(sp.Matrix([[sp.Symbol("v")]]), sp.Matrix([[sp.Symbol("m")]]))
+    >>> w_v, w_kq
+    (Matrix([
+    [0, v, 0],
+    [0, 0, 0],
+    [0, 0, 0]]), Matrix([
+    [0, 0, 0],
+    [0, 0, 0],
+    [0, m, 0]]))
+    """
     d = v.shape[0]
     w_v, w_kq = sp.zeros(3 * d, 3 * d), sp.zeros(3 * d, 3 * d)
     w_v[0:d, d:2 * d] = v
@@ -561,7 +660,15 @@ def block_parameters_sym(v: sp.Matrix, m: sp.Matrix) -> tuple[sp.Matrix, sp.Matr
 
 
 def augmented_tokens_sym(states: Sequence[sp.Matrix]) -> list[sp.Matrix]:
-    """``e_t = (0_d, s_t, s_{t-1})`` with ``s_{-1} = 0``."""
+    """``e_t = (0_d, s_t, s_{t-1})`` with ``s_{-1} = 0``: the augmented tokens of Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from theory.sander import augmented_tokens_sym
+    >>> [list(e) for e in augmented_tokens_sym([sp.Matrix([1]), sp.Matrix([2])])]
+    [[0, 1, 0], [0, 2, 1]]
+    """
     d = states[0].shape[0]
     out = []
     for i, s in enumerate(states):
@@ -571,7 +678,23 @@ def augmented_tokens_sym(states: Sequence[sp.Matrix]) -> list[sp.Matrix]:
 
 
 def attention_output_sym(tokens: Sequence[sp.Matrix], w_v: sp.Matrix, w_kq: sp.Matrix) -> sp.Matrix:
-    """``f(e_{0:t}) = e_t + Σ_{i≤t} (W_V e_i)(e_i^* W_KQ e_t)`` at the last position ``t``."""
+    """``f(e_{0:t}) = e_t + Σ_{i≤t} (W_V e_i)(e_i^* W_KQ e_t)`` at the last position ``t`` (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``)).
+
+    Examples
+    --------
+    For the block family, slot 1 of the output is ``V S_t M s_t`` for generic ``V``, ``M`` (``d = 2``, ``t = 2``):
+
+    >>> import sympy as sp
+    >>> from theory.sander import (attention_output_sym, augmented_tokens_sym, block_parameters_sym,
+    ...                            context_matrix_sym, symbolic_sequence)
+    >>> s = symbolic_sequence(2, 2, complex_valued=False)
+    >>> v, m = sp.Matrix(2, 2, sp.symbols("v0:4")), sp.Matrix(2, 2, sp.symbols("m0:4"))
+    >>> out = attention_output_sym(augmented_tokens_sym(s), *block_parameters_sym(v, m))
+    >>> sp.expand(out[0:2, 0] - v * context_matrix_sym(s) * m * s[-1])
+    Matrix([
+    [0],
+    [0]])
+    """
     e_t = tokens[-1]
     out = e_t
     for e_i in tokens:
@@ -647,7 +770,29 @@ def inner_gradient(w_hat: np.ndarray, states: np.ndarray) -> np.ndarray:
 
 
 def one_step_prediction(states: np.ndarray, eta: float) -> np.ndarray:
-    """``η S_t s_t``: one GD step from 0 on ``L_t`` applied to the last state; ``(..., d)``."""
+    """``η S_t s_t``: one GD step from 0 on ``L_t`` applied to the last state; ``(..., d)`` (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``)).
+
+    Parameters
+    ----------
+    states : ndarray, shape (..., t+1, d)
+        ``s_0..s_t`` (real or complex).
+    eta : float
+        Step size ``η``.
+
+    Returns
+    -------
+    ndarray, shape (..., d)
+
+    Examples
+    --------
+    Agreement with a GD step ``Ŵ = 0 − η ∇L_t(0)`` built from :func:`inner_gradient`:
+
+    >>> import numpy as np
+    >>> from theory.sander import inner_gradient, one_step_prediction
+    >>> st = np.array([[1.0, 0.5], [0.2, 1.0], [-0.3, 0.7]])
+    >>> bool(np.allclose(one_step_prediction(st, 0.5), -0.5 * inner_gradient(np.zeros((2, 2)), st) @ st[-1]))
+    True
+    """
     eta = real_float("eta", eta)
     s = _check_states(states)
     return np.einsum("...ab,...b->...a", float(eta) * context_matrix(s), s[..., -1, :])
@@ -725,6 +870,17 @@ class RestrictedTensors:
     With ``X_abc = (S_t)_{ab} (s_t)_c``: ``quad[a,b,c,a',b',c'] = Σ_t E[X_abc conj(X_a'b'c')]``,
     ``lin[k,a,b,c] = Σ_t E[conj(s_{t+1,k}) X_abc]`` and ``const = Σ_t E‖s_{t+1}‖²``, so that
     ``loss(V, M) = Σ V_ka conj(V_ka') M_bc conj(M_b'c') quad − 2 Re Σ V_ka M_bc lin + const``.
+
+    Built by :func:`restricted_tensors_u`, evaluated by :func:`restricted_loss`.
+
+    Examples
+    --------
+    ``const = Σ_t E‖s_{t+1}‖² = d m2`` per position: ``2·1·2 = 4`` for ``d = 2``, positions ``(1, 2)`` on the torus:
+
+    >>> from theory.sander import restricted_tensors_u
+    >>> T = restricted_tensors_u(2, [1, 2], s0="phase_invariant")
+    >>> T.const, T.quad.shape, T.lin.shape
+    (4.0, (2, 2, 2, 2, 2, 2), (2, 2, 2, 2))
     """
 
     d: int
@@ -740,7 +896,19 @@ def restricted_tensors_u(d: int, positions: Sequence[int], *, s0: Literal["phase
 
     ``s0="phase_invariant"``: coordinates ``ρ_k ω_k`` with uniform phases ``ω_k`` and radial moments ``law``;
     a product of entries averages to ``∏_k m_{2 n_k}`` when every coordinate appears as often conjugated as
-    not, else 0.  ``s0="ones"``: deterministic ``s_0 = 1_d`` (only the λ-exponents must cancel).
+    not, else 0.  ``s0="ones"``: deterministic ``s_0 = 1_d`` (only the λ-exponents must cancel).  Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``).
+
+    Examples
+    --------
+    On the scalar family ``V = I``, ``M = η I`` the enumeration agrees with the closed form ``c − 2η b_t + η² a_t``
+    of :func:`loss_at_step` (case U, summed over the positions):
+
+    >>> import numpy as np
+    >>> from theory.sander import TORUS, loss_at_step, restricted_loss, restricted_tensors_u
+    >>> T = restricted_tensors_u(2, [1, 2], s0="phase_invariant")
+    >>> closed = sum(loss_at_step("U", 2, t, TORUS, 0.3) for t in (1, 2))
+    >>> bool(np.isclose(restricted_loss(np.eye(2), 0.3 * np.eye(2), T), closed))
+    True
     """
     instance("law", law, RadialMoments)
     int_sequence("positions", positions)
@@ -782,7 +950,30 @@ def restricted_tensors_u(d: int, positions: Sequence[int], *, s0: Literal["phase
 
 
 def restricted_loss(v: np.ndarray, m: np.ndarray, tensors: RestrictedTensors) -> float:
-    """Exact case-U population loss of ``ŝ = V S_t M s_t`` (numpy)."""
+    """Exact case-U population loss of ``ŝ = V S_t M s_t`` (numpy), summed over ``tensors.positions``.
+
+    Parameters
+    ----------
+    v, m : ndarray, shape (d, d)
+        The blocks ``V`` and ``M``.
+    tensors : RestrictedTensors
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    The zero predictor (``V = 0``) costs ``const``; the scalar family agrees with :func:`loss_at_step`:
+
+    >>> import numpy as np
+    >>> from theory.sander import TORUS, loss_at_step, restricted_loss, restricted_tensors_u
+    >>> T = restricted_tensors_u(2, [1], s0="phase_invariant")
+    >>> restricted_loss(np.zeros((2, 2)), np.eye(2), T)
+    2.0
+    >>> bool(np.isclose(restricted_loss(2 * np.eye(2), 0.1 * np.eye(2), T), loss_at_step("U", 2, 1, TORUS, 0.2)))
+    True
+    """
     instance("tensors", tensors, RestrictedTensors)
     v, m = finite_array("v", v, ndim=2), finite_array("m", m, ndim=2)
     v, m = finite_array("v", v, ndim=2), finite_array("m", m, ndim=2)
@@ -806,7 +997,17 @@ def restricted_loss_torch(v: "torch.Tensor", m: "torch.Tensor", quad: "torch.Ten
 
 
 def distance_to_identity(mat: np.ndarray) -> float:
-    """``‖A − (tr A/d) I‖_F / ‖A‖_F`` (Ahn et al.'s metric; 0 iff ``A`` is a multiple of ``I``)."""
+    """``‖A − (tr A/d) I‖_F / ‖A‖_F`` (Ahn et al.'s metric; 0 iff ``A`` is a multiple of ``I``).
+
+    Examples
+    --------
+    ``2I`` is at distance 0; ``diag(2, 0)`` is ``I + diag(1, −1)``, at distance ``√2/2``:
+
+    >>> import numpy as np
+    >>> from theory.sander import distance_to_identity
+    >>> distance_to_identity(2 * np.eye(3)), round(distance_to_identity(np.diag([2.0, 0.0])), 12)
+    (0.0, 0.707106781187)
+    """
     a = finite_array("mat", mat, ndim=2)
     if a.shape[0] != a.shape[1]:
         raise ArgumentError(f"mat must be square, got {a.shape}")
