@@ -162,7 +162,22 @@ def haar_rule(d: int, max_frequency: int) -> SpectralRule:
     """Haar measure on ``O(d)``: Weyl's density on each coset (mass ½ each), equispaced nodes.
 
     A grid of ``M`` equispaced nodes per angle integrates a trigonometric polynomial of frequency ``< M``
-    exactly; the density adds frequency ``≤ 2⌊d/2⌋`` per angle, so ``M = max_frequency + 2⌊d/2⌋ + 1``.
+    exactly; the density adds frequency ``≤ 2⌊d/2⌋`` per angle, so ``M = max_frequency + 2⌊d/2⌋ + 1``
+    (Sander et al. (2024), augmented tokens; ``docs/sander-haar.md`` §2).
+
+    Examples
+    --------
+    Haar ``O(3)``: ``E tr W = 0`` and ``E (tr W)² = 1`` (Diaconis–Shahshahani); each coset has mass ½, and on
+    ``det = −1`` the eigenvalue −1 is always present:
+
+    >>> import numpy as np
+    >>> from theory.sander import haar_rule, trace_moment
+    >>> rule = haar_rule(3, 2)
+    >>> round(trace_moment(rule, [1]), 12) + 0.0, round(trace_moment(rule, [1, 1]), 12)
+    (0.0, 1.0)
+    >>> minus = np.isclose(np.cos(rule.angles), -1).any(axis=1)
+    >>> round(float(rule.weights[minus].sum()), 12)
+    0.5
     """
     d = positive_int("d", d)
     max_frequency = nonnegative_int("max_frequency", max_frequency)
@@ -182,7 +197,17 @@ def rotation_rule(d: int, max_frequency: int, mu: float = 1.0) -> SpectralRule:
 
     ``μ = 1``: ``max_frequency + 1`` equispaced nodes (exact).  ``μ ≠ 1``: Gauss–Legendre on ``[0, 2π/μ)`` with
     ``max_frequency·π/μ + 20`` nodes (a polynomial-exact rule applied to an entire function: error below
-    round-off for these node counts).
+    round-off for these node counts) (Sander et al. (2024), augmented tokens; ``docs/sander-haar.md`` §2).
+
+    Examples
+    --------
+    ``μ = 4``: ``θ`` uniform on ``[0, π/2)``, so ``E tr W = E 2 cos θ = 4/π`` and ``E (tr W)² = 2``:
+
+    >>> import numpy as np
+    >>> from theory.sander import rotation_rule, trace_moment
+    >>> rule = rotation_rule(2, 2, mu=4.0)
+    >>> bool(np.isclose(trace_moment(rule, [1]), 4 / np.pi, atol=1e-13)), round(trace_moment(rule, [1, 1]), 12)
+    (True, 2.0)
     """
     d = even_int("d", d)
     max_frequency = nonnegative_int("max_frequency", max_frequency)
