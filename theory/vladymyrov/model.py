@@ -48,7 +48,24 @@ def _swap(a: np.ndarray) -> np.ndarray:
 
 
 def check_regression_inputs(x: np.ndarray, y: np.ndarray, x_query: np.ndarray) -> tuple[int, int]:
-    """Validate shapes ``(..., n, d)``, ``(..., n)``, ``(..., d)`` and return ``(n, d)``; ``ValueError`` otherwise."""
+    """Validate shapes ``(..., n, d)``, ``(..., n)``, ``(..., d)`` and return ``(n, d)``; ``ValueError`` otherwise.
+
+    The regression prompt of Vladymyrov et al. (2024), Sec. 3: context ``(x_i, y_i)_{i≤n}`` and query ``x_t``.
+    The error is an ``ArgumentError`` (a ``ValueError``) naming the argument.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.arguments import ArgumentError
+    >>> from theory.vladymyrov import check_regression_inputs
+    >>> check_regression_inputs(np.zeros((4, 3, 2)), np.zeros((4, 3)), np.zeros((4, 2)))  # batch of 4
+    (3, 2)
+    >>> try:
+    ...     check_regression_inputs(np.zeros((3, 2)), np.zeros(2), np.zeros(2))
+    ... except ArgumentError as err:
+    ...     print(str(err).startswith("y must have shape (3,)"))
+    True
+    """
     for name, arr in (("x", x), ("y", y), ("x_query", x_query)):
         if not isinstance(arr, np.ndarray):
             raise ArgumentError(f"{name} must be a numpy array, got {type(arr).__name__}")
@@ -69,7 +86,17 @@ def check_regression_inputs(x: np.ndarray, y: np.ndarray, x_query: np.ndarray) -
 
 
 def check_weights(P: np.ndarray, Q: np.ndarray, d: int) -> tuple[int, int]:
-    """Validate ``P, Q`` of shape ``(L, H, d+1, d+1)``; return ``(L, H)``."""
+    """Validate ``P, Q`` of shape ``(L, H, d+1, d+1)``; return ``(L, H)``.
+
+    ``P_k^l``, ``Q_k^l`` are the value/key-query matrices of head ``k`` in layer ``l`` (eq. (3)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import check_weights
+    >>> check_weights(np.zeros((2, 3, 4, 4)), np.zeros((2, 3, 4, 4)), 3)  # L = 2 layers, H = 3 heads, d = 3
+    (2, 3)
+    """
     d = positive_int("d", d)
     for name, arr in (("P", P), ("Q", Q)):
         if not isinstance(arr, np.ndarray):
@@ -129,7 +156,21 @@ def context_gram(Z: np.ndarray, include_query: bool = False) -> np.ndarray:
 
 
 def head_sum(P_layer: np.ndarray, E: np.ndarray, Q_layer: np.ndarray) -> np.ndarray:
-    """``Σ_k P_k E Q_k`` for one layer's heads ``P_layer, Q_layer`` of shape ``(H, d+1, d+1)``."""
+    """``Σ_k P_k E Q_k`` for one layer's heads ``P_layer, Q_layer`` of shape ``(H, d+1, d+1)``.
+
+    With ``E = Σ_i e_i e_iᵀ`` this is the matrix ``B^l`` of the layer update ``e_i ← e_i + B^l e_i`` (eq. (3)).
+
+    Examples
+    --------
+    Agreement with one ``einsum`` over heads:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import head_sum
+    >>> rng = np.random.default_rng(0)
+    >>> P, E, Q = rng.standard_normal((3, 4, 4)), rng.standard_normal((4, 4)), rng.standard_normal((3, 4, 4))
+    >>> bool(np.allclose(head_sum(P, E, Q), np.einsum("hij,jk,hkl->il", P, E, Q)))
+    True
+    """
     for name, arr in (("P_layer", P_layer), ("E", E), ("Q_layer", Q_layer)):
         if not isinstance(arr, np.ndarray):
             raise ArgumentError(f"{name} must be a numpy array, got {type(arr).__name__}")
@@ -146,7 +187,22 @@ def head_sum(P_layer: np.ndarray, E: np.ndarray, Q_layer: np.ndarray) -> np.ndar
 
 @dataclass(frozen=True)
 class ForwardPass:
-    """Tokens after every layer (``tokens[0]`` is the input) and the read-outs ``−y_t^K`` for ``K = 1..L``."""
+    """Tokens after every layer (``tokens[0]`` is the input) and the read-outs ``−y_t^K`` for ``K = 1..L``.
+
+    Vladymyrov et al. (2024), Sec. 3: the prediction is minus the query's label slot after the last layer.
+
+    Examples
+    --------
+    One GD step (``P`` picks the label, ``Q = −I`` on the features) predicts ``⟨α, x_t⟩ = ⟨Xᵀy, x_t⟩ = 3``:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import forward
+    >>> P, Q = np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 3, 3))
+    >>> P[0, 0, 2, 2], Q[0, 0, :2, :2] = 1.0, -np.eye(2)
+    >>> run = forward(np.eye(2), np.array([1.0, 2.0]), np.array([1.0, 1.0]), P, Q)
+    >>> len(run.tokens), float(run.readouts[-1]), float(run.prediction)
+    (2, 3.0, 3.0)
+    """
 
     tokens: list[np.ndarray]
 
@@ -259,7 +315,22 @@ def omega_forward(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, omegas: np.
     """DIAG forward written with the four ``ω`` update equations of Sec. 5 instead of matrices.
 
     The query follows the same equations with its label slot (initially 0).  ``omegas`` is ``(L, 4)`` in the order
-    ``(ω_xx, ω_xy, ω_yx, ω_yy)``.
+    ``(ω_xx, ω_xy, ω_yx, ω_yy)``.  Vladymyrov et al. (2024), Sec. 5 (DIAG): ``x_i ← x_i + ω_xx Σ x_i + ω_xy y_i α``,
+    ``y_i ← y_i + ω_yx ⟨α, x_i⟩ + ω_yy λ y_i`` with ``Σ = Σ_j x_j x_jᵀ``, ``α = Σ_j y_j x_j``, ``λ = Σ_j y_j²``.
+
+    Examples
+    --------
+    Agreement with the matrix forward pass :func:`forward` on the DIAG weights (claim V-T3):
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import diag_matrices, forward, omega, omega_forward
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, x_q = rng.standard_normal((6, 2)), rng.standard_normal(6), rng.standard_normal(2)
+    >>> p_x, p_y, q_x, q_y = [np.array(v) for v in ([[0.5], [1.0]], [[1.0], [-0.5]], [[-0.1], [-0.05]], [[0.02], [0.03]])]
+    >>> P, Q = diag_matrices(p_x, p_y, q_x, q_y, 2)  # two DIAG layers, one head each
+    >>> run = omega_forward(x, y, x_q, omega(p_x, p_y, q_x, q_y))
+    >>> bool(np.allclose(run.tokens[-1], forward(x, y, x_q, P, Q).tokens[-1]))
+    True
     """
     check_regression_inputs(x, y, x_query)
     om = real_array("omegas", omegas, ndim=2)

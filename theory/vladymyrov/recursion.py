@@ -74,7 +74,25 @@ def _concat(parts: Sequence[Any], axis: int) -> Any:
 
 @dataclass(frozen=True)
 class ImplicitState:
-    """``(M^l, u^l, a^l, w^l)`` of Theorem 4.1 (batched: ``(..., d, d)``, ``(..., d)``, ``(...)``, ``(..., d)``)."""
+    """``(M^l, u^l, a^l, w^l)`` of Theorem 4.1 (batched: ``(..., d, d)``, ``(..., d)``, ``(...)``, ``(..., d)``).
+
+    Vladymyrov et al. (2024), Theorem 4.1: after ``l`` layers every token is ``(x_i^l, y_i^l) = (M x_i + u y_i,
+    a y_i − ⟨w, x_i⟩)``, so the prediction is ``⟨w^l, x_t⟩``.
+
+    Examples
+    --------
+    The state from the Lemma 4.3 recursion reproduces the tokens and prediction of the forward pass:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import diag_matrices, forward, implicit_states
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, x_q = rng.standard_normal((6, 2)), rng.standard_normal(6), rng.standard_normal(2)
+    >>> p_x, p_y, q_x, q_y = [np.array(v) for v in ([[0.5], [1.0]], [[1.0], [-0.5]], [[-0.1], [-0.05]], [[0.02], [0.03]])]
+    >>> P, Q = diag_matrices(p_x, p_y, q_x, q_y, 2)  # two DIAG layers, one head each
+    >>> state, run = implicit_states(x, y, P, Q)[-1], forward(x, y, x_q, P, Q)
+    >>> bool(np.allclose(state.apply(x, y, x_q), run.tokens[-1]) and np.isclose(state.predict(x_q), run.prediction))
+    True
+    """
 
     M: np.ndarray
     u: np.ndarray
@@ -113,7 +131,16 @@ def initial_state(batch_shape: tuple[int, ...], d: int, dtype: type | np.dtype =
 
 
 def blocks(B: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``B = [[A, b], [c^T, d]]`` → ``(A, b, c, d)``."""
+    """``B = [[A, b], [c^T, d]]`` → ``(A, b, c, d)``: the blocks of a layer matrix in Lemma 4.3 (Vladymyrov et al. 2024).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import blocks
+    >>> A, b, c, d = blocks(np.arange(9.0).reshape(3, 3))
+    >>> A.tolist(), b.tolist(), c.tolist(), float(d)
+    ([[0.0, 1.0], [3.0, 4.0]], [2.0, 5.0], [6.0, 7.0], 8.0)
+    """
     B = real_array("B", B)
     if B.ndim < 2 or B.shape[-1] != B.shape[-2] or B.shape[-1] < 2:
         raise ArgumentError(f"B must be (..., d+1, d+1) with d >= 1, got shape {B.shape}")
@@ -306,6 +333,22 @@ def symbolic_theorem41_residual(n: int, d: int, P: np.ndarray, Q: np.ndarray, *,
     of ``Fraction``/int rationals.  Returns the entries of ``Z^l − T^l Z`` over all layers as sympy expressions;
     Theorem 4.1 holds exactly iff every entry is the zero polynomial.  ``include_query=True`` runs the forward
     pass with the query inside ``E`` (negative control: the recursion then no longer describes it).
+
+    Examples
+    --------
+    One DIAG-shaped layer with rational weights, ``n = 2``, ``d = 1``: every residual is the zero polynomial;
+    with the query inside ``E`` (the negative control) they are not:
+
+    >>> from fractions import Fraction
+    >>> import numpy as np
+    >>> from theory.vladymyrov import symbolic_theorem41_residual
+    >>> P, Q = np.zeros((1, 1, 2, 2), dtype=object), np.zeros((1, 1, 2, 2), dtype=object)
+    >>> P[0, 0] = [[1, 0], [0, Fraction(1, 2)]]
+    >>> Q[0, 0] = [[Fraction(-1, 3), 0], [0, Fraction(1, 5)]]
+    >>> all(e == 0 for e in symbolic_theorem41_residual(2, 1, P, Q))
+    True
+    >>> all(e == 0 for e in symbolic_theorem41_residual(2, 1, P, Q, include_query=True))
+    False
     """
     import sympy as sp
 
@@ -331,7 +374,21 @@ def symbolic_theorem41_residual(n: int, d: int, P: np.ndarray, Q: np.ndarray, *,
 
 @dataclass(frozen=True)
 class OLSData:
-    """Layer-0 quantities of Lemma 4.4: ``Σ``, ``w* = Σ^{-1} α`` and ``ρ = Σ_i (y_i − ⟨w*, x_i⟩)²`` (needs ``n ≥ d``)."""
+    """Layer-0 quantities of Lemma 4.4: ``Σ``, ``w* = Σ^{-1} α`` and ``ρ = Σ_i (y_i − ⟨w*, x_i⟩)²`` (needs ``n ≥ d``).
+
+    Built by :func:`ols_data`.
+
+    Examples
+    --------
+    Noiseless labels ``y = X w``: OLS recovers ``w`` and the residual is 0:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import ols_data
+    >>> x = np.random.default_rng(0).standard_normal((5, 2))
+    >>> data = ols_data(x, x @ np.array([1.0, -2.0]))
+    >>> bool(np.allclose(data.w_star, [1.0, -2.0])), bool(data.rho < 1e-20)
+    (True, True)
+    """
 
     sigma: np.ndarray
     w_star: np.ndarray
@@ -379,7 +436,24 @@ def _layer_stats(state: ImplicitState, x: np.ndarray, y: np.ndarray) -> tuple[np
 
 
 def lemma44_alpha(state: ImplicitState, data: OLSData) -> np.ndarray:
-    """``α^l = (M + u w*^T) Σ (a w* − w) + a ρ u``."""
+    """``α^l = (M + u w*^T) Σ (a w* − w) + a ρ u`` (Vladymyrov et al. 2024, Lemma 4.4).
+
+    ``α^l = Σ_i y_i^l x_i^l`` written through the implicit state and the OLS data.
+
+    Examples
+    --------
+    Agreement with ``Σ_i y_i^l x_i^l`` read off the context tokens of the forward pass after every layer:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import diag_matrices, forward, implicit_states, lemma44_alpha, ols_data
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, x_q = rng.standard_normal((6, 2)), rng.standard_normal(6), rng.standard_normal(2)
+    >>> p_x, p_y, q_x, q_y = [np.array(v) for v in ([[0.5], [1.0]], [[1.0], [-0.5]], [[-0.1], [-0.05]], [[0.02], [0.03]])]
+    >>> P, Q = diag_matrices(p_x, p_y, q_x, q_y, 2)  # two DIAG layers, one head each
+    >>> states, run, data = implicit_states(x, y, P, Q), forward(x, y, x_q, P, Q), ols_data(x, y)
+    >>> all(np.allclose(lemma44_alpha(s, data), z[:-1, :2].T @ z[:-1, 2]) for s, z in zip(states, run.tokens))
+    True
+    """
     M, u, a, w = state.M, state.u, state.a, state.w
     K = M + u[..., :, None] * data.w_star[..., None, :]
     g = (data.sigma @ (a[..., None] * data.w_star - w)[..., None])[..., 0]
@@ -427,7 +501,29 @@ def lemma44_step(state: ImplicitState, data: OLSData, omega_l: np.ndarray, x: np
 
 
 def lemma44_step_printed(state: ImplicitState, data: OLSData, omega_l: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The paper's printed Lemma 4.4 (text copy): ``a^l u^l w*^T`` inside ``Γ`` and ``Π`` — wrong when ``a^l ≠ 1``."""
+    """The paper's printed Lemma 4.4 (text copy): ``a^l u^l w*^T`` inside ``Γ`` and ``Π`` — wrong when ``a^l ≠ 1``.
+
+    Kept as the negative control of :func:`lemma44_step` (``../shared/vladymyrov.md``).
+
+    Examples
+    --------
+    At layer 0 (``a = 1``) it agrees with the recursion; at layer 1 (``a ≠ 1`` since ``ω_yy ≠ 0``) it misses it
+    by far more than round-off, while the corrected :func:`lemma44_step` does not:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import (diag_matrices, implicit_states, lemma44_step, lemma44_step_printed,
+    ...                                ols_data, omega)
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, x_q = rng.standard_normal((6, 2)), rng.standard_normal(6), rng.standard_normal(2)
+    >>> p_x, p_y, q_x, q_y = [np.array(v) for v in ([[0.5], [1.0]], [[1.0], [-0.5]], [[-0.1], [-0.05]], [[0.02], [0.03]])]
+    >>> P, Q = diag_matrices(p_x, p_y, q_x, q_y, 2)  # two DIAG layers, one head each
+    >>> states, data, om = implicit_states(x, y, P, Q), ols_data(x, y), omega(p_x, p_y, q_x, q_y)
+    >>> def matches(step, layer):
+    ...     u, w = step(states[layer], data, om[layer], x, y)
+    ...     return bool(np.allclose(u, states[layer + 1].u, rtol=1e-10, atol=0) and np.allclose(w, states[layer + 1].w, rtol=1e-10, atol=0))
+    >>> matches(lemma44_step_printed, 0), matches(lemma44_step_printed, 1), matches(lemma44_step, 1)
+    (True, False, True)
+    """
     return _lemma44_update(state, data, np.asarray(omega_l, dtype=float), x, y, a_in_gamma_pi=True)
 
 
