@@ -96,7 +96,13 @@ def omega_layers(layers: Sequence[tuple[str, Any]]) -> np.ndarray:
     """``(L, 4)`` array of ``(ω_xx, ω_xy, ω_yx, ω_yy)`` for DIAG layers each with one nonzero ``ω``.
 
     ``layers`` is a sequence of ``(name, value)`` with ``name`` in ``("xx", "xy", "yx", "yy")``, e.g.
-    ``[("xy", ω_xy), ("yx", ω_yx)]`` for Section 5.3.  Symbolic values give an object array.
+    ``[("xy", ω_xy), ("yx", ω_yx)]`` for Section 5.3.  Symbolic values give an object array (Vladymyrov et al. (2024), Sec. 5).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import omega_layers
+    >>> omega_layers([("xy", 0.5), ("yx", -2.0)]).tolist()  # columns (ω_xx, ω_xy, ω_yx, ω_yy)
+    [[0.0, 0.5, 0.0, 0.0], [0.0, 0.0, -2.0, 0.0]]
     """
     if not isinstance(layers, (list, tuple)) or not layers:
         raise ArgumentError(f"layers must be a non-empty sequence of (name, value) pairs, got {layers!r}")
@@ -120,6 +126,19 @@ def omega_layer_weights(layers: Sequence[tuple[str, Any]], d: int) -> tuple[np.n
     ``ω_ab`` alone is ``p_a = ω``, ``q_b = 1`` and the other two numbers 0 (``ω_ab = p_a q_b``, Sec. 5).  Float values
     go through :func:`theory.vladymyrov.model.diag_matrices`; symbolic values (sympy expressions or polynomial-ring
     elements) give object arrays of shape ``(L, 1, d+1, d+1)`` for the exact forward pass.
+
+    Examples
+    --------
+    The matrix forward pass on these weights equals the ω update equations (:func:`two_layer_forward`):
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import forward, omega_layer_weights, two_layer_forward
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, x_q = rng.standard_normal((6, 2)), rng.standard_normal(6), rng.standard_normal(2)
+    >>> layers = [("xy", 0.05), ("yx", -0.1)]
+    >>> P, Q = omega_layer_weights(layers, 2)
+    >>> bool(np.allclose(forward(x, y, x_q, P, Q).tokens[-1], two_layer_forward(x, y, x_q, layers).tokens[-1]))
+    True
     """
     d = positive_int("d", d)
     om = omega_layers(layers)
@@ -160,7 +179,17 @@ def label_energy(y_context: np.ndarray) -> Any:
 
 
 def inner(a: np.ndarray, b: np.ndarray) -> Any:
-    """``⟨a, b⟩`` over the last axis (works on object arrays)."""
+    """``⟨a, b⟩`` over the last axis (works on object arrays).
+
+    Examples
+    --------
+    >>> import numpy as np, sympy as sp
+    >>> from theory.vladymyrov import inner
+    >>> float(inner(np.array([1.0, 2.0]), np.array([3.0, 4.0])))
+    11.0
+    >>> inner(np.array(sp.symbols("a b"), dtype=object), np.array([1, 2], dtype=object))
+    a + 2*b
+    """
     _value("a", a), _value("b", b)
     return (a * b).sum(-1)
 
@@ -169,7 +198,17 @@ def inner(a: np.ndarray, b: np.ndarray) -> Any:
 
 
 def thm42_target(x: np.ndarray) -> np.ndarray:
-    """``y* = (x_i(1)²)_i`` (the first coordinate squared), shape ``(..., n)`` for ``x`` of shape ``(..., n, d)``."""
+    """``y* = (x_i(1)²)_i`` (the first coordinate squared), shape ``(..., n)`` for ``x`` of shape ``(..., n, d)``.
+
+    The non-linear target of Vladymyrov et al. (2024), Theorem 4.2 (a linear read-out cannot fit it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import thm42_target
+    >>> thm42_target(np.array([[2.0, 5.0], [-3.0, 1.0]])).tolist()
+    [4.0, 9.0]
+    """
     real_array("x", x)
     x = finite_array("x", x)
     if x.ndim < 2 or x.shape[-1] < 1:
@@ -182,6 +221,18 @@ def sup_cosine(x: np.ndarray, target: np.ndarray) -> np.ndarray:
 
     ``x`` is ``(..., n, d)`` and ``target`` ``(..., n)``; the projection uses a reduced QR of ``X`` (for ``n ≤ d`` and
     full rank the column space is all of ``R^n`` and the value is 1).
+
+    Examples
+    --------
+    ``X = e_1`` in ``R^3`` and ``t = (1, 1, 0)``: the projection is ``e_1``, so the cosine is ``1/√2``; with ``n ≤ d``
+    it is 1:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import sup_cosine
+    >>> round(float(sup_cosine(np.array([[1.0], [0.0], [0.0]]), np.array([1.0, 1.0, 0.0]))), 12)
+    0.707106781187
+    >>> round(float(sup_cosine(np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([3.0, 7.0]))), 12)
+    1.0
     """
     real_array("x", x), real_array("target", target)
     x, t = finite_array("x", x), finite_array("target", target)
@@ -198,7 +249,15 @@ def sup_cosine(x: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def label_cosine(labels: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """``cos(y^l, y*)`` per sequence over the last axis (NaN-free: a zero ``y^l`` gives cosine 0)."""
+    """``cos(y^l, y*)`` per sequence over the last axis (NaN-free: a zero ``y^l`` gives cosine 0; Vladymyrov et al. (2024), Theorem 4.2).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import label_cosine
+    >>> label_cosine(np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([[1.0, 1.0], [1.0, 1.0]])).round(12).tolist()
+    [0.707106781187, 0.0]
+    """
     real_array("labels", labels), real_array("target", target)
     a, b = finite_array("labels", labels), finite_array("target", target)
     if a.shape != b.shape or a.ndim < 1:
@@ -278,7 +337,22 @@ def thm42_leading_moments(d: int | sp.Symbol | None = None) -> dict[str, sp.Expr
 
 def sec52_rescaling_factor(y_context: np.ndarray, omega_yy: Any) -> Any:
     """``1 + ω_yy λ^l`` with ``λ^l = Σ_{i≤n} (y_i^l)²`` (context labels only): the factor by which an ``ω_yy``-only
-    DIAG layer multiplies every label, the query's included (Sec. 5.2)."""
+    DIAG layer multiplies every label, the query's included (Sec. 5.2).
+
+    Examples
+    --------
+    ``y = (1, 2)``, ``ω_yy = 1/2``: ``1 + 5/2 = 7/2``; the forward pass of an ``ω_yy``-only layer scales the labels by it:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import sec52_rescaling_factor, two_layer_forward
+    >>> float(sec52_rescaling_factor(np.array([1.0, 2.0]), 0.5))
+    3.5
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, x_q = rng.standard_normal((6, 2)), rng.standard_normal(6), rng.standard_normal(2)
+    >>> labels = two_layer_forward(x, y, x_q, [("yy", 0.5)]).tokens[1][:-1, -1]
+    >>> bool(np.allclose(labels, sec52_rescaling_factor(y, 0.5) * y))
+    True
+    """
     return 1 + _value("omega_yy", omega_yy) * label_energy(y_context)
 
 
@@ -324,7 +398,20 @@ def sec53_step_paper(rho: Any, omega_xy: Any, omega_yx: Any) -> Any:
 
 def sec53_prediction(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, omega_xy: float, omega_yx: float,
                      form: Literal["exact", "paper"] = "exact") -> np.ndarray:
-    """``step · ⟨α, x_t⟩`` with the exact (``λ``) or the paper's (``ρ``, needs ``n ≥ d``) step of Sec. 5.3."""
+    """``step · ⟨α, x_t⟩`` with the exact (``λ``) or the paper's (``ρ``, needs ``n ≥ d``) step of Sec. 5.3 (Vladymyrov et al. (2024)).
+
+    Examples
+    --------
+    The exact form agrees with the forward pass of the two layers ``ω_xy``, ``ω_yx``:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import sec53_prediction, two_layer_forward
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, x_q = rng.standard_normal((6, 2)), rng.standard_normal(6), rng.standard_normal(2)
+    >>> run = two_layer_forward(x, y, x_q, [("xy", 0.05), ("yx", -0.1)])
+    >>> bool(np.isclose(sec53_prediction(x, y, x_q, 0.05, -0.1), run.prediction))
+    True
+    """
     check_regression_inputs(x, y, x_query)
     form = one_of("form", form, ("exact", "paper"))
     alpha = (y[..., None] * x).sum(-2)
@@ -340,7 +427,20 @@ def sec53_prediction(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, omega_xy
 
 @dataclass(frozen=True)
 class TwoNoiseConstants:
-    """Theorem 5.2's parameters: layer 1 only ``ω_yx``, layer 2 only ``ω_yy = (nω_yy)/n``."""
+    """Theorem 5.2's parameters: layer 1 only ``ω_yx``, layer 2 only ``ω_yy = (nω_yy)/n`` (Vladymyrov et al. (2024), Theorem 5.2).
+
+    Examples
+    --------
+    The constants of :func:`thm52_constants` make the ``n → ∞`` factor equal the ridge limit ``1/(1 + σ_k²)``
+    (``x_i ~ N(0, I/n)``, module docstring) at both noise levels:
+
+    >>> from theory.vladymyrov import thm52_constants
+    >>> c = thm52_constants(1.0, 3.0)
+    >>> round(c.limit_factor(1.0), 12), round(c.limit_factor(3.0), 12)
+    (0.5, 0.1)
+    >>> c.layers(10)[0][0], round(c.layers(10)[1][1] * 10 - c.n_omega_yy, 12)
+    ('yx', 0.0)
+    """
 
     omega_yx: float
     n_omega_yy: float
@@ -414,7 +514,19 @@ def thm52_constants_symbolic() -> dict[str, sp.Expr]:
 
 def thm52_two_layer_weights(x: np.ndarray, y: np.ndarray, omega_yx: float, omega_yy: float) -> np.ndarray:
     """The exact implicit ``w^2 = −ω_yx (1 + ω_yy λ^1) α`` (``ŷ = ⟨w^2, x_q⟩``) of the two-layer model of Theorem 5.2,
-    with ``λ^1 = Σ_i (y_i + ω_yx ⟨α, x_i⟩)²``; ``x`` is ``(..., n, d)``, ``y`` ``(..., n)``."""
+    with ``λ^1 = Σ_i (y_i + ω_yx ⟨α, x_i⟩)²``; ``x`` is ``(..., n, d)``, ``y`` ``(..., n)`` (Vladymyrov et al. (2024), Theorem 5.2).
+
+    Examples
+    --------
+    ``⟨w², x_q⟩`` agrees with the forward pass (:func:`thm52_two_layer_prediction`):
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import thm52_two_layer_prediction, thm52_two_layer_weights
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, x_q = rng.standard_normal((6, 2)), rng.standard_normal(6), rng.standard_normal(2)
+    >>> bool(np.isclose(thm52_two_layer_weights(x, y, -0.1, 0.02) @ x_q, thm52_two_layer_prediction(x, y, x_q, -0.1, 0.02)))
+    True
+    """
     x, y = finite_array("x", x), finite_array("y", y)
     check_regression_inputs(x, y, np.zeros(x.shape[:-2] + (x.shape[-1],)))
     oyx, oyy = _value("omega_yx", omega_yx), _value("omega_yy", omega_yy)
@@ -424,18 +536,55 @@ def thm52_two_layer_weights(x: np.ndarray, y: np.ndarray, omega_yx: float, omega
 
 
 def thm52_two_layer_prediction(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, omega_yx: float, omega_yy: float) -> np.ndarray:
-    """``ŷ = −y_q^2`` of the two-layer DIAG model (layer 1 only ``ω_yx``, layer 2 only ``ω_yy``), by the forward pass."""
+    """``ŷ = −y_q^2`` of the two-layer DIAG model (layer 1 only ``ω_yx``, layer 2 only ``ω_yy``), by the forward pass.
+
+    Vladymyrov et al. (2024), Theorem 5.2.  With ``ω_yy = 0`` it is one GD step, ``−ω_yx ⟨α, x_q⟩``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import thm52_two_layer_prediction
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, x_q = rng.standard_normal((6, 2)), rng.standard_normal(6), rng.standard_normal(2)
+    >>> bool(np.isclose(thm52_two_layer_prediction(x, y, x_q, -0.1, 0.0), 0.1 * (x.T @ y) @ x_q))
+    True
+    """
     _value("omega_yx", omega_yx), _value("omega_yy", omega_yy)
     return two_layer_forward(x, y, x_query, [("yx", omega_yx), ("yy", omega_yy)]).prediction
 
 
 def two_layer_forward(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, layers: Sequence[tuple[str, float]]) -> ForwardPass:
-    """DIAG forward pass (the ω update equations of :func:`theory.vladymyrov.model.omega_forward`) for single-ω layers."""
+    """DIAG forward pass (the ω update equations of :func:`theory.vladymyrov.model.omega_forward`) for single-ω layers.
+
+    Vladymyrov et al. (2024), Sec. 5.  ``layers`` as in :func:`omega_layers`.
+
+    Examples
+    --------
+    One ``ω_yx`` layer is one GD step from 0: the query's label becomes ``ω_yx ⟨α, x_q⟩``:
+
+    >>> import numpy as np
+    >>> from theory.vladymyrov import two_layer_forward
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, x_q = rng.standard_normal((6, 2)), rng.standard_normal(6), rng.standard_normal(2)
+    >>> run = two_layer_forward(x, y, x_q, [("yx", -0.1)])
+    >>> bool(np.isclose(run.tokens[1][-1, -1], -0.1 * (x.T @ y) @ x_q))
+    True
+    """
     return omega_forward(x, y, x_query, omega_layers(layers).astype(float))
 
 
 def thm52_ridge_weights(x: np.ndarray, y: np.ndarray, sigma: float) -> np.ndarray:
-    """The ridge target ``(Σ + σ² I)^{-1} α`` of Theorem 5.2 (posterior mean for ``w ~ N(0, I)``)."""
+    """The ridge target ``(Σ + σ² I)^{-1} α`` of Theorem 5.2 (posterior mean for ``w ~ N(0, I)``; Vladymyrov et al. (2024)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.vladymyrov import thm52_ridge_weights
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, x_q = rng.standard_normal((6, 2)), rng.standard_normal(6), rng.standard_normal(2)
+    >>> bool(np.allclose(thm52_ridge_weights(x, y, 0.5), np.linalg.solve(x.T @ x + 0.25 * np.eye(2), x.T @ y)))
+    True
+    """
     return ridge_weights(x, y, nonnegative_float("sigma", sigma) ** 2)
 
 
@@ -444,6 +593,16 @@ def thm52_relative_error_scale(sigma1: float, sigma2: float, sigma: float, n: in
     ``√([2 z² (1+σ²)² σ⁴ + (d+1)/(1+σ²)²]/n)`` with ``z = 1/((1+σ_1²)(1+σ_2²))`` (module docstring).
 
     Valid for ``σ ∈ {σ_1, σ_2}`` (where the limit is exact); ``n`` large.
+
+    Examples
+    --------
+    By hand, ``(σ_1, σ_2) = (0, 1)``, ``n = 100``, ``d = 3``: at ``σ = 0`` only ``(d+1)/n`` remains, ``√0.04 = 0.2``;
+    at ``σ = 1``, ``z = 1/2`` and ``2·¼·4 + 4/4 = 3``, so ``√0.03``:
+
+    >>> import math
+    >>> from theory.vladymyrov import thm52_relative_error_scale
+    >>> round(thm52_relative_error_scale(0.0, 1.0, 0.0, 100, 3), 12), math.isclose(thm52_relative_error_scale(0.0, 1.0, 1.0, 100, 3), math.sqrt(0.03))
+    (0.2, True)
     """
     s1, s2 = _two_variances(sigma1, sigma2)
     s = nonnegative_float("sigma", sigma) ** 2
@@ -514,6 +673,12 @@ def symbolic_sec52_residuals(n: int = 2, d: int = 2, *, include_query: bool = Fa
     Symbolic data and ``ω`` (rational-function field over QQ); returns the nonzero entries of
     (forward tokens − predicted tokens) — empty iff the identity holds.  ``include_query=True`` puts the query's
     ``(y_t^l)²`` into ``λ^l`` (negative control).
+
+    Examples
+    --------
+    >>> from theory.vladymyrov import symbolic_sec52_residuals
+    >>> symbolic_sec52_residuals(), len(symbolic_sec52_residuals(include_query=True)) > 0
+    ([], True)
     """
     flag("include_query", include_query)
     _, x, y, t, (a, b, c) = _symbolic_prompt(n, d, ("w_yx", "w_xy", "w_yy"))
