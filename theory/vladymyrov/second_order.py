@@ -188,7 +188,21 @@ def kappa_map_sympy(gamma_nu: Any = None) -> tuple[Any, Any]:
 
 @dataclass(frozen=True)
 class LemmaA3Exact:
-    """Exact (sympy) facts of Lemma A.3 for one step ``c = γν``; see :func:`lemma_a3_exact`."""
+    """Exact (sympy) facts of Lemma A.3 for one step ``c = γν``; see :func:`lemma_a3_exact`.
+
+    Vladymyrov et al. (2024), App. A, Lemma A.3: the GD++ eigenvalue map ``f(λ) = λ(1 − γλ)²`` maps ``κ`` to ``κ'``.
+
+    Examples
+    --------
+    Negative control ``γν = 1/2`` (the paper's step is ``1/3``): ``f`` is no longer monotone on ``[0, ν]``
+    (``min f' = −1/4``) and ``κ'(1 + ε)`` keeps a linear term, so the quadratic (Newton-like) rate is lost:
+
+    >>> import sympy as sp
+    >>> from theory.vladymyrov import lemma_a3_exact
+    >>> exact = lemma_a3_exact(sp.Rational(1, 2))
+    >>> exact.min_derivative, exact.series[:2], exact.quadratic_sup
+    (-1/4, (1, -1), oo)
+    """
 
     gamma_nu: Any
     kappa_prime: Any                 # κ' as a function of κ (end-point ratio)
