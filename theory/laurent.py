@@ -16,7 +16,16 @@ __all__ = [
 
 
 def laurent_coefficients(expr: sp.Expr, gens: tuple[sp.Symbol, ...]) -> dict[tuple[int, ...], sp.Expr]:
-    """``expr = Σ_e a_e Π gens^e`` (a Laurent polynomial in ``gens``) as ``{e: a_e}``, ``a_e`` free of ``gens``."""
+    """``expr = Σ_e a_e Π gens^e`` (a Laurent polynomial in ``gens``) as ``{e: a_e}``, ``a_e`` free of ``gens``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from theory.laurent import laurent_coefficients
+    >>> z = sp.Symbol("z")
+    >>> sorted(laurent_coefficients(sp.expand((z + 1 / z) ** 2), (z,)).items())
+    [((-2,), 1), ((0,), 2), ((2,), 1)]
+    """
     out: dict[tuple[int, ...], sp.Expr] = {}
     for term in sp.Add.make_args(sp.expand(expr)):
         powers = term.as_powers_dict()
@@ -47,7 +56,20 @@ def constant_term(expr: sp.Expr, gens: tuple[sp.Symbol, ...]) -> sp.Expr:
 
 
 def expectation_of_product(f: sp.Expr, g: sp.Expr, gens: tuple[sp.Symbol, ...]) -> sp.Expr:
-    """Constant term of ``f·g`` without expanding the product: ``Σ_e f_e g_{−e}``."""
+    """Constant term of ``f·g`` without expanding the product: ``Σ_e f_e g_{−e}``.
+
+    With ``z_j = e^{iθ_j}`` and independent uniform ``θ_j`` the constant term is the expectation ``E[f g]``.
+
+    Examples
+    --------
+    ``E (2 cos θ)² = 2`` and ``E[z · z̄] = 1``:
+
+    >>> import sympy as sp
+    >>> from theory.laurent import expectation_of_product
+    >>> z = sp.Symbol("z")
+    >>> expectation_of_product(z + 1 / z, z + 1 / z, (z,)), expectation_of_product(z, 1 / z, (z,))
+    (2, 1)
+    """
     fc = laurent_coefficients(f, gens)
     gc = laurent_coefficients(g, gens)
     return sp.Add(*[a * gc[tuple(-x for x in e)] for e, a in fc.items() if tuple(-x for x in e) in gc])

@@ -130,6 +130,16 @@ def row_statistics(P: Any) -> dict[str, np.ndarray]:
     """Per-row statistics of ``p = P[r, 0..r+1]`` for ``r = 0..T-2``: each ``(..., T-1)``.
 
     ``sq`` = ‖p‖², ``sum`` = Σ_j p_j, ``q`` = p_q = P[r, r], ``c`` = p_c = P[r, r+1].
+
+    Examples
+    --------
+    Row 0 uses ``(1, 2)`` (query ``P[0,0] = 1``, next key ``P[0,1] = 2``); row 1 uses ``(3, 4, 5)``:
+
+    >>> import numpy as np
+    >>> from theory.sander import row_statistics
+    >>> st = row_statistics(np.array([[1.0, 2.0, 0.0], [3.0, 4.0, 5.0], [0.0, 0.0, 0.0]]))
+    >>> {k: v.tolist() for k, v in st.items()}
+    {'sq': [5.0, 50.0], 'sum': [3.0, 12.0], 'q': [1.0, 4.0], 'c': [2.0, 5.0]}
     """
     P = real_array("P", P)
     if P.ndim < 2 or P.shape[-1] != P.shape[-2]:
@@ -377,7 +387,20 @@ def loss_o_torch(C: Any, P: Any, *, radius_sq: float = 2.0, per_row: bool = Fals
 
 
 def loss_o_row_gram(C: Any, n_keys: int, q: int, *, radius_sq: float = 2.0) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(G, b, const)`` with ``ℓ_r = pᵀ G p − 2 bᵀ p + const`` for one row with ``n_keys = r+2`` keys, query ``q``."""
+    """``(G, b, const)`` with ``ℓ_r = pᵀ G p − 2 bᵀ p + const`` for one row with ``n_keys = r+2`` keys, query ``q``.
+
+    Examples
+    --------
+    The quadratic form reproduces row 1 of the per-row loss of :func:`loss_o` at a random ``P``:
+
+    >>> import numpy as np
+    >>> from theory.sander import block_pattern, loss_o, loss_o_row_gram, used_mask
+    >>> P = np.random.default_rng(0).standard_normal((4, 4)) * used_mask(4)
+    >>> G, b, const = loss_o_row_gram(block_pattern(4), 3, 1)
+    >>> p = P[1, :3]
+    >>> bool(np.isclose(p @ G @ p - 2 * b @ p + const, loss_o(block_pattern(4), P, per_row=True)[1]))
+    True
+    """
     n = positive_int("n_keys", n_keys)
     q = nonnegative_int("q", q)
     if q >= n - 1:
@@ -794,7 +817,20 @@ def loss_u_closed_sympy(C: sp.Matrix, P: sp.Matrix) -> sp.Expr:
 
 
 def loss_u_reference_sympy(C: sp.Matrix, P: sp.Matrix) -> sp.Expr:
-    """The ``unitary.py`` formula as a sympy expression (rows summed)."""
+    """The ``unitary.py`` formula as a sympy expression (rows summed).
+
+    Examples
+    --------
+    Against the closed form derived from the model (:func:`loss_u_closed_sympy`) the authors' formula differs by
+    ``‖C‖_F² Σ_r P[r, r]²`` (a query-weight term); with zero query weights the two agree:
+
+    >>> import sympy as sp
+    >>> from theory.sander import loss_u_closed_sympy, loss_u_reference_sympy, symbolic_C, symbolic_P
+    >>> C, P = symbolic_C(2), symbolic_P(3)
+    >>> diff = loss_u_reference_sympy(C, P) - loss_u_closed_sympy(C, P)
+    >>> sp.expand(diff - sum(c**2 for c in C) * (P[0, 0] ** 2 + P[1, 1] ** 2))
+    0
+    """
     d = C.shape[0]
     fro = sum(C[k, l] ** 2 for k in range(d) for l in range(d))
     return loss_u_closed_sympy(C, P) + fro * sum(P[r, r] ** 2 for r in range(P.shape[0] - 1))

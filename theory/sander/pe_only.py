@@ -59,7 +59,16 @@ def moment(m: Any, mu: float) -> np.ndarray:
 
 
 def moment_sympy(m: sp.Expr, mu: sp.Expr) -> sp.Expr:
-    """``E[e^{i m U/μ}] = (1/2π) ∫_0^{2π} e^{i m u/μ} du`` computed by sympy (for a symbolic or integer ``m ≠ 0``)."""
+    """``E[e^{i m U/μ}] = (1/2π) ∫_0^{2π} e^{i m u/μ} du`` computed by sympy (for a symbolic or integer ``m ≠ 0``).
+
+    Examples
+    --------
+    For ``μ = 1`` a whole period averages to 0; for ``μ = 2``, ``(1/2π)∫_0^{2π} e^{iu/2} du = (e^{iπ} − 1)/(iπ) = 2i/π``:
+
+    >>> from theory.sander import pe_only_moment_sympy
+    >>> pe_only_moment_sympy(1, 1), pe_only_moment_sympy(1, 2)
+    (0, 2*I/pi)
+    """
     u = sp.Symbol("u", real=True)
     return sp.simplify(sp.integrate(sp.exp(sp.I * m * u / mu), (u, 0, 2 * sp.pi)) / (2 * sp.pi))
 
@@ -191,7 +200,16 @@ def gd_from_zero(T: int, mu: float, *, lr: float = 0.5, stop_below: float = 1e-3
 
 
 def row_features(row: Any) -> dict[str, float]:
-    """Shape features of a PE row (as plotted in the reference figure): max, argmax, min, zero crossings, sum."""
+    """Shape features of a PE row (as plotted in the reference figure): max, argmax, min, zero crossings, sum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory.sander import pe_only_row_features
+    >>> f = pe_only_row_features(np.array([0.5, -0.2, 1.0, 0.1]))
+    >>> f["argmax"], f["min"], f["zero_crossings"], round(f["sum"], 12)  # sign changes + → − → +
+    (2, -0.2, 2, 1.4)
+    """
     real_array("row", row)
     x = finite_array("row", row, ndim=1).astype(float)
     s = np.sign(x[np.abs(x) > 1e-12])

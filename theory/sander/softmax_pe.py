@@ -120,7 +120,22 @@ def loss_o_softmax_infimum(d: int, H: int, T: int, *, radius_sq: float = 2.0) ->
 
 
 def softmax_minimiser(d: int, T: int, *, radius_sq: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
-    """The limit point ``(C, P)`` of the derivation: ``C = blockdiag(𝟙𝟙ᵀ)/ρ`` and one-hot rows on the last key."""
+    """The limit point ``(C, P)`` of the derivation: ``C = blockdiag(𝟙𝟙ᵀ)/ρ`` and one-hot rows on the last key.
+
+    Examples
+    --------
+    Its loss is the simplex minimum of :func:`loss_o_simplex_minimum` for that ``C`` (4 here, not 0: simplex rows
+    cannot carry the negative query weight ``−1/ρ`` of the unconstrained minimiser):
+
+    >>> import numpy as np
+    >>> from theory.sander import loss_o, loss_o_simplex_minimum, softmax_minimiser
+    >>> C, P = softmax_minimiser(4, 3)
+    >>> C[0, :2].tolist(), P[:2].tolist()
+    ([0.5, 0.5], [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    >>> best, P_best = loss_o_simplex_minimum(C, 3)
+    >>> round(best, 12), bool(np.isclose(float(loss_o(C, P)), best)) and bool(np.allclose(P_best, P))
+    (4.0, True)
+    """
     d, T = even_int("d", d), positive_int("T", T)
     C = np.kron(np.eye(d // 2), np.ones((2, 2))) / positive_float("radius_sq", radius_sq)
     P = np.zeros((T, T))
