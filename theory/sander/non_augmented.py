@@ -237,7 +237,18 @@ def loss_u_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
 
 
 def loss_u_reference_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
-    """Torch twin of :func:`loss_u_reference`."""
+    """Torch twin of :func:`loss_u_reference`.
+
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> rng = np.random.default_rng(0)
+    >>> from theory.sander import loss_u_reference, loss_u_reference_torch, used_mask
+    >>> C, P = rng.standard_normal((2, 2)), rng.standard_normal((3, 3)) * used_mask(3)
+    >>> bool(np.isclose(loss_u_reference_torch(torch.tensor(C), torch.tensor(P)).item(), loss_u_reference(C, P)))
+    True
+    """
     tensor("C", C, real=True)
     tensor("P", P, real=True)
     flag("per_row", per_row)
@@ -334,7 +345,20 @@ def _o_coefficients(C: Any) -> dict[str, Any]:
 
 
 def loss_o_coefficients(C: Any) -> dict[str, np.ndarray]:
-    """The four quadratic coefficients ``g_J, g_X, g_I, g_Q`` and the linear ``b = Σ_k S_k`` of case O."""
+    """The four quadratic coefficients ``g_J, g_X, g_I, g_Q`` and the linear ``b = Σ_k S_k`` of case O.
+
+
+    Examples
+    --------
+    The ``g``'s are quadratic in ``C`` and ``b`` is linear: doubling ``C`` multiplies them by 4 and 2:
+
+    >>> import numpy as np
+    >>> from theory.sander import block_pattern, loss_o_coefficients
+    >>> C = np.random.default_rng(0).standard_normal((4, 4))
+    >>> g1, g2 = loss_o_coefficients(C), loss_o_coefficients(2 * C)
+    >>> all(np.isclose(g2[k], 4 * g1[k]) for k in ("gJ", "gX", "gI", "gQ")), bool(np.isclose(g2["b"], 2 * g1["b"]))
+    (True, True)
+    """
     C = real_array("C", C)
     if C.ndim < 2 or C.shape[-1] != C.shape[-2]:
         raise ArgumentError(f"C must be (..., d, d), got shape {C.shape}")
@@ -495,7 +519,18 @@ def loss_o_reference(C: Any, P: Any, *, per_row: bool = False) -> np.ndarray:
 
 
 def loss_o_reference_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
-    """Torch twin of :func:`loss_o_reference`."""
+    """Torch twin of :func:`loss_o_reference`.
+
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> rng = np.random.default_rng(0)
+    >>> from theory.sander import loss_o_reference, loss_o_reference_torch, used_mask
+    >>> C, P = rng.standard_normal((2, 2)), rng.standard_normal((3, 3)) * used_mask(3)
+    >>> bool(np.isclose(loss_o_reference_torch(torch.tensor(C), torch.tensor(P)).item(), loss_o_reference(C, P)))
+    True
+    """
     tensor("C", C, real=True)
     tensor("P", P, real=True)
     flag("per_row", per_row)
@@ -874,7 +909,23 @@ def loss_o_closed_sympy(C: sp.Matrix, P: sp.Matrix, radius_sq: Any = 2) -> sp.Ex
 
 
 def loss_o_reference_sympy(C: sp.Matrix, P: sp.Matrix) -> sp.Expr:
-    """The ``orthogonal.py`` formula as a sympy expression (rows summed)."""
+    """The ``orthogonal.py`` formula as a sympy expression (rows summed).
+
+
+    Examples
+    --------
+    Agreement with the numpy twin :func:`loss_o_reference` at a rational point:
+
+    >>> import numpy as np, sympy as sp
+    >>> from theory.sander import loss_o_reference, loss_o_reference_sympy, symbolic_C, symbolic_P, used_mask
+    >>> C, P = symbolic_C(2), symbolic_P(3)
+    >>> c_val = np.array([[1.0, 0.5], [-0.25, 2.0]])
+    >>> p_val = np.array([[0.5, 1.0, 0.0], [-1.0, 0.25, 2.0], [0.0, 0.0, 0.0]])
+    >>> sub = {**{C[i, j]: sp.nsimplify(c_val[i, j]) for i in range(2) for j in range(2)},
+    ...        **{P[r, j]: sp.nsimplify(p_val[r, j]) for r in range(3) for j in range(3) if used_mask(3)[r, j]}}
+    >>> bool(np.isclose(float(loss_o_reference_sympy(C, P).subs(sub)), loss_o_reference(c_val, p_val)))
+    True
+    """
     d = C.shape[0]
     rs = [sum(C[k, l] for l in range(d)) for k in range(d)]
     t1 = sum(x ** 2 for x in rs)                      # 𝟙ᵀCᵀC𝟙 = ‖C𝟙‖²
@@ -943,6 +994,16 @@ def loss_o_derivation(d: int, T: int, *, radius_sq: Any = 2, random_phase: bool 
 
     With ``random_phase`` the ``s_0`` block phases are uniform (generators ``u_m``); otherwise ``s_0 = 𝟙``
     (every block at phase π/4, radius √2, only valid with ``radius_sq = 2``).
+
+    Examples
+    --------
+    The derivation from the real model reproduces the closed form :func:`loss_o_closed_sympy` (``d = 2``, ``T = 2``):
+
+    >>> import sympy as sp
+    >>> from theory.sander import loss_o_closed_sympy, loss_o_derivation
+    >>> loss, C, P = loss_o_derivation(2, 2)
+    >>> sp.expand(loss - loss_o_closed_sympy(C, P))
+    0
     """
     d, T = even_int("d", d), positive_int("T", T)
     M = d // 2

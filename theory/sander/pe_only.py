@@ -74,7 +74,19 @@ def moment_sympy(m: sp.Expr, mu: sp.Expr) -> sp.Expr:
 
 
 def row_gram(i: int, mu: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(G, b)`` of row ``i`` (``i + 2`` keys): ``ℓ_i(p) = pᵀGp − 2bᵀp + 1``."""
+    """``(G, b)`` of row ``i`` (``i + 2`` keys): ``ℓ_i(p) = pᵀGp − 2bᵀp + 1``.
+
+    Examples
+    --------
+    For ``μ = 1`` the moments ``E e^{imU}`` vanish for ``m ≠ 0``, so ``G = I`` and ``b`` picks the next key: the
+    row optimum is that one-hot with loss ``1 − ‖b‖² = 0``:
+
+    >>> import numpy as np
+    >>> from theory.sander import pe_only_row_gram
+    >>> G, b = pe_only_row_gram(1, 1.0)
+    >>> bool(np.allclose(G, np.eye(3))), bool(np.allclose(b, [0.0, 0.0, 1.0]))
+    (True, True)
+    """
     i = nonnegative_int("i", i)
     j = np.arange(i + 2)
     G = moment(2 * (j[:, None] - j[None, :]), mu).real
@@ -173,6 +185,17 @@ def gd_from_zero(T: int, mu: float, *, lr: float = 0.5, stop_below: float = 1e-3
     ``stop_below``, and otherwise takes a step; the returned ``P`` is therefore one step past the first iterate
     below the threshold.  Returns ``{"P", "steps", "loss"}``.  Deterministic (the script's batch of 1000 draws
     is replaced by the exact expectation).
+
+    Examples
+    --------
+    ``μ = 1``, ``T = 3``: the loss is the mean over the two rows of ``‖p_r − e_{r+1}‖²`` (``G = I``), so a step of
+    ``lr = 1/2`` halves the residual and the loss is ``4^{-k}``; ``4^{-5} < 10^{-3}`` stops one step later, at
+    ``k = 6``:
+
+    >>> from theory.sander import pe_only_gd_from_zero
+    >>> run = pe_only_gd_from_zero(3, 1.0)
+    >>> run["steps"], bool(run["loss"] == 4.0**-6)
+    (6, True)
     """
     if positive_int("T", T) < 2:
         raise ArgumentError(f"T must be at least 2 (one row predicting s_2), got {T}")

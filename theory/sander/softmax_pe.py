@@ -88,7 +88,18 @@ def simplex_quadratic_minimum(G: Any, b: Any, const: float = 0.0) -> tuple[float
 def loss_o_simplex_minimum(C: Any, T: int, *, radius_sq: float = 2.0) -> tuple[float, np.ndarray]:
     """For a fixed ``C``: the minimum of the case-O loss over positional matrices whose used rows lie in the
     simplex (the closure of the softmax images), and that ``P``.  Rows are independent (row ``r``: query
-    ``s_r``, keys ``s_0..s_{r+1}``; :func:`theory.sander.non_augmented.loss_o_row_gram`)."""
+    ``s_r``, keys ``s_0..s_{r+1}``; :func:`theory.sander.non_augmented.loss_o_row_gram`).
+
+    Examples
+    --------
+    With ``C = 0`` the prediction is 0 whatever ``P``: the loss is ``(T − 1) d ρ/2 = 2·4·2/2 = 8``:
+
+    >>> import numpy as np
+    >>> from theory.sander import loss_o_simplex_minimum
+    >>> loss, P = loss_o_simplex_minimum(np.zeros((4, 4)), 3)
+    >>> loss, bool(np.allclose(P.sum(1)[:2], 1.0))  # used rows on the simplex
+    (8.0, True)
+    """
     C = real_array("C", C, ndim=2)
     T = positive_int("T", T)
     if T < 2:
