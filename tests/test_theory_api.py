@@ -75,6 +75,23 @@ def test_doctests(module: str) -> None:
         assert result.attempted > 0, f"{module} has no Examples (doctests)"
 
 
+@pytest.mark.parametrize("face", FACES)
+def test_every_exported_closed_form_has_examples(face: str) -> None:
+    """Issue #16: every exported function/class carries an ``Examples`` section with doctests, in a module whose
+    doctests run in :func:`test_doctests`."""
+    mod = importlib.import_module(face)
+    missing = []
+    for name in mod.__all__:
+        obj = getattr(mod, name)
+        if not (inspect.isroutine(obj) or inspect.isclass(obj) or hasattr(obj, "__wrapped__")):
+            continue  # constants and sympy symbols
+        doc = inspect.getdoc(obj) or ""
+        if not re.search(r"^Examples\n-{8}", doc, re.M) or ">>> " not in doc:
+            missing.append(name)
+        assert obj.__module__ in MODULES, f"{face}.{name} lives in {obj.__module__}, whose doctests do not run"
+    assert not missing, f"{face}: no Examples (doctests) in {missing}"
+
+
 # --------------------------------------------------------------------------- torch twin of Lemma 4.3
 
 
