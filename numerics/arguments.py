@@ -20,8 +20,8 @@ __all__ = ["generator", "params", "tensor"]
 
 def params(name: str, value: Any, keys: tuple[str, ...], *, real: bool = True) -> dict[str, torch.Tensor]:
     """A parameter dict holding (at least) tensors under ``keys``; real unless ``real=False``."""
-    if not isinstance(value, dict):
-        raise ArgumentError(f"{name} must be a dict of tensors with keys {keys}, got {type(value).__name__}")
+    if not isinstance(value, dict) or not value:
+        raise ArgumentError(f"{name} must be a non-empty dict of tensors with keys {keys}, got {value!r:.80}")
     missing = [k for k in keys if k not in value]
     if missing:
         raise ArgumentError(f"{name} must hold the tensors {keys}; missing {missing}")

@@ -35,6 +35,13 @@ def block_predictions(v: torch.Tensor, m: torch.Tensor, states: torch.Tensor) ->
 
     ``S_t = Σ_{i=1}^t s_i s_{i−1}ᵀ``, so ``S_t M s_t = Σ_{i≤t} s_i ⟨s_{i−1}, M s_t⟩`` (causal scores).
     """
+    v, m = args.tensor("v", v, ndim=2, real=True), args.tensor("m", m, ndim=2, real=True)
+    states = args.tensor("states", states, ndim=3, real=True)
+    return _block_predictions(v, m, states)
+
+
+def _block_predictions(v: torch.Tensor, m: torch.Tensor, states: torch.Tensor) -> torch.Tensor:
+    """:func:`block_predictions` on checked tensors (the loss and its per-sequence gradients call it unchecked)."""
     x = states[:, :-1]                                            # s_0..s_{T-1}
     q = x @ m.T                                                    # M s_t
     prev = torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], 1)   # s_{i-1} (s_{-1} = 0)
@@ -44,7 +51,7 @@ def block_predictions(v: torch.Tensor, m: torch.Tensor, states: torch.Tensor) ->
 
 def _per_sequence(theta: torch.Tensor, states: torch.Tensor, d: int) -> torch.Tensor:
     v, m = theta[: d * d].reshape(d, d), theta[d * d:].reshape(d, d)
-    return ((block_predictions(v, m, states) - states[:, 1:]) ** 2).sum(dim=(-2, -1))
+    return ((_block_predictions(v, m, states) - states[:, 1:]) ** 2).sum(dim=(-2, -1))
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,7 @@ class BlockFit:
 def _scalar_optimum(states: torch.Tensor, d: int) -> tuple[float, float]:
     """``(η̂, Σc − (ΣY)²/ΣX per sequence)``: the best empirical ``VM = ηI`` and its loss."""
     eye = torch.eye(d, dtype=states.dtype)
-    g = block_predictions(eye, eye, states)
+    g = _block_predictions(eye, eye, states)
     x, y = (g**2).sum(), (g * states[:, 1:]).sum()
     return float(y / x), float(((states[:, 1:] ** 2).sum() - y**2 / x) / states.shape[0])
 

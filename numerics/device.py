@@ -15,7 +15,7 @@ from typing import Iterator
 
 import torch
 
-from theory.arguments import ArgumentError, one_of
+from theory.arguments import ArgumentError, instance, one_of
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 DEVICE_TYPES: tuple[str, ...] = ("cpu", "cuda")
@@ -88,6 +88,7 @@ def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
 
 def describe(device: torch.device) -> str:
     """A human-readable device string for reports (GPU name when CUDA)."""
+    instance("device", device, torch.device)
     if device.type == "cuda":
         return f"cuda:{device.index or 0} ({torch.cuda.get_device_name(device)})"
     return "cpu"

@@ -17,7 +17,10 @@ from typing import Any, Callable
 
 import torch
 
-from theory.arguments import ArgumentError, nonnegative_float, nonnegative_int, positive_float, positive_int
+from numerics.arguments import params as check_params
+from numerics.arguments import tensor
+from theory.arguments import (ArgumentError, function, nonnegative_float, nonnegative_int, positive_float,
+                              positive_int)
 
 Params = dict[str, torch.Tensor]
 
@@ -99,12 +102,12 @@ def minimize_population(loss_fn: Callable[[Params], torch.Tensor], init: Params,
     ``rebalance(best)`` — a fresh L-BFGS memory on a better-conditioned point of the same level set — and only an
     attempt after that is perturbed; ``attempts`` records each start's ``kind``.
     """
+    function("loss_fn", loss_fn)
+    check_params("init", init, tuple(init) if isinstance(init, dict) else (), real=False)
     max_iter = positive_int("max_iter", max_iter)
     restarts = nonnegative_int("restarts", restarts)
-    nonnegative_float("gap", gap)
+    positive_float("gap", gap)
     nonnegative_float("perturb_scale", perturb_scale)
-    if not init:
-        raise ValueError("init must hold at least one parameter tensor")
     stall = None
     if stall_window is not None:
         if target is None:
@@ -138,7 +141,13 @@ def minimize_population(loss_fn: Callable[[Params], torch.Tensor], init: Params,
 
 
 def cosine_lr(step: int, steps: int, lr: float, final_fraction: float = 1e-2) -> float:
-    """Cosine decay from ``lr`` to ``final_fraction·lr`` over ``steps``."""
+    """Cosine decay from ``lr`` to ``final_fraction·lr`` over ``steps`` (``step`` past ``steps`` stays at the end)."""
+    return _cosine_lr(nonnegative_int("step", step), positive_int("steps", steps), positive_float("lr", lr),
+                      nonnegative_float("final_fraction", final_fraction))
+
+
+def _cosine_lr(step: int, steps: int, lr: float, final_fraction: float) -> float:
+    """:func:`cosine_lr` on checked arguments (called on every training step)."""
     frac = min(max(step / max(steps, 1), 0.0), 1.0)
     return lr * (final_fraction + (1 - final_fraction) * 0.5 * (1 + math.cos(math.pi * frac)))
 
@@ -151,8 +160,13 @@ def chunked_model_sum(loss_fn: Callable[[Params, torch.Tensor], torch.Tensor], p
     as equal as possible, so a compiled ``loss_fn`` sees at most two shapes.  Chunking changes only the order of
     evaluation: the sum and its gradient are those of one batched call.
     """
+    function("loss_fn", loss_fn)
+    check_params("params", params, tuple(params) if isinstance(params, dict) else (), real=False)
     chunk = positive_int("chunk", chunk)
-    count = batch.shape[0]
+    count = tensor("batch", batch).shape[0]
+    if any(v.shape[:1] != (count,) for v in params.values()):
+        raise ArgumentError(f"batch and every params tensor must share the leading model axis of {count}, got "
+                            f"{ {k: tuple(v.shape) for k, v in params.items()} }")
     parts = -(-count // chunk)
     bounds = [count * i // parts for i in range(parts + 1)]          # equal sizes up to one
     losses = [loss_fn({k: v[lo:hi] for k, v in params.items()}, batch[lo:hi]).sum()
@@ -176,8 +190,13 @@ def train_sampled(loss_fn: Callable[[Params, Any], torch.Tensor], init: Params, 
     ``clip_norm``.  ``history`` and ``loss`` are then the lowest loss among the live models; ``name`` is what
     the models are called in messages (e.g. ``"restart"``).
     """
+    function("loss_fn", loss_fn)
+    check_params("init", init, tuple(init) if isinstance(init, dict) else (), real=False)
+    function("sample_batch", sample_batch)
     steps = positive_int("steps", steps)
     lr = positive_float("lr", lr)
+    final_lr_fraction = nonnegative_float("final_lr_fraction", final_lr_fraction)
+    log_every = positive_int("log_every", log_every)
     if clip_norm is not None:
         clip_norm = positive_float("clip_norm", clip_norm)
         if not per_model:
@@ -191,7 +210,7 @@ def train_sampled(loss_fn: Callable[[Params, Any], torch.Tensor], init: Params, 
     loss = torch.tensor(float("nan"))
     for step in range(steps):
         for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, steps, lr, final_lr_fraction)
+            group["lr"] = _cosine_lr(step, steps, lr, final_lr_fraction)
         batch = sample_batch(step)
         opt.zero_grad()
         losses = loss_fn(leaves, batch).reshape(-1)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from theory.arguments import ArgumentError
+from theory.arguments import ArgumentError, real_array
 
 __all__ = ["Estimate", "mean_estimate", "paired_difference", "ratio_estimate", "z_score"]
 
@@ -35,11 +35,9 @@ class Estimate:
 
 
 def _samples(name: str, samples: object) -> np.ndarray:
-    x = np.asarray(samples, dtype=float).ravel()
+    x = real_array(name, samples).ravel()  # text, objects, NaN/inf and complex (not cut to the real part) refused
     if x.size < 2:
         raise ArgumentError(f"{name} must hold at least 2 samples for a standard error, got {x.size}")
-    if not np.all(np.isfinite(x)):
-        raise ArgumentError(f"{name} must be finite; it holds {int((~np.isfinite(x)).sum())} NaN/inf values")
     return x
 
 

@@ -34,14 +34,31 @@ import torch
 
 from numerics.models import vladymyrov as models
 from numerics.regression import PAPER_D, PAPER_N, NoiseLaw, sample_regression
-from theory.arguments import ArgumentError, one_of, positive_float, positive_int
+from numerics.arguments import tensor
+from numerics.arguments import params as check_params
+from theory.arguments import ArgumentError, instance, one_of, positive_float, positive_int, seed as check_seed
 
 Params = dict[str, torch.Tensor]
 FIT_KINDS: tuple[str, ...] = ("gdpp", "diag")
 
 
+def _check_prompts(x: Any, y: Any, x_query: Any = None, *, query: bool = True) -> None:
+    """Real tensors ``x (B, n, d)``, ``y (B, n)`` and (if ``query``) ``x_query (B, d)`` of matching shapes."""
+    tensor("x", x, ndim=3, real=True)
+    tensor("y", y, ndim=2, real=True)
+    if y.shape != x.shape[:2]:
+        raise ArgumentError(f"y must have shape (B, n) = {tuple(x.shape[:2])} like x, got {tuple(y.shape)}")
+    if query and tensor("x_query", x_query, ndim=2, real=True).shape != (x.shape[0], x.shape[2]):
+        raise ArgumentError(f"x_query must have shape (B, d) = {(x.shape[0], x.shape[2])}, got {tuple(x_query.shape)}")
+
+
+#: The statistics :func:`prepare` returns per parameterisation (what :func:`readout` reads).
+PREPARED_KEYS = {"gdpp": ("s", "a", "xq"), "diag": ("S", "a", "lam", "xq")}
+
+
 def context_statistics(x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
     """``Σ = Σ_i x_i x_iᵀ (B, d, d)``, ``α = Σ_i y_i x_i (B, d)``, ``λ = Σ_i y_i² (B,)`` over the ``n`` context tokens."""
+    _check_prompts(x, y, query=False)
     return {"S": x.transpose(1, 2) @ x, "a": (x * y[..., None]).sum(1), "lam": (y * y).sum(1)}
 
 
@@ -63,7 +80,15 @@ def omega_readout(kind: str, params: Params, stats: dict[str, torch.Tensor], x_q
     (tested to round-off).
     """
     one_of("kind", kind, ("diag", "gdpp"))
-    om = models.omegas(kind, params)                      # (L, 4): ω_xx, ω_xy, ω_yx, ω_yy
+    models._check_params(kind, params)
+    check_params("stats", stats, ("S", "a", "lam"))
+    tensor("x_query", x_query, ndim=2, real=True)
+    return _omega_readout(kind, params, stats, x_query)
+
+
+def _omega_readout(kind: str, params: Params, stats: dict[str, torch.Tensor], x_query: torch.Tensor) -> torch.Tensor:
+    """:func:`omega_readout` on checked arguments (L-BFGS evaluates it many times)."""
+    om = models._omegas(kind, params)                     # (L, 4): ω_xx, ω_xy, ω_yx, ω_yy
     S, a, lam = stats["S"], stats["a"], stats["lam"]
     xt, yt = x_query, torch.zeros_like(x_query[:, 0])     # the query token, y_t = 0
     for layer in range(om.shape[0]):
@@ -90,6 +115,7 @@ def omega_readout(kind: str, params: Params, stats: dict[str, torch.Tensor], x_q
 
 def spectral_statistics(x: torch.Tensor, y: torch.Tensor, x_query: torch.Tensor) -> dict[str, torch.Tensor]:
     """Eigenvalues ``s`` of ``Σ`` and ``α``, ``x_t`` in its eigenbasis, each ``(B, d)`` (for GD++)."""
+    _check_prompts(x, y, x_query)
     s, V = torch.linalg.eigh(x.transpose(1, 2) @ x)
     a = (x * y[..., None]).sum(1)
     return {"s": s, "a": (V.transpose(1, 2) @ a[..., None])[..., 0], "xq": (V.transpose(1, 2) @ x_query[..., None])[..., 0]}
@@ -104,7 +130,14 @@ def gdpp_spectral_readout(params: Params, spec: dict[str, torch.Tensor]) -> torc
     ``Mˡ⁺¹ = (I + ω_xx Mˡ Σ Mˡ) Mˡ`` act coordinate-wise; ``ŷ = ⟨w^L, x_t⟩``.  ``spec`` from
     :func:`spectral_statistics`.  Equal to :func:`numerics.models.vladymyrov.forward_readouts` (tested).
     """
-    om = models.omegas("gdpp", params)
+    models._check_params("gdpp", params)
+    check_params("spec", spec, PREPARED_KEYS["gdpp"])
+    return _gdpp_spectral_readout(params, spec)
+
+
+def _gdpp_spectral_readout(params: Params, spec: dict[str, torch.Tensor]) -> torch.Tensor:
+    """:func:`gdpp_spectral_readout` on checked arguments (L-BFGS evaluates it many times)."""
+    om = models._omegas("gdpp", params)
     s, a, xq = spec["s"], spec["a"], spec["xq"]
     m, w = torch.ones_like(s), torch.zeros_like(s)
     for layer in range(om.shape[0]):
@@ -119,14 +152,27 @@ def prepare(kind: str, x: torch.Tensor, y: torch.Tensor, x_query: torch.Tensor) 
     one_of("kind", kind, FIT_KINDS)
     if kind == "gdpp":
         return spectral_statistics(x, y, x_query)
+    _check_prompts(x, y, x_query)
     return {**context_statistics(x, y), "xq": x_query}
 
 
 def readout(kind: str, params: Params, prepared: dict[str, torch.Tensor]) -> torch.Tensor:
     """``ŷ`` from :func:`prepare`'s output: spectral GD++, ω-statistics DIAG."""
+    _check_fit_inputs(kind, params, prepared, "prepared")
+    return _readout(kind, params, prepared)
+
+
+def _check_fit_inputs(kind: str, params: Any, prepared: Any, name: str, extra: tuple[str, ...] = ()) -> None:
+    one_of("kind", kind, FIT_KINDS)
+    models._check_params(kind, params)
+    check_params(name, prepared, PREPARED_KEYS[kind] + extra)
+
+
+def _readout(kind: str, params: Params, prepared: dict[str, torch.Tensor]) -> torch.Tensor:
+    """:func:`readout` on checked arguments."""
     if kind == "gdpp":
-        return gdpp_spectral_readout(params, prepared)
-    return omega_readout(kind, params, prepared, prepared["xq"])
+        return _gdpp_spectral_readout(params, prepared)
+    return _omega_readout(kind, params, prepared, prepared["xq"])
 
 
 @dataclass
@@ -147,7 +193,9 @@ class LayerFit:
 def fixed_prompts(law: NoiseLaw, prompts: int, *, seed: int, stream: int = 21, n: int = PAPER_N, d: int = PAPER_D,
                   dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
     """A fixed sample of ``prompts`` prompts from ``numpy.random.default_rng([seed, stream])`` (21: training)."""
-    batch = sample_regression(positive_int("prompts", prompts), law, rng=np.random.default_rng([int(seed), int(stream)]),
+    instance("law", law, NoiseLaw)
+    seed, stream = check_seed("seed", seed), check_seed("stream", stream)
+    batch = sample_regression(positive_int("prompts", prompts), law, rng=np.random.default_rng([seed, stream]),
                               n=n, d=d)
     return batch.to_torch(dtype=dtype, device=device)
 
@@ -155,13 +203,20 @@ def fixed_prompts(law: NoiseLaw, prompts: int, *, seed: int, stream: int = 21, n
 def prepared_sample(kind: str, law: NoiseLaw, prompts: int, *, seed: int, device: torch.device | str = "cpu"
                     ) -> dict[str, torch.Tensor]:
     """:func:`fixed_prompts` passed through :func:`prepare` (plus the targets ``y_query``)."""
+    one_of("kind", kind, FIT_KINDS)
     t = fixed_prompts(law, prompts, seed=seed, device=device)
     return {**prepare(kind, t["x"], t["y"], t["x_query"]), "y_query": t["y_query"]}
 
 
 def sample_loss(kind: str, params: Params, data: dict[str, torch.Tensor]) -> torch.Tensor:
     """½-MSE of ``ŷ`` on a fixed sample from :func:`prepared_sample` (the sample-average objective)."""
-    return models.half_mse(readout(kind, params, data), data["y_query"])
+    _check_fit_inputs(kind, params, data, "data", ("y_query",))
+    return _sample_loss(kind, params, data)
+
+
+def _sample_loss(kind: str, params: Params, data: dict[str, torch.Tensor]) -> torch.Tensor:
+    """:func:`sample_loss` on checked arguments (the L-BFGS objective)."""
+    return models._half_mse(_readout(kind, params, data), data["y_query"])
 
 
 def _new_layer(kind: str, d: int, scale: float, generator: torch.Generator, like: torch.Tensor) -> Params:
@@ -176,7 +231,7 @@ def _stack(first: Params, second: Params) -> Params:
 def _fit(kind: str, init: Params, data: dict[str, torch.Tensor], max_iter: int) -> tuple[Params, float, int]:
     from numerics.optimize import minimize_population
 
-    res = minimize_population(lambda p: sample_loss(kind, p, data), init, max_iter=max_iter, grad_tol=1e-11,
+    res = minimize_population(lambda p: _sample_loss(kind, p, data), init, max_iter=max_iter, grad_tol=1e-11,
                               restarts=0)
     return res.params, res.loss, res.iterations
 
@@ -226,8 +281,8 @@ def fit_column(kind: str, law: NoiseLaw, max_layers: int, *, prompts: int = 2000
     random_starts = positive_int("random_starts", random_starts)
     random_max_layers = positive_int("random_max_layers", random_max_layers)
     init_scale, new_layer_scale = positive_float("init_scale", init_scale), positive_float("new_layer_scale", new_layer_scale)
-    if not isinstance(law, NoiseLaw):
-        raise ArgumentError(f"law must be a NoiseLaw, got {type(law).__name__}")
+    instance("law", law, NoiseLaw)
+    seed = check_seed("seed", seed)
     data = prepared_sample(kind, law, prompts, seed=seed, device=device)
     coarse = min(positive_int("coarse_prompts", coarse_prompts), prompts)
     coarse_data = {k: v[:coarse] for k, v in data.items()}
@@ -270,11 +325,11 @@ def fit_column(kind: str, law: NoiseLaw, max_layers: int, *, prompts: int = 2000
         scores = {}
         with torch.no_grad():
             for cname, cparams in candidates.items():
-                v = float(sample_loss(kind, cparams, val))
+                v = float(_sample_loss(kind, cparams, val))
                 scores[cname] = v if np.isfinite(v) else float("inf")
         chosen = min(scores, key=scores.get)
         with torch.no_grad():
-            train = float(sample_loss(kind, candidates[chosen], data))
+            train = float(_sample_loss(kind, candidates[chosen], data))
         fits.append(LayerFit(L, {k: v.detach().to("cpu", torch.float64) for k, v in candidates[chosen].items()}, train,
                              tried, time.perf_counter() - t0, chosen, scores))
     return fits
@@ -318,10 +373,13 @@ def train_batched(kind: str, layers: int, laws: list[NoiseLaw], seeds: list[int]
     one_of("kind", kind, models.KINDS)
     layers, steps, batch = positive_int("layers", layers), positive_int("steps", steps), positive_int("batch", batch)
     lr = positive_float("lr", lr)
-    if not laws or not all(isinstance(law, NoiseLaw) for law in laws):
+    init_scale, clip_norm = positive_float("init_scale", init_scale), positive_float("clip_norm", clip_norm)
+    n, d = positive_int("n", n), positive_int("d", d)
+    if isinstance(laws, str) or not hasattr(laws, "__iter__") or not laws or not all(isinstance(law, NoiseLaw) for law in laws):
         raise ArgumentError(f"laws must be a non-empty list of NoiseLaw, got {laws!r}")
-    if not seeds:
-        raise ArgumentError("seeds must name at least one seed")
+    if isinstance(seeds, str) or not hasattr(seeds, "__iter__") or not list(seeds):
+        raise ArgumentError(f"seeds must be a non-empty list of seeds, got {seeds!r}")
+    seeds = [check_seed(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
     dev, dt = resolve_device(device), resolve_dtype(dtype)
     order = [(law, int(s)) for law in laws for s in seeds]
     width = max(len(law.values) for law in laws)
@@ -338,7 +396,7 @@ def train_batched(kind: str, layers: int, laws: list[NoiseLaw], seeds: list[int]
 
     def losses(params: Params, b: dict[str, torch.Tensor]) -> torch.Tensor:
         def one(p: Params, x: torch.Tensor, y: torch.Tensor, xq: torch.Tensor, yq: torch.Tensor) -> torch.Tensor:
-            return models.half_mse(models.forward_readouts(kind, p, x, y, xq)[-1], yq)
+            return models._half_mse(models._forward_readouts(kind, p, x, y, xq)[-1], yq)
         return torch.func.vmap(one)(params, b["x"], b["y"], b["x_query"], b["y_query"])
 
     def sample(_: int) -> dict[str, torch.Tensor]:

@@ -23,7 +23,7 @@ import torch
 from numerics.device import describe, resolve_device
 from numerics.models import vladymyrov as models
 from numerics.regression import PAPER_D, PAPER_N, NoiseLaw, sample_regression
-from theory.arguments import ArgumentError, one_of, positive_int
+from theory.arguments import ArgumentError, flag, instance, one_of, positive_int, seed as check_seed
 from theory.vladymyrov import baselines as bl
 
 SCALES: dict[str, dict[str, Any]] = {
@@ -60,6 +60,8 @@ def baseline_losses(law: NoiseLaw, *, tune_sequences: int, eval_sequences: int, 
     ``bayes`` (posterior mean under the mixed law), ``one_layer`` (closed-form best one-layer model), each
     ``{"adjusted": ..., "se": ...}`` plus the tuned constants.
     """
+    seed = check_seed("seed", seed)
+    instance("law", law, NoiseLaw)
     tune = sample_regression(positive_int("tune_sequences", tune_sequences), law, rng=np.random.default_rng([seed, 11]), n=n, d=d)
     ev = sample_regression(positive_int("eval_sequences", eval_sequences), law, rng=np.random.default_rng([seed, 12]), n=n, d=d)
     ts, es = bl.ridge_spectrum(tune.x, tune.y, tune.x_query), bl.ridge_spectrum(ev.x, ev.y, ev.x_query)
@@ -93,6 +95,7 @@ def train_point(parameterisation: str, layers: int, noise_law: str | NoiseLaw, s
     The device goes through :func:`numerics.device.resolve_device` (``None`` → CUDA if available).
     """
     one_of("parameterisation", parameterisation, models.KINDS)
+    seed = check_seed("seed", seed)
     law = noise_law if isinstance(noise_law, NoiseLaw) else NoiseLaw.parse(noise_law)
     dev = resolve_device(device)
     t0 = time.perf_counter()
@@ -175,6 +178,8 @@ def train_column(noise_law: str | NoiseLaw, scale: str = "cpu", *, seed: int = 0
     from numerics.vladymyrov_fit import fit_column
 
     one_of("scale", scale, tuple(COLUMN_SCALES))
+    seed = check_seed("seed", seed)
+    baselines = flag("baselines", baselines)
     for k in kinds:
         one_of("kinds", k, models.KINDS)
     cfg = COLUMN_SCALES[scale]
@@ -295,8 +300,11 @@ def train_batched_point(parameterisation: str, layers: int, noise_laws: list[str
 
     one_of("parameterisation", parameterisation, models.KINDS)
     one_of("scale", scale, tuple(BATCHED_SCALES))
-    if isinstance(noise_laws, str) or not noise_laws:
+    if isinstance(noise_laws, str) or not hasattr(noise_laws, "__iter__") or not noise_laws:
         raise ArgumentError(f"noise_laws must be a non-empty list of labels like 'U5', got {noise_laws!r}")
+    if isinstance(seeds, str) or not hasattr(seeds, "__iter__") or not list(seeds):
+        raise ArgumentError(f"seeds must be a non-empty list of seeds, got {seeds!r}")
+    seeds = [check_seed(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
     cfg = BATCHED_SCALES[scale]
     lr = cfg["lr"][parameterisation] if isinstance(cfg["lr"], dict) else cfg["lr"]
     laws = [NoiseLaw.parse(label) for label in noise_laws]

@@ -22,7 +22,8 @@ import torch
 
 import numerics.arguments as targ
 import theory.arguments as targs
-from numerics import block_family, device, laws, optimize, regression, samplers, statistics, vladymyrov_training
+from numerics import (block_family, device, laws, optimize, regression, samplers, statistics, vladymyrov_fit,
+                      vladymyrov_training)
 from numerics.models import sander_augmented as m_aug
 from numerics.models import sander_non_augmented as m_na
 from numerics.models import sander_softmax_pe as m_soft
@@ -194,6 +195,20 @@ def _lh(L: int = 2, H: int = 1, seed: int = 5) -> np.ndarray:
     return _rng(seed).standard_normal((L, H))
 
 
+def _use_device(device: Any) -> torch.device:
+    with globals()["device"].use_device(device) as dev:
+        return dev
+
+
+def _prompts(batch: int = 3, n: int = 6, d: int = 2) -> dict[str, torch.Tensor]:
+    return {k: torch.as_tensor(v) for k, v in _reg(batch, n, d).items()}
+
+
+def _fit_data(kind: str) -> dict[str, torch.Tensor]:
+    t = _prompts()
+    return {**vladymyrov_fit.prepare(kind, t["x"], t["y"], t["x_query"]), "y_query": torch.zeros(3, dtype=torch.float64)}
+
+
 def E(name: str, call: Callable[..., Any], valid: Callable[[], dict[str, Any]], **kinds: str) -> Entry:
     return Entry(name, call, valid, kinds)
 
@@ -262,6 +277,8 @@ ENTRIES: list[Entry] = [
     E("numerics.device.resolve_device", device.resolve_device, lambda: {"device": "cpu"}, device="choice?"),
     E("numerics.device.resolve_dtype", device.resolve_dtype, lambda: {"dtype": "float64"}, dtype="choice"),
     E("numerics.device.describe", device.describe, lambda: {"device": torch.device("cpu")}, device="object"),
+    E("numerics.device.check_device_name", device.check_device_name, lambda: {"device": "cuda:1"}, device="choice"),
+    E("numerics.device.use_device", _use_device, lambda: {"device": "cpu"}, device="choice?"),
     # ---------------------------------------------------------------- numerics.models.sander_augmented
     E("numerics.models.sander_augmented.augment", m_aug.augment, lambda: {"states": torch.ones(2, 3, 2, dtype=torch.float64)}, states="tensor"),
     E("numerics.models.sander_augmented.forward", m_aug.forward, lambda: {"params": _aug_params(), "tokens": torch.ones(2, 3, 6, dtype=torch.float64)},
@@ -383,6 +400,51 @@ ENTRIES: list[Entry] = [
     E("numerics.vladymyrov_training.baseline_losses", vladymyrov_training.baseline_losses,
       lambda: {"law": _law, "tune_sequences": 20, "eval_sequences": 20, "seed": 0, "n": 6, "d": 2},
       law="object", tune_sequences="pos_int", eval_sequences="pos_int", seed="seed", n="pos_int", d="pos_int"),
+    E("numerics.vladymyrov_training.train_column", vladymyrov_training.train_column,
+      lambda: {"noise_law": "U1", "scale": "quick", "seed": 0, "device": "cpu", "kinds": ("gdpp",), "baselines": False},
+      scale="choice", seed="seed", device="choice?", baselines="bool"),
+    E("numerics.vladymyrov_training.train_batched_point", vladymyrov_training.train_batched_point,
+      lambda: {"parameterisation": "gdpp", "layers": 1, "noise_laws": ["U1"], "seeds": [0], "scale": "quick",
+               "device": "cpu"},
+      parameterisation="choice", layers="pos_int", noise_laws="object", seeds="object", scale="choice",
+      device="choice?"),
+    # ---------------------------------------------------------------- numerics.vladymyrov_fit (Table-1 helper)
+    E("numerics.vladymyrov_fit.context_statistics", vladymyrov_fit.context_statistics,
+      lambda: {k: v for k, v in _prompts().items() if k != "x_query"}, x="real_tensor", y="real_tensor"),
+    E("numerics.vladymyrov_fit.spectral_statistics", vladymyrov_fit.spectral_statistics, _prompts,
+      x="real_tensor", y="real_tensor", x_query="real_tensor"),
+    E("numerics.vladymyrov_fit.prepare", vladymyrov_fit.prepare, lambda: {"kind": "diag", **_prompts()},
+      kind="choice", x="real_tensor", y="real_tensor", x_query="real_tensor"),
+    E("numerics.vladymyrov_fit.omega_readout", vladymyrov_fit.omega_readout,
+      lambda: {"kind": "diag", "params": _vlad_params(), "stats": vladymyrov_fit.context_statistics(
+          _prompts()["x"], _prompts()["y"]), "x_query": _prompts()["x_query"]},
+      kind="choice", params="params", stats="params", x_query="real_tensor"),
+    E("numerics.vladymyrov_fit.gdpp_spectral_readout", vladymyrov_fit.gdpp_spectral_readout,
+      lambda: {"params": _vlad_params("gdpp"), "spec": vladymyrov_fit.spectral_statistics(**_prompts())},
+      params="params", spec="params"),
+    E("numerics.vladymyrov_fit.readout", vladymyrov_fit.readout,
+      lambda: {"kind": "gdpp", "params": _vlad_params("gdpp"), "prepared": _fit_data("gdpp")},
+      kind="choice", params="params", prepared="params"),
+    E("numerics.vladymyrov_fit.sample_loss", vladymyrov_fit.sample_loss,
+      lambda: {"kind": "diag", "params": _vlad_params(), "data": _fit_data("diag")},
+      kind="choice", params="params", data="params"),
+    E("numerics.vladymyrov_fit.fixed_prompts", vladymyrov_fit.fixed_prompts,
+      lambda: {"law": _law, "prompts": 4, "seed": 0, "stream": 21, "n": 4, "d": 2},
+      law="object", prompts="pos_int", seed="seed", stream="seed", n="pos_int", d="pos_int"),
+    E("numerics.vladymyrov_fit.prepared_sample", vladymyrov_fit.prepared_sample,
+      lambda: {"kind": "gdpp", "law": _law, "prompts": 4, "seed": 0}, kind="choice", law="object", prompts="pos_int",
+      seed="seed"),
+    E("numerics.vladymyrov_fit.fit_column", vladymyrov_fit.fit_column,
+      lambda: {"kind": "gdpp", "law": _law, "max_layers": 1, "prompts": 40, "seed": 0, "max_iter": 3,
+               "coarse_prompts": 40, "validation": 40},
+      kind="choice", law="object", max_layers="pos_int", prompts="pos_int", seed="seed", random_starts="pos_int",
+      max_iter="pos_int", init_scale="pos_float", new_layer_scale="pos_float", coarse_prompts="pos_int",
+      random_max_layers="pos_int", validation="pos_int"),
+    E("numerics.vladymyrov_fit.train_batched", vladymyrov_fit.train_batched,
+      lambda: {"kind": "gdpp", "layers": 1, "laws": [_law], "seeds": [0], "steps": 1, "batch": 4, "lr": 1e-3,
+               "device": "cpu", "n": 4, "d": 2},
+      kind="choice", layers="pos_int", laws="object", seeds="object", steps="pos_int", batch="pos_int", lr="pos_float",
+      init_scale="pos_float", clip_norm="pos_float", dtype="choice", device="choice?", n="pos_int", d="pos_int"),
     # ---------------------------------------------------------------- numerics.optimize (Table-1 helper)
     E("numerics.optimize.cosine_lr", optimize.cosine_lr, lambda: {"step": 1, "steps": 10, "lr": 0.1},
       step="nonneg_int", steps="pos_int", lr="pos_float"),
@@ -715,6 +777,7 @@ ENTRIES: list[Entry] = [
     E("theory.arguments.instance", targs.instance, lambda: {"name": "a", "value": 1.0, "cls": float}, value="object"),
     E("theory.arguments.int_sequence", targs.int_sequence, lambda: {"name": "a", "value": [1, 2]}, value="object"),
     E("theory.arguments.tensor", targs.tensor, lambda: {"name": "a", "value": torch.ones(2), "ndim": 1}, value="tensor"),
+    E("theory.arguments.function", targs.function, lambda: {"name": "f", "value": len}, value="callable"),
     E("theory.arguments.rng", targs.rng, lambda: {"name": "a", "value": _rng()}, value="rng"),
     E("theory.arguments.seed", targs.seed, lambda: {"name": "a", "value": 3}, value="seed"),
     E("theory.arguments.positive_int", targs.positive_int, lambda: {"name": "a", "value": 3}, value="pos_int"),
@@ -769,6 +832,7 @@ EXEMPT: dict[str, str] = {
     "numerics.statistics.Estimate": "a result type, built by mean_estimate and the other estimators",
     "numerics.models.sander_augmented.BlockProducts": "a result type, built by block_products",
     "numerics.optimize.OptResult": "a result type",
+    "numerics.vladymyrov_fit.LayerFit": "a result type, built by fit_column",
     "numerics.block_family.BlockFit": "a result type, built by fit_block_family",
     "numerics.block_family.StructureTest": "a result type, built by structure_test",
     "numerics.block_family.structure_test": "takes a BlockFit (laws-of-W helper's module)",

@@ -44,21 +44,10 @@ ARRAY_KINDS = ("real_array", "real_batch", "array", "batch", "real_square", "squ
                "real_orthogonal", "real_orthogonal_batch", "orthogonal")
 
 
-#: Bad-input defects in modules other helpers own (issue #13), left to them and reported: ``(entry name
-#: prefix, argument or None for all)`` -> owner.  The exhaustive test xfails on exactly these and fails as soon
-#: as one is fixed (so the entry is removed here); the property test skips them.
-KNOWN_FAILURES: dict[tuple[str, str | None], str] = {
-    ("numerics.samplers.to_torch", "device"): "numerics/device.py resolve_device",
-    ("numerics.device.", None): "numerics/device.py",
-    ("numerics.statistics.", None): "numerics/statistics.py (np.asarray(..., float): text raises a plain ValueError, "
-                                    "complex samples are silently cut to their real part)",
-    ("numerics.models.vladymyrov.", None): "Table-1 helper (numerics/models/vladymyrov.py)",
-    ("numerics.vladymyrov_training.", None): "Table-1 helper (numerics/vladymyrov_training.py)",
-    ("numerics.vladymyrov_fit.", None): "Table-1 helper (numerics/vladymyrov_fit.py, new)",
-    ("numerics.optimize.", None): "Table-1 helper (numerics/optimize.py)",
-    ("numerics.block_family.", None): "laws-of-W helper (numerics/block_family.py)",
-    ("theory.sander.haar.", None): "laws-of-W helper (theory/sander/haar.py)",
-}
+#: Bad-input defects known and not yet fixed: ``(entry name prefix, argument or None for all)`` -> owner.  The
+#: exhaustive test xfails on exactly these and fails as soon as one is fixed (so the entry is removed here); the
+#: property test skips them.  Empty: every entry refuses every bad argument by name.
+KNOWN_FAILURES: dict[tuple[str, str | None], str] = {}
 
 
 def _known(name: str, arg: str) -> str | None:

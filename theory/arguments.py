@@ -188,3 +188,10 @@ def tensor(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None, 
         if value.ndim not in allowed:
             raise ArgumentError(f"{name} must have {' or '.join(map(str, allowed))} axes, got shape {tuple(value.shape)}")
     return value
+
+
+def function(name: str, value: Any) -> Any:
+    """A callable (a loss, a sampler)."""
+    if not callable(value):
+        raise ArgumentError(f"{name} must be callable, got {type(value).__name__}")
+    return value

@@ -23,10 +23,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from numerics.arguments import generator as check_generator
+from numerics.arguments import params as check_params
+from numerics.arguments import tensor
 from numerics.device import resolve_device, resolve_dtype
 from numerics.optimize import OptResult, train_sampled
 from numerics.regression import PAPER_D, PAPER_N, NoiseLaw, RegressionBatch, sample_regression
-from theory.arguments import ArgumentError, one_of, positive_float, positive_int
+from theory.arguments import ArgumentError, instance, one_of, positive_float, positive_int, seed as check_seed
 from theory.vladymyrov.baselines import oracle_prediction, ridge_spectrum
 
 Params = dict[str, torch.Tensor]
@@ -40,6 +43,7 @@ def init_params(kind: str, layers: int, *, d: int = PAPER_D, heads: int = 1, sca
     one_of("kind", kind, KINDS)
     layers, d, heads = positive_int("layers", layers), positive_int("d", d), positive_int("heads", heads)
     scale = positive_float("scale", scale)
+    check_generator("generator", generator)
     dt, dev = resolve_dtype(dtype), resolve_device(device)
     shape = (layers, heads, d + 1, d + 1) if kind == "full" else (layers, heads)
     return {name: (scale * torch.randn(shape, generator=generator, dtype=torch.float64)).to(dtype=dt, device=dev)
@@ -48,6 +52,7 @@ def init_params(kind: str, layers: int, *, d: int = PAPER_D, heads: int = 1, sca
 
 def _check_params(kind: str, params: Params) -> None:
     one_of("kind", kind, KINDS)
+    check_params("params", params, PARAM_NAMES[kind])
     if set(params) != set(PARAM_NAMES[kind]):
         raise ArgumentError(f"params of a {kind!r} model must be {PARAM_NAMES[kind]}, got {tuple(params)}")
 
@@ -55,6 +60,11 @@ def _check_params(kind: str, params: Params) -> None:
 def weight_matrices(kind: str, params: Params, d: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``P, Q`` of shape ``(L, H, d+1, d+1)`` for any parameterisation."""
     _check_params(kind, params)
+    return _weight_matrices(kind, params, positive_int("d", d))
+
+
+def _weight_matrices(kind: str, params: Params, d: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`weight_matrices` on checked arguments."""
     if kind == "full":
         return params["P"], params["Q"]
     ref = params["p_x"]
@@ -72,6 +82,11 @@ def omegas(kind: str, params: Params) -> torch.Tensor:
     """DIAG/GD++ re-parametrisation ``(ω_xx, ω_xy, ω_yx, ω_yy)`` per layer, shape ``(L, 4)``."""
     one_of("kind", kind, ("diag", "gdpp"))
     _check_params(kind, params)
+    return _omegas(kind, params)
+
+
+def _omegas(kind: str, params: Params) -> torch.Tensor:
+    """:func:`omegas` on checked arguments (the fitted forward passes call it on every evaluation)."""
     px, py, qx = params["p_x"], params["p_y"], params["q_x"]
     qy = params["q_y"] if kind == "diag" else torch.zeros_like(qx)
     return torch.stack([(px * qx).sum(-1), (px * qy).sum(-1), (py * qx).sum(-1), (py * qy).sum(-1)], dim=-1)
@@ -82,10 +97,16 @@ def forward_readouts(kind: str, params: Params, x: torch.Tensor, y: torch.Tensor
 
     ``x (B, n, d)``, ``y (B, n)``, ``x_query (B, d)``.  Same equations as :func:`theory.vladymyrov.model.forward`.
     """
+    _check_params(kind, params)
+    x, y, x_query = (tensor(name, v, real=True) for name, v in (("x", x), ("y", y), ("x_query", x_query)))
     if x.ndim != 3 or y.shape != x.shape[:2] or x_query.shape != (x.shape[0], x.shape[2]):
         raise ArgumentError(f"x, y, x_query must be (B, n, d), (B, n), (B, d); got {tuple(x.shape)}, {tuple(y.shape)}, {tuple(x_query.shape)}")
-    d = x.shape[-1]
-    P, Q = weight_matrices(kind, params, d)
+    return _forward_readouts(kind, params, x, y, x_query)
+
+
+def _forward_readouts(kind: str, params: Params, x: torch.Tensor, y: torch.Tensor, x_query: torch.Tensor) -> torch.Tensor:
+    """:func:`forward_readouts` on checked arguments (the training step calls it, unchecked, on every batch)."""
+    P, Q = _weight_matrices(kind, params, x.shape[-1])
     context = torch.cat([x, y[..., None]], dim=-1)
     query = torch.cat([x_query, torch.zeros_like(x_query[:, :1])], dim=-1)[:, None, :]
     Z = torch.cat([context, query], dim=1)
@@ -100,12 +121,22 @@ def forward_readouts(kind: str, params: Params, x: torch.Tensor, y: torch.Tensor
 
 
 def half_mse(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """``½ mean (ŷ − y_t)²`` (the paper's loss convention)."""
+    """``½ mean (ŷ − y_t)²`` (the paper's loss convention); ``prediction`` and ``target`` of one shape ``(B,)``."""
+    prediction = tensor("prediction", prediction, ndim=1, real=True)
+    target = tensor("target", target, ndim=1, real=True)
+    if prediction.shape != target.shape:
+        raise ArgumentError(f"prediction and target must have one shape, got {tuple(prediction.shape)} and {tuple(target.shape)}")
+    return _half_mse(prediction, target)
+
+
+def _half_mse(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """:func:`half_mse` on checked tensors (called on every training step)."""
     return 0.5 * ((prediction - target) ** 2).mean()
 
 
 def oracle_predictions(batch: RegressionBatch) -> np.ndarray:
     """Ridge at the true ``σ_τ²`` for every prompt of a batch (numpy, float64)."""
+    instance("batch", batch, RegressionBatch)
     return oracle_prediction(ridge_spectrum(batch.x, batch.y, batch.x_query), batch.sigma)
 
 
@@ -129,8 +160,10 @@ def train(kind: str, layers: int, law: NoiseLaw, *, steps: int, batch: int, lr: 
     steps, batch = positive_int("steps", steps), positive_int("batch", batch)
     restarts, validation = positive_int("restarts", restarts), positive_int("validation", validation)
     lr, clip_norm = positive_float("lr", lr), positive_float("clip_norm", clip_norm)
+    seed = check_seed("seed", seed)
+    instance("law", law, NoiseLaw)
     dev, dt = resolve_device(device), resolve_dtype(dtype)
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch.Generator().manual_seed(seed)
     inits = [init_params(kind, layers, d=d, heads=heads, scale=init_scale, generator=gen, dtype=dt, device=dev)
              for _ in range(restarts)]
     leaves = {k: torch.stack([p[k] for p in inits]) for k in PARAM_NAMES[kind]}
@@ -138,7 +171,7 @@ def train(kind: str, layers: int, law: NoiseLaw, *, steps: int, batch: int, lr: 
 
     def losses(params: Params, b: dict[str, torch.Tensor]) -> torch.Tensor:
         def one(p: Params) -> torch.Tensor:
-            return half_mse(forward_readouts(kind, p, b["x"], b["y"], b["x_query"])[-1], b["y_query"])
+            return _half_mse(_forward_readouts(kind, p, b["x"], b["y"], b["x_query"])[-1], b["y_query"])
         return torch.func.vmap(one)(params)
 
     def sample(_: int) -> dict[str, torch.Tensor]:
@@ -173,7 +206,7 @@ def evaluate(kind: str, params: Params, batch: RegressionBatch, *, chunk: int = 
             sl = slice(start, start + chunk)
             t = RegressionBatch(batch.x[sl], batch.y[sl], batch.x_query[sl], batch.y_query[sl], batch.w[sl],
                                 batch.sigma[sl]).to_torch(dtype=ref.dtype, device=ref.device)
-            preds.append(forward_readouts(kind, params, t["x"], t["y"], t["x_query"]).double().cpu().numpy())
+            preds.append(_forward_readouts(kind, params, t["x"], t["y"], t["x_query"]).double().cpu().numpy())
     readouts = np.concatenate(preds, axis=1)
     oracle = oracle_predictions(batch)
     sq_oracle = 0.5 * (oracle - batch.y_query) ** 2

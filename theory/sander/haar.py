@@ -41,7 +41,7 @@ from typing import Literal, Sequence
 import numpy as np
 import sympy as sp
 
-from theory.arguments import ArgumentError, even_int, nonnegative_int, one_of, positive_float, positive_int
+from theory.arguments import ArgumentError, even_int, instance, nonnegative_int, one_of, positive_float, positive_int
 from theory.laurent import expectation_of_product
 from theory.sander.augmented import RadialMoments
 
@@ -157,7 +157,6 @@ def _haar_cosets(d: int, nodes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray
     return [plus, minus]
 
 
-@lru_cache(maxsize=64)
 def haar_rule(d: int, max_frequency: int) -> SpectralRule:
     """Haar measure on ``O(d)``: Weyl's density on each coset (mass ½ each), equispaced nodes.
 
@@ -179,8 +178,12 @@ def haar_rule(d: int, max_frequency: int) -> SpectralRule:
     >>> round(float(rule.weights[minus].sum()), 12)
     0.5
     """
-    d = positive_int("d", d)
-    max_frequency = nonnegative_int("max_frequency", max_frequency)
+    return _haar_rule(positive_int("d", d), nonnegative_int("max_frequency", max_frequency))
+
+
+@lru_cache(maxsize=64)
+def _haar_rule(d: int, max_frequency: int) -> SpectralRule:
+    """:func:`haar_rule` on checked arguments (cached after the checks: ``True == 1`` would hit the cache)."""
     n = d // 2
     m = max_frequency + 2 * n + 1
     nodes = 2 * np.pi * np.arange(m) / m
@@ -191,7 +194,6 @@ def haar_rule(d: int, max_frequency: int) -> SpectralRule:
     return SpectralRule(np.concatenate(angles), np.concatenate(weights), max_frequency)
 
 
-@lru_cache(maxsize=64)
 def rotation_rule(d: int, max_frequency: int, mu: float = 1.0) -> SpectralRule:
     """Commuting 2×2 rotations (``d/2`` blocks, angles ``θ = U/μ`` iid, ``U ~ Uniform[0, 2π)``).
 
@@ -209,9 +211,12 @@ def rotation_rule(d: int, max_frequency: int, mu: float = 1.0) -> SpectralRule:
     >>> bool(np.isclose(trace_moment(rule, [1]), 4 / np.pi, atol=1e-13)), round(trace_moment(rule, [1, 1]), 12)
     (True, 2.0)
     """
-    d = even_int("d", d)
-    max_frequency = nonnegative_int("max_frequency", max_frequency)
-    mu = positive_float("mu", mu)
+    return _rotation_rule(even_int("d", d), nonnegative_int("max_frequency", max_frequency), positive_float("mu", mu))
+
+
+@lru_cache(maxsize=64)
+def _rotation_rule(d: int, max_frequency: int, mu: float) -> SpectralRule:
+    """:func:`rotation_rule` on checked arguments (cached after the checks: ``mu=True`` hit the ``mu=1.0`` entry)."""
     if mu == 1.0:
         m = max_frequency + 1
         nodes, w1 = 2 * np.pi * np.arange(m) / m, np.full(m, 1.0 / m)
@@ -251,6 +256,7 @@ def mixture_rule(rules: Sequence[SpectralRule], weights: Sequence[float]) -> Spe
     >>> round(float(mix.weights.sum()), 12), round(trace_moment(mix, [1, 1]), 12)
     (1.0, 1.75)
     """
+    rules = [instance(f"rules[{i}]", r, SpectralRule) for i, r in enumerate(rules)]
     if not rules or len(rules) != len(weights):
         raise ArgumentError(f"rules and weights must be non-empty and of one length, got {len(rules)} and {len(weights)}")
     w = np.array([positive_float(f"weights[{i}]", x) for i, x in enumerate(weights)])
@@ -281,6 +287,7 @@ def power_sums(rule: SpectralRule, n_max: int) -> np.ndarray:
     >>> bool(np.isclose(p[1, 2], np.trace(np.linalg.matrix_power(np.array([[c, -s], [s, c]]), 2))))
     True
     """
+    instance("rule", rule, SpectralRule)
     n = np.arange(nonnegative_int("n_max", n_max) + 1)
     return np.cos(rule.angles[:, :, None] * n).sum(axis=1)
 
@@ -309,6 +316,7 @@ def trace_moment(rule: SpectralRule, exponents: Sequence[int]) -> float:
     >>> [round(trace_moment(rule, e), 10) + 0.0 for e in ([1], [1, 1], [1, 1, 1, 1], [2])]
     [0.0, 1.0, 3.0, 1.0]
     """
+    instance("rule", rule, SpectralRule)
     ex = [nonnegative_int(f"exponents[{i}]", e) for i, e in enumerate(exponents)]
     if sum(ex) > rule.max_frequency:
         raise ArgumentError(f"exponents sum to {sum(ex)} > the rule's max_frequency {rule.max_frequency}")
@@ -375,6 +383,8 @@ def moments(rule: SpectralRule, t: int, start: RadialMoments) -> tuple[float, fl
     [126.0, 12.0, 3.0]
     """
     t = positive_int("t", t)
+    instance("rule", rule, SpectralRule)
+    instance("start", start, RadialMoments)
     if 2 * t > rule.max_frequency:
         raise ArgumentError(f"t = {t} needs a rule exact to frequency 2t = {2 * t}, got {rule.max_frequency}")
     d = rule.d
@@ -455,6 +465,8 @@ def shared_optimum(rule: SpectralRule, positions: Sequence[int], start: RadialMo
     >>> round(eta, 12), round(loss - haar_optimal_loss(rule, 1, start), 12)
     (0.166666666667, 2.0)
     """
+    instance("rule", rule, SpectralRule)
+    instance("start", start, RadialMoments)
     pos = [nonnegative_int(f"positions[{i}]", p) for i, p in enumerate(positions)]
     if not pos:
         raise ArgumentError("positions must not be empty")
