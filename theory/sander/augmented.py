@@ -561,7 +561,8 @@ def context_matrix_sym(states: Sequence[sp.Matrix]) -> sp.Matrix:
 
 
 def inner_objective_sym(w_hat: sp.Matrix, states: Sequence[sp.Matrix]) -> sp.Expr:
-    """``L_t(Ŵ) = ½ Σ_{i=1}^t ‖s_i − Ŵ s_{i-1}‖²`` (``t = len(states) − 1``), the inner objective (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``)).
+    """``L_t(Ŵ) = ½ Σ_{i=1}^t ‖s_i − Ŵ s_{i-1}‖²`` (``t = len(states) − 1``), the inner objective (Sander et al. (2024),
+    augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``)).
 
     Examples
     --------
@@ -584,7 +585,8 @@ def inner_gradient_at_zero_sym(states: Sequence[sp.Matrix], *, complex_valued: b
     """The gradient of ``L_t`` at ``Ŵ = 0``, differentiated entry-wise.
 
     Complex case: ``Ŵ = X + iY`` and the gradient is ``∂L/∂X + i ∂L/∂Y`` (the steepest-descent direction of
-    ``L`` on ``R^{2d²}``, i.e. twice the Wirtinger derivative ``∂L/∂conj(Ŵ)``).  The claim of Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``):
+    ``L`` on ``R^{2d²}``, i.e. twice the Wirtinger derivative ``∂L/∂conj(Ŵ)``).  The claim of Sander et al. (2024),
+    augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``):
     ``∇L_t(0) = −S_t``, so one GD step from 0 is ``Ŵ = η S_t``.
 
     Examples
@@ -636,7 +638,8 @@ def one_step_prediction_sym(states: Sequence[sp.Matrix], eta: sp.Expr) -> sp.Mat
 def block_parameters_sym(v: sp.Matrix, m: sp.Matrix) -> tuple[sp.Matrix, sp.Matrix]:
     """Full ``(W_V, W_KQ)`` (``3d × 3d``) of the block family: ``W_V[1,2] = V``, ``W_KQ[3,2] = M`` (slots 1-based).
 
-    Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``).  Through :func:`attention_output_sym` this family predicts ``ŝ_{t+1} = V S_t M s_t``.
+    Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``).
+    Through :func:`attention_output_sym` this family predicts ``ŝ_{t+1} = V S_t M s_t``.
 
     Examples
     --------
@@ -660,7 +663,8 @@ def block_parameters_sym(v: sp.Matrix, m: sp.Matrix) -> tuple[sp.Matrix, sp.Matr
 
 
 def augmented_tokens_sym(states: Sequence[sp.Matrix]) -> list[sp.Matrix]:
-    """``e_t = (0_d, s_t, s_{t-1})`` with ``s_{-1} = 0``: the augmented tokens of Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``).
+    """``e_t = (0_d, s_t, s_{t-1})`` with ``s_{-1} = 0``: the augmented tokens of Sander et al. (2024), augmented tokens
+    (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``).
 
     Examples
     --------
@@ -678,7 +682,8 @@ def augmented_tokens_sym(states: Sequence[sp.Matrix]) -> list[sp.Matrix]:
 
 
 def attention_output_sym(tokens: Sequence[sp.Matrix], w_v: sp.Matrix, w_kq: sp.Matrix) -> sp.Matrix:
-    """``f(e_{0:t}) = e_t + Σ_{i≤t} (W_V e_i)(e_i^* W_KQ e_t)`` at the last position ``t`` (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``)).
+    """``f(e_{0:t}) = e_t + Σ_{i≤t} (W_V e_i)(e_i^* W_KQ e_t)`` at the last position ``t`` (Sander et al. (2024),
+    augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``)).
 
     Examples
     --------
@@ -770,7 +775,8 @@ def inner_gradient(w_hat: np.ndarray, states: np.ndarray) -> np.ndarray:
 
 
 def one_step_prediction(states: np.ndarray, eta: float) -> np.ndarray:
-    """``η S_t s_t``: one GD step from 0 on ``L_t`` applied to the last state; ``(..., d)`` (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``)).
+    """``η S_t s_t``: one GD step from 0 on ``L_t`` applied to the last state; ``(..., d)`` (Sander et al. (2024),
+    augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``)).
 
     Parameters
     ----------
@@ -925,7 +931,8 @@ def restricted_tensors_u(d: int, positions: Sequence[int], *, s0: Literal["phase
 
     ``s0="phase_invariant"``: coordinates ``ρ_k ω_k`` with uniform phases ``ω_k`` and radial moments ``law``;
     a product of entries averages to ``∏_k m_{2 n_k}`` when every coordinate appears as often conjugated as
-    not, else 0.  ``s0="ones"``: deterministic ``s_0 = 1_d`` (only the λ-exponents must cancel).  Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``).
+    not, else 0.  ``s0="ones"``: deterministic ``s_0 = 1_d`` (only the λ-exponents must cancel).  Sander et al. (2024),
+    augmented tokens (section/equation numbers UNCONFIRMED; ``docs/sander-augmented.md``).
 
     Examples
     --------

@@ -615,7 +615,8 @@ def structure_u(C: Any, P: Any, *, H: int, AB: Any | None = None) -> dict[str, f
       orthogonal to ``𝟙`` and ``P[r, r]`` is then free);
     * ``spectrum_dev`` (only with ``AB = A Bᵀ`` and ``H = d``) — ``max |eig(ABᵀ)/α − 1|``.
 
-    The predicted minimiser is Sander et al. (2024), non-augmented tokens (numbering UNCONFIRMED), case U, derived in ``docs/sander-non-augmented.md``.
+    The predicted minimiser is that of Sander et al. (2024), non-augmented tokens (numbering UNCONFIRMED), case U, derived in
+    ``docs/sander-non-augmented.md``.
 
     Parameters
     ----------
@@ -700,7 +701,8 @@ def structure_o(C: Any, P: Any, *, H: int, AB: Any | None = None, radius_sq: flo
     * ``rank_dev`` — ``σ_{d/2+1}/σ_1`` and ``spread_dev`` — ``max_{i ≤ d/2} |σ_i/σ_1 − 1|`` (rank ``d/2``, equal);
     * ``spectrum_dev`` (only with ``AB = A Bᵀ`` and ``H = d/2``) — ``max |eig(ABᵀ)/(2α) − 1|``.
 
-    The predicted minimiser is Sander et al. (2024), non-augmented tokens (numbering UNCONFIRMED), case O (``docs/sander-non-augmented.md``).
+    The predicted minimiser is that of Sander et al. (2024), non-augmented tokens (numbering UNCONFIRMED), case O
+    (``docs/sander-non-augmented.md``).
 
     Parameters
     ----------

@@ -63,7 +63,8 @@ def moment_sympy(m: sp.Expr, mu: sp.Expr) -> sp.Expr:
 
     Examples
     --------
-    For ``μ = 1`` a whole period averages to 0; for ``μ = 2``, ``(1/2π)∫_0^{2π} e^{iu/2} du = (e^{iπ} − 1)/(iπ) = 2i/π``:
+    For ``μ = 1`` a whole period averages to 0; for ``μ = 2``, ``(1/2π)∫_0^{2π} e^{iu/2} du = (e^{iπ} − 1)/(iπ) =
+    2i/π``:
 
     >>> from theory.sander import pe_only_moment_sympy
     >>> pe_only_moment_sympy(1, 1), pe_only_moment_sympy(1, 2)

@@ -96,7 +96,8 @@ def omega_layers(layers: Sequence[tuple[str, Any]]) -> np.ndarray:
     """``(L, 4)`` array of ``(ω_xx, ω_xy, ω_yx, ω_yy)`` for DIAG layers each with one nonzero ``ω``.
 
     ``layers`` is a sequence of ``(name, value)`` with ``name`` in ``("xx", "xy", "yx", "yy")``, e.g.
-    ``[("xy", ω_xy), ("yx", ω_yx)]`` for Section 5.3.  Symbolic values give an object array (Vladymyrov et al. (2024), Sec. 5).
+    ``[("xy", ω_xy), ("yx", ω_yx)]`` for Section 5.3.  Symbolic values give an object array (Vladymyrov et al. (2024),
+    Sec. 5).
 
     Examples
     --------
@@ -249,7 +250,8 @@ def sup_cosine(x: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def label_cosine(labels: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """``cos(y^l, y*)`` per sequence over the last axis (NaN-free: a zero ``y^l`` gives cosine 0; Vladymyrov et al. (2024), Theorem 4.2).
+    """``cos(y^l, y*)`` per sequence over the last axis (NaN-free: a zero ``y^l`` gives cosine 0; Vladymyrov et al.
+    (2024), Theorem 4.2).
 
     Examples
     --------
@@ -341,7 +343,8 @@ def sec52_rescaling_factor(y_context: np.ndarray, omega_yy: Any) -> Any:
 
     Examples
     --------
-    ``y = (1, 2)``, ``ω_yy = 1/2``: ``1 + 5/2 = 7/2``; the forward pass of an ``ω_yy``-only layer scales the labels by it:
+    ``y = (1, 2)``, ``ω_yy = 1/2``: ``1 + 5/2 = 7/2``; the forward pass of an ``ω_yy``-only layer scales the labels by
+    it:
 
     >>> import numpy as np
     >>> from theory.vladymyrov import sec52_rescaling_factor, two_layer_forward
@@ -398,7 +401,8 @@ def sec53_step_paper(rho: Any, omega_xy: Any, omega_yx: Any) -> Any:
 
 def sec53_prediction(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, omega_xy: float, omega_yx: float,
                      form: Literal["exact", "paper"] = "exact") -> np.ndarray:
-    """``step · ⟨α, x_t⟩`` with the exact (``λ``) or the paper's (``ρ``, needs ``n ≥ d``) step of Sec. 5.3 (Vladymyrov et al. (2024)).
+    """``step · ⟨α, x_t⟩`` with the exact (``λ``) or the paper's (``ρ``, needs ``n ≥ d``) step of Sec. 5.3 (Vladymyrov
+    et al. (2024)).
 
     Examples
     --------
@@ -427,7 +431,8 @@ def sec53_prediction(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, omega_xy
 
 @dataclass(frozen=True)
 class TwoNoiseConstants:
-    """Theorem 5.2's parameters: layer 1 only ``ω_yx``, layer 2 only ``ω_yy = (nω_yy)/n`` (Vladymyrov et al. (2024), Theorem 5.2).
+    """Theorem 5.2's parameters: layer 1 only ``ω_yx``, layer 2 only ``ω_yy = (nω_yy)/n`` (Vladymyrov et al. (2024),
+    Theorem 5.2).
 
     Examples
     --------
@@ -514,7 +519,8 @@ def thm52_constants_symbolic() -> dict[str, sp.Expr]:
 
 def thm52_two_layer_weights(x: np.ndarray, y: np.ndarray, omega_yx: float, omega_yy: float) -> np.ndarray:
     """The exact implicit ``w^2 = −ω_yx (1 + ω_yy λ^1) α`` (``ŷ = ⟨w^2, x_q⟩``) of the two-layer model of Theorem 5.2,
-    with ``λ^1 = Σ_i (y_i + ω_yx ⟨α, x_i⟩)²``; ``x`` is ``(..., n, d)``, ``y`` ``(..., n)`` (Vladymyrov et al. (2024), Theorem 5.2).
+    with ``λ^1 = Σ_i (y_i + ω_yx ⟨α, x_i⟩)²``; ``x`` is ``(..., n, d)``, ``y`` ``(..., n)`` (Vladymyrov et al. (2024),
+    Theorem 5.2).
 
     Examples
     --------
@@ -574,7 +580,8 @@ def two_layer_forward(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, layers:
 
 
 def thm52_ridge_weights(x: np.ndarray, y: np.ndarray, sigma: float) -> np.ndarray:
-    """The ridge target ``(Σ + σ² I)^{-1} α`` of Theorem 5.2 (posterior mean for ``w ~ N(0, I)``; Vladymyrov et al. (2024)).
+    """The ridge target ``(Σ + σ² I)^{-1} α`` of Theorem 5.2 (posterior mean for ``w ~ N(0, I)``; Vladymyrov et al.
+    (2024)).
 
     Examples
     --------

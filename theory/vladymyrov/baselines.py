@@ -145,7 +145,8 @@ class RidgeSpectrum:
 def ridge_spectrum(x: np.ndarray, y: np.ndarray, x_query: np.ndarray) -> RidgeSpectrum:
     """Eigendecompose ``Σ = Σ_i x_i x_i^T`` once per sequence (needs ``Σ`` positive definite, e.g. ``n ≥ d``).
 
-    Uses the SVD ``X = U diag(√s) V^T``, so ``V^T α = √s ⊙ U^T y`` without forming ``Σ`` (Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+    Uses the SVD ``X = U diag(√s) V^T``, so ``V^T α = √s ⊙ U^T y`` without forming ``Σ`` (Vladymyrov et al. (2024), Sec.
+    6 "Baseline estimates").
 
     Parameters
     ----------
@@ -218,7 +219,8 @@ def adaptive_prediction(spec: RidgeSpectrum) -> np.ndarray:
 
 
 def tuned_prediction(spec: RidgeSpectrum, factor: float, cap: float) -> np.ndarray:
-    """TUNEDRR: ``λ = min(k σ̂², τ)`` (order of the two adjustments UNCONFIRMED), ``σ̂² = RSS/(n − d)`` (Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+    """TUNEDRR: ``λ = min(k σ̂², τ)`` (order of the two adjustments UNCONFIRMED), ``σ̂² = RSS/(n − d)`` (Vladymyrov et
+    al. (2024), Sec. 6 "Baseline estimates").
 
     Parameters
     ----------
@@ -270,7 +272,8 @@ def half_mse(prediction: np.ndarray, target: np.ndarray) -> float:
 def tune_constant(spec: RidgeSpectrum, y_query: np.ndarray, grid: np.ndarray) -> tuple[float, np.ndarray]:
     """CONSTRR: the ``c`` in ``grid`` minimising the ½-MSE on the given (tuning) sequences; returns ``(c*, losses)``.
 
-    ``ŷ = ⟨(Σ + c I)^{-1} α, x_t⟩`` with one ``c`` for every sequence (Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+    ``ŷ = ⟨(Σ + c I)^{-1} α, x_t⟩`` with one ``c`` for every sequence (Vladymyrov et al. (2024), Sec. 6 "Baseline
+    estimates").
 
     Parameters
     ----------
@@ -359,7 +362,8 @@ def tune_tuned(spec: RidgeSpectrum, y_query: np.ndarray, factors: np.ndarray, ca
 def tune_gd(spec: RidgeSpectrum, y_query: np.ndarray, etas: np.ndarray, max_steps: int) -> tuple[float, int, np.ndarray]:
     """Tuned GD: ``(η*, K*)`` over ``etas × {0..max_steps}``; returns ``(η*, K*, losses[η, K])``.
 
-    ``K`` steps ``w ← w + η (α − Σ w)`` from ``w = 0``, early stopping as regulariser (Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+    ``K`` steps ``w ← w + η (α − Σ w)`` from ``w = 0``, early stopping as regulariser (Vladymyrov et al. (2024), Sec. 6
+    "Baseline estimates").
 
     Parameters
     ----------
@@ -454,7 +458,8 @@ def log_evidence(spec: RidgeSpectrum, sigma: np.ndarray) -> np.ndarray:
 
 
 def posterior_noise_weights(spec: RidgeSpectrum, sigma: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """``π(σ_j | X, y) ∝ p_j N(y; 0, X X^T + σ_j² I)``, normalised over ``j`` (Bayes rule; Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+    """``π(σ_j | X, y) ∝ p_j N(y; 0, X X^T + σ_j² I)``, normalised over ``j`` (Bayes rule; Vladymyrov et al. (2024),
+    Sec. 6 "Baseline estimates").
 
     Parameters
     ----------
@@ -497,7 +502,8 @@ def posterior_noise_weights(spec: RidgeSpectrum, sigma: np.ndarray, prior: np.nd
 def bayes_prediction(spec: RidgeSpectrum, sigma: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """Posterior-mean prediction under a mixed noise law with nodes ``sigma`` and prior weights ``prior``.
 
-    ``E[w | X, y] = Σ_j π_j (Σ + σ_j² I)^{-1} α`` with ``π_j`` from :func:`posterior_noise_weights` (Vladymyrov et al. (2024), Sec. 6 "Baseline estimates").
+    ``E[w | X, y] = Σ_j π_j (Σ + σ_j² I)^{-1} α`` with ``π_j`` from :func:`posterior_noise_weights` (Vladymyrov et al.
+    (2024), Sec. 6 "Baseline estimates").
 
     Parameters
     ----------

@@ -131,7 +131,8 @@ def initial_state(batch_shape: tuple[int, ...], d: int, dtype: type | np.dtype =
 
 
 def blocks(B: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``B = [[A, b], [c^T, d]]`` → ``(A, b, c, d)``: the blocks of a layer matrix in Lemma 4.3 (Vladymyrov et al. 2024).
+    """``B = [[A, b], [c^T, d]]`` → ``(A, b, c, d)``: the blocks of a layer matrix in Lemma 4.3 (Vladymyrov et al.
+    2024).
 
     Examples
     --------

@@ -443,7 +443,8 @@ def _run(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, oxx: np.ndarray, oyx
 
 def gdpp_run(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, omega_xx: np.ndarray, omega_yx: np.ndarray) -> GDPPRun:
     """Run one prompt ``(n, d)`` through the GD++ forward pass (:func:`theory.vladymyrov.model.forward`, one head,
-    ``p_x = ω_xx``, ``p_y = ω_yx``, ``q_x = 1``, ``q_y = 0``) with per-layer ``(ω_xx^l, ω_yx^l)`` (Vladymyrov et al. (2024), Sec. 5.1).
+    ``p_x = ω_xx``, ``p_y = ω_yx``, ``q_x = 1``, ``q_y = 0``) with per-layer ``(ω_xx^l, ω_yx^l)`` (Vladymyrov et al.
+    (2024), Sec. 5.1).
 
     Examples
     --------
