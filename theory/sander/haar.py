@@ -348,10 +348,12 @@ def _integrands(p: np.ndarray, d: int, t: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def moments(rule: SpectralRule, t: int, start: RadialMoments) -> tuple[float, float, float]:
-    """``(a_t, b_t, c)`` for position ``t ≥ 1``, ``W`` from ``rule`` and isotropic ``s_0`` with ``E‖s_0‖^{2n}`` in ``start``.
+    """``(a_t, b_t, c)`` for position ``t ≥ 1``, ``W`` from ``rule`` and isotropic ``s_0`` with ``E‖s_0‖^{2n}`` in
+    ``start``.
 
     ``a_t = E‖S_t s_t‖²``, ``b_t = E⟨s_{t+1}, S_t s_t⟩``, ``c = E‖s_{t+1}‖² = m2``, reduced to the power sums
-    ``p_n = tr W^n`` (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED); derivation ``docs/sander-haar.md`` §2)::
+    ``p_n = tr W^n`` (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED); derivation
+    ``docs/sander-haar.md`` §2)::
 
         b_t = m4/(d(d+2)) Σ_k E[p_k² + p_{2k} + d]
         a_t = m6/(d(d+2)(d+4)) Σ_{k,l} E[p_k p_l p_m + 2(p_k τ_{lm} + p_l τ_{km} + p_m τ_{kl}) + 8 τ_{klm}]
@@ -394,7 +396,8 @@ def moments(rule: SpectralRule, t: int, start: RadialMoments) -> tuple[float, fl
 
 
 def optimal_step(rule: SpectralRule, t: int, start: RadialMoments) -> float:
-    """The optimal one-step size ``η_t* = b_t/a_t`` at position ``t`` (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED); derivation ``docs/sander-haar.md`` §2).
+    """The optimal one-step size ``η_t* = b_t/a_t`` at position ``t`` (Sander et al. (2024), augmented tokens
+    (section/equation numbers UNCONFIRMED); derivation ``docs/sander-haar.md`` §2).
 
     Minimises ``E‖s_{t+1} − η S_t s_t‖² = c − 2η b_t + η² a_t``; ``(a_t, b_t)`` from :func:`moments`.
 
@@ -424,7 +427,8 @@ def optimal_step(rule: SpectralRule, t: int, start: RadialMoments) -> float:
 
 
 def optimal_loss(rule: SpectralRule, t: int, start: RadialMoments) -> float:
-    """``c − b_t²/a_t``: the loss of the best scalar one-step predictor at position ``t`` (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED); derivation ``docs/sander-haar.md`` §2).
+    """``c − b_t²/a_t``: the loss of the best scalar one-step predictor at position ``t`` (Sander et al. (2024),
+    augmented tokens (section/equation numbers UNCONFIRMED); derivation ``docs/sander-haar.md`` §2).
 
     Returns
     -------
@@ -447,7 +451,8 @@ def optimal_loss(rule: SpectralRule, t: int, start: RadialMoments) -> float:
 def shared_optimum(rule: SpectralRule, positions: Sequence[int], start: RadialMoments) -> tuple[float, float]:
     """One step shared by ``positions`` (``t = 0`` adds ``c``): ``(η* = Σb_t/Σa_t, Σc − (Σb_t)²/Σa_t)``.
 
-    The summed loss ``Σ_t (c − 2η b_t + η² a_t)`` is one quadratic in ``η`` (Sander et al. (2024), augmented tokens (section/equation numbers UNCONFIRMED); derivation ``docs/sander-haar.md`` §2).
+    The summed loss ``Σ_t (c − 2η b_t + η² a_t)`` is one quadratic in ``η`` (Sander et al. (2024), augmented tokens
+    (section/equation numbers UNCONFIRMED); derivation ``docs/sander-haar.md`` §2).
 
     Returns
     -------
