@@ -44,19 +44,6 @@ ARRAY_KINDS = ("real_array", "real_batch", "array", "batch", "real_square", "squ
                "real_orthogonal", "real_orthogonal_batch", "orthogonal")
 
 
-#: Bad-input defects known and not yet fixed: ``(entry name prefix, argument or None for all)`` -> owner.  The
-#: exhaustive test xfails on exactly these and fails as soon as one is fixed (so the entry is removed here); the
-#: property test skips them.  Empty: every entry refuses every bad argument by name.
-KNOWN_FAILURES: dict[tuple[str, str | None], str] = {}
-
-
-def _known(name: str, arg: str) -> str | None:
-    for (prefix, which), owner in KNOWN_FAILURES.items():
-        if name.startswith(prefix) and which in (None, arg):
-            return owner
-    return None
-
-
 def _public_callables() -> set[str]:
     names = set()
     for pkg in (theory, numerics):
@@ -96,10 +83,7 @@ def test_every_public_callable_is_an_entry_or_exempt() -> None:
     missing = sorted(_public_callables() - set(BY_NAME) - set(EXEMPT))
     stale = sorted(set(EXEMPT) - _public_callables())
     assert not stale, f"exemptions for callables that no longer exist: {stale}"
-    unknown = [m for m in missing if not _known(m, "")]
-    assert not unknown, f"public callables with no entry in tests/api_surface.py: {unknown}"
-    if missing:
-        pytest.xfail(f"no entry yet, in modules owned elsewhere: {missing}")
+    assert not missing, f"public callables with no entry in tests/api_surface.py: {missing}"
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
@@ -110,18 +94,13 @@ def test_valid_call_succeeds(entry: Entry) -> None:
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
 def test_every_bad_argument_is_refused_by_name(entry: Entry) -> None:
-    failures, known = [], []
+    failures = []
     for arg, kind in entry.kinds.items():
         for label, bad in bad_values(kind, entry.valid().get(arg)):
             outcome = _outcome(entry, arg, bad)
             if outcome is not None:
-                (known if _known(entry.name, arg) else failures).append(f"{arg}={label}: {outcome}")
+                failures.append(f"{arg}={label}: {outcome}")
     assert not failures, "\n".join(failures)
-    stale = [arg for arg in entry.kinds if (entry.name, arg) in KNOWN_FAILURES
-             and not any(k.startswith(f"{arg}=") for k in known)]
-    assert not stale, f"{entry.name}: {stale} now refused by name: remove them from KNOWN_FAILURES"
-    if known:
-        pytest.xfail(f"known, owned elsewhere ({_known(entry.name, known[0].split('=')[0])}): " + "; ".join(known[:3]))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -189,7 +168,7 @@ def _drawn_bad(kind: str, valid: Any) -> st.SearchStrategy[Any]:
     return st.sampled_from([bad for _, bad in bad_values(kind, valid)])
 
 
-CASES = [(e, arg) for e in ENTRIES for arg in e.kinds if not _known(e.name, arg)]
+CASES = [(e, arg) for e in ENTRIES for arg in e.kinds]
 
 
 @settings(max_examples=settings.default.max_examples * 10)  # a few ms an example
