@@ -14,11 +14,14 @@ Plot types shared by the claims (so every figure follows the same conventions):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
 import numpy as np
+
+from theory.arguments import ArgumentError
 
 
 def pyplot() -> Any:
@@ -32,15 +35,23 @@ def pyplot() -> Any:
     return plt
 
 
+_FIGURE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
 def save_figure(fig: Any, out_dir: Path | str | None, name: str) -> str | None:
     """Save a matplotlib figure as ``figures/<name>.png`` under ``out_dir``; return that relative path.
 
     The figure is closed either way; with ``out_dir=None`` (a run that writes no report) nothing is written and
-    ``None`` is returned.  No software/date metadata is embedded, so the same figure gives the same bytes.
+    ``None`` is returned.  No software/date metadata is embedded, so the same figure gives the same bytes.  ``name``
+    follows the one naming scheme of the report's figures, ``<paper>-<topic>[-<variant>]``: lower-case words and
+    digits joined by hyphens (anything else is an ``ArgumentError``).
     """
     import matplotlib.pyplot as plt
 
     try:
+        if not isinstance(name, str) or not _FIGURE_NAME.match(name):
+            raise ArgumentError(f"figure name must be lower-case words joined by hyphens, e.g. "
+                                f"'sander-aug-eta-vs-t-u', got {name!r}")
         if out_dir is None:
             return None
         rel = Path("figures") / f"{name}.png"

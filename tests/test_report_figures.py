@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from proofs_check.figures import Series, compare_figure, heatmap, paper_vs_ours_figure, pyplot, save_figure
 
@@ -38,3 +39,15 @@ def test_compare_and_paper_figures_save(tmp_path: Path) -> None:
                          xlabel="t", ylabel="η", title="t", integer_x=True)
     save_figure(fig, tmp_path, "sander-test-compare")
     assert (tmp_path / "figures" / "sander-test-compare.png").read_bytes() == first  # same figure, same bytes
+
+
+def test_figure_names_follow_one_scheme(tmp_path) -> None:
+    """One naming scheme for every figure file (claims and sweeps): ``<paper>-<topic>``, hyphens, lower case."""
+    import matplotlib.pyplot as plt
+
+    from theory.arguments import ArgumentError
+
+    for bad in ("sander_heads", "Sander-x", "a--b", "", "x.png"):
+        with pytest.raises(ArgumentError, match="hyphens"):
+            save_figure(plt.figure(), tmp_path, bad)
+    assert not list(tmp_path.rglob("*.png"))

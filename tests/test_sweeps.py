@@ -532,7 +532,7 @@ def test_table1_keeps_the_best_seed_marks_errors_and_shows_the_paper(tmp_path):
     agg = table1(tasks, tmp_path)
     assert f"| 2 | DIAG | 0.250 / {PAPER_TABLE1[2, 'diag']['U1']:.3f} |" in agg.markdown
     assert "| 2 | FULL | ERROR / 0.215 |" in agg.markdown
-    assert agg.figures == ["figures/vladymyrov_table1.png"] and (tmp_path / agg.figures[0]).is_file()
+    assert agg.figures == ["figures/vladymyrov-table1.png"] and (tmp_path / agg.figures[0]).is_file()
     # the transcription of the paper's Table 1 has every (L, model) row and all ten columns
     assert len(PAPER_TABLE1) == 21 and all(len(v) == 10 for v in PAPER_TABLE1.values())
 

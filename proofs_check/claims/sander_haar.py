@@ -127,7 +127,7 @@ def _vm_figure(ctx: RunContext) -> list[str]:
         fig.colorbar(im, ax=axes[:, col], fraction=0.05)
     fig.suptitle(f"Augmented tokens, block family V S_t M s_t: trained VM per law of W (d = {d}, T = {T}, N = {n})",
                  fontsize=9)
-    path = ctx.save_figure(fig, "sander_haar_vm_per_law")
+    path = ctx.save_figure(fig, "sander-haar-vm-per-law")
     return [path] if path else []
 
 

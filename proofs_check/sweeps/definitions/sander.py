@@ -110,7 +110,7 @@ def _head_count_figure(data: dict[str, Any], out_dir: Path | None) -> str | None
     ax.set_ylabel("population loss")
     ax.set_title("Sander et al.: minimal loss vs number of heads")
     ax.legend(fontsize=8)
-    return save_figure(fig, out_dir, "sander_heads")
+    return save_figure(fig, out_dir, "sander-heads")
 
 
 # --------------------------------------------------------------------------------------------------- μ sweep
@@ -178,7 +178,7 @@ def _pe_figure(data: dict[str, Any], out_dir: Path | None) -> str | None:
     ax.set_ylabel("P[T−2, j]")
     ax.set_title("Sander et al.: learned positional row (PE-only, first seed)")
     ax.legend(fontsize=8)
-    return save_figure(fig, out_dir, "sander_pe_mu")
+    return save_figure(fig, out_dir, "sander-pe-mu")
 
 
 # ------------------------------------------------------------------------------------------------- sweeps

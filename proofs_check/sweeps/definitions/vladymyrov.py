@@ -376,7 +376,7 @@ def _figure(cells: dict[tuple[int, str, str], dict[str, Any]], noises: list[str]
     fig.suptitle("Vladymyrov et al. Table 1 / Fig. 1: ours (solid, best of seeds) vs paper (dashed)", fontsize=10)
     fig.tight_layout()
     fig.legend(list(legend.values()), list(legend), loc="center left", fontsize=7, bbox_to_anchor=(1.0, 0.5))
-    return save_figure(fig, out_dir, "vladymyrov_table1")
+    return save_figure(fig, out_dir, "vladymyrov-table1")
 
 
 def _profile_figure(tasks: list[dict[str, Any]], out_dir: Path | None) -> str | None:
@@ -418,7 +418,7 @@ def _profile_figure(tasks: list[dict[str, Any]], out_dir: Path | None) -> str | 
                  fontsize=10)
     fig.tight_layout()
     fig.legend(handles, labels, loc="center left", fontsize=7, bbox_to_anchor=(1.0, 0.5))
-    return save_figure(fig, out_dir, "vladymyrov_table1_profiles")
+    return save_figure(fig, out_dir, "vladymyrov-table1-profiles")
 
 
 def _law_values(label: str) -> list[float]:
