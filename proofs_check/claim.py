@@ -238,7 +238,7 @@ def verdict_of(check: Measurement, control: Measurement, tolerance: Tolerance) -
         reasons.append(
             f"check missed: {check.compared}: error {check.error:.3g} > tolerance {tolerance.bound:.3g} "
             + (f"(by a factor {check.error / tolerance.bound:.3g})" if tolerance.bound > 0
-               else "(the bound is 0: the claim is exact, any difference fails)")
+               else "(the bound is 0: any positive error fails)")
         )
     if not ctrl:
         reasons.append(
