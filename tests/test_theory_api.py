@@ -193,14 +193,15 @@ def test_api_page_example_runs() -> None:
 
 
 @pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_torch_recursion_on_cuda_matches_cpu() -> None:
     """The torch twin follows its inputs' device: on CUDA (float64) it gives the CPU numbers."""
+    from numerics.device import resolve_device
     from theory.vladymyrov import implicit_states_torch
 
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA device")
     args = [torch.from_numpy(a) for a in _problem(5, (16,))]
     cpu = implicit_states_torch(*args)[-1].w
-    gpu = implicit_states_torch(*(a.cuda() for a in args))[-1].w
+    dev = resolve_device("cuda")
+    gpu = implicit_states_torch(*(a.to(dev) for a in args))[-1].w
     assert gpu.device.type == "cuda"
     torch.testing.assert_close(gpu.cpu(), cpu, rtol=1e-10, atol=1e-12)

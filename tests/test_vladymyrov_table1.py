@@ -85,12 +85,11 @@ def test_train_batched_trains_laws_and_seeds_side_by_side():
 
 
 @pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_batched_table1_point_runs_on_cuda():
     """The paper-scale route on a GPU: all laws x seeds of one (parameterisation, L) in one program."""
     from numerics.vladymyrov_training import train_batched_point
 
-    if not torch.cuda.is_available():
-        pytest.skip("needs CUDA")
     out = train_batched_point("full", 2, list(VLADYMYROV_NOISE_LAWS), [0, 1], "quick", device="cuda")
     assert out["device"].startswith("cuda") and len(out["cells"]) == 20
     assert all(c["adjusted"] is None or np.isfinite(c["adjusted"]) for c in out["cells"])
