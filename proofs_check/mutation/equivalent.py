@@ -43,6 +43,9 @@ EQUIVALENT: dict[str, str] = {
         "-1.0 lets through, changing the log evidence by at most that over sigma^2 (round-off, never observable)",
     "theory.vladymyrov.model:omega_forward:L247:const:0 → -1":
         "the last axis of (xs @ alpha[..., None]) has length 1, so index 0 and index -1 are the same element",
+    # --- theory.sander.non_augmented, theory.sander.pe_only, theory.sander.softmax_pe ---
+    # --- theory.sander.augmented, theory.sander.haar, theory.laurent ---
+    # --- theory.vladymyrov.* ---
 }
 
 
