@@ -291,6 +291,50 @@ def test_cli_lists_mutants_and_refuses_bad_modules(capsys) -> None:  # noqa: ANN
     assert (args.sample, args.seed, args.workers, args.profile) == (5, 3, 2, "quick")
 
 
+def test_shards_partition_the_selection_and_bad_shards_are_refused() -> None:
+    everything = mutants_of_module("theory.vladymyrov.model")
+    shards = [harness.select(everything, shard=(k, 3)) for k in (1, 2, 3)]
+    ids = [m.id for part in shards for m in part]
+    assert sorted(ids) == sorted(m.id for m in everything) and len(set(ids)) == len(ids)
+    assert [len(p) for p in shards] == [len(everything[k::3]) for k in range(3)]
+    assert harness.parse_shard("2/5") == (2, 5) and harness.parse_shard(None) is None
+    for bad in ("0/3", "4/3", "3", "a/b", "1/0", "-1/2"):
+        with pytest.raises(ValueError, match="shard must be K/N"):
+            harness.parse_shard(bad)
+
+
+def test_two_shards_merge_into_the_report_of_one_run(tmp_path, capsys) -> None:  # noqa: ANN001 - fixtures
+    """Shards 1/2 and 2/2 of four mutants, run apart and merged, give the counts of the four run at once."""
+    module, claim = "theory.vladymyrov.model", "vladymyrov.diag.omega-form"
+    ms = mutants_of_module(module)
+    picked = [next(m for m in ms if m.function == "head_sum" and m.operator == "arith"),
+              next(m for m in ms if m.function == "forward" and m.operator == "drop-term"),
+              next(m for m in ms if m.function == "ForwardPass.prediction")]
+    common = ["--claims", claim, "--cache-dir", str(tmp_path / "cache"), "--quiet", "--workers", "1", "--mutants",
+              *[m.id for m in picked]]
+    for k in (1, 2):
+        entry([*common, "--shard", f"{k}/2", "--out", str(tmp_path / f"s{k}")])
+    parts = [tmp_path / f"s{k}" / "mutation.json" for k in (1, 2)]
+    assert [json.loads(p.read_text())["selection"]["shard"] for p in parts] == ["1/2", "2/2"]
+    status = entry(["--merge", *map(str, parts), "--out", str(tmp_path / "merged")])
+    data = json.loads((tmp_path / "merged" / "mutation.json").read_text())
+    assert status == 1  # the uncovered mutant survives
+    assert (data["total"], data["killed"], data["survived"], data["uncovered"]) == (3, 2, 1, 1)
+    assert data["score"] == pytest.approx(2 / 3) and data["modules"][module]["total"] == 3
+    assert data["selection"]["shards"] == {"present": ["1/2", "2/2"], "whole_selection": True}
+    assert data["kills_per_claim"] == {claim: 2}
+    assert "together the whole selection" in (tmp_path / "merged" / "mutation.md").read_text()
+    assert "killed 2" in capsys.readouterr().out
+    # a part given twice overlaps; half of the shards is not the whole selection
+    assert entry(["--merge", str(parts[0]), str(parts[0]), "--out", str(tmp_path / "bad")]) == 2
+    assert "must be disjoint" in capsys.readouterr().err
+    entry(["--merge", str(parts[0]), "--out", str(tmp_path / "half")])
+    assert json.loads((tmp_path / "half" / "mutation.json").read_text())["selection"]["shards"]["whole_selection"] \
+        is False
+    (tmp_path / "junk.json").write_text("{}")
+    assert entry(["--merge", str(tmp_path / "junk.json")]) == 2
+
+
 @pytest.mark.slow
 def test_whole_catalogue_of_one_module_runs(tmp_path) -> None:  # noqa: ANN001 - pytest fixture
     """The whole catalogue of the smallest module against every quick claim (minutes: the dependency trace)."""

@@ -3,7 +3,7 @@ write ``mutation.md`` and ``mutation.json``.
 
     proofs-check mutate [--modules GLOB ...] [--functions GLOB ...] [--operators OP ...] [--claims GLOB ...]
                         [--sample N --seed S] [--max-mutants N] [--mutants ID ...] [--survivors-of JSON]
-                        [--workers 2]
+                        [--workers 2] [--shard K/N] [--merge JSON ...]
                         [--out reports/mutation] [--profile quick] [--device cpu] [--cache-dir DIR]
 
 Exit status: 0 when every selected mutant is killed or equivalent and no catalogue entry is stale, 1 otherwise,
@@ -35,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mutants", nargs="*", default=None, metavar="ID", help="run exactly these mutant ids")
     parser.add_argument("--survivors-of", type=Path, default=None, metavar="JSON",
                         help="re-run the survivors of an earlier mutation.json (ids no longer generated are listed)")
+    parser.add_argument("--shard", default=None, metavar="K/N",
+                        help="every N-th selected mutant from the K-th: shards 1/N..N/N partition the run, for "
+                             "several machines; join their reports with --merge")
+    parser.add_argument("--merge", nargs="+", type=Path, default=None, metavar="JSON",
+                        help="join the mutation.json of shards 1/N..N/N (or any disjoint runs) into one report "
+                             "under --out; runs nothing")
     parser.add_argument("--sample", type=int, default=None, metavar="N", help="a random sample of N mutants")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
     parser.add_argument("--max-mutants", type=int, default=None, metavar="N", help="at most the first N mutants")
@@ -56,6 +62,8 @@ def main(args: argparse.Namespace) -> int:
     """Run ``mutate`` with parsed ``args``; the exit status (0: nothing survived, 1: survivors or stale, 2: bad)."""
     from proofs_check.mutation import harness, report
 
+    if args.merge is not None:
+        return _merge(args)
     ids, modules, missing_ok = args.mutants, args.modules, False
     if args.survivors_of is not None:
         try:
@@ -70,15 +78,17 @@ def main(args: argparse.Namespace) -> int:
             return 0
         modules, missing_ok = sorted({i.split(":", 1)[0] for i in ids}), True
     try:
+        shard = harness.parse_shard(args.shard)
         if args.list:
             everything = [m for ms in harness.generate(modules, tuple(args.operators)).values() for m in ms]
-            for m in harness.select(everything, ids=ids, functions=args.functions, sample=args.sample,
+            for m in harness.select(everything, ids=ids, functions=args.functions, shard=shard, sample=args.sample,
                                     seed=args.seed, max_mutants=args.max_mutants, missing_ok=missing_ok):
                 print(m.id)
             return 0
         run = harness.run_mutation(
             modules=modules, functions=args.functions, operators=tuple(args.operators), claims=args.claims,
-            profile=args.profile, device=args.device, workers=args.workers, sample=args.sample, seed=args.seed,
+            profile=args.profile, device=args.device, workers=args.workers, shard=shard, sample=args.sample,
+            seed=args.seed,
             max_mutants=args.max_mutants, ids=ids, missing_ok=missing_ok, timeout_factor=args.timeout_factor,
             timeout_floor=args.timeout_floor, cache_dir=args.cache_dir,
             log=None if args.quiet else (lambda line: print(line, flush=True)),
@@ -87,19 +97,40 @@ def main(args: argparse.Namespace) -> int:
         print(f"proofs-check mutate: {exc}", file=sys.stderr)
         return 2
     paths = report.write(run, args.out)
-    data = report.to_json(run)
+    return _summarise(report.to_json(run), paths, stale=bool(run.stale))
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from proofs_check.mutation import report
+
+    try:
+        parts = []
+        for path in args.merge:
+            try:
+                parts.append(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError) as exc:
+                raise ArgumentError(f"merge: {path} is not a readable mutation.json ({exc})") from exc
+        data = report.merge(parts)
+    except ArgumentError as exc:
+        print(f"proofs-check mutate: {exc}", file=sys.stderr)
+        return 2
+    paths = report.write_data(data, args.out)
+    return _summarise(data, paths, stale=bool(data["stale_equivalents"]))
+
+
+def _summarise(data: dict, paths: dict[str, Path], *, stale: bool) -> int:
     score = "—" if data["score"] is None else f"{100 * data['score']:.1f} %"
     print(f"score {score}: killed {data['killed']}, timeout {data['timeout']}, survived {data['survived']} "
           f"(uncovered {data['uncovered']}), equivalent {data['equivalent']} of {data['total']} in "
           f"{data['seconds']:.0f} s")
     for name, c in data["modules"].items():
         print(f"  {name}: {c['killed'] + c['timeout']}/{c['total'] - c['equivalent']} killed, {c['seconds']} s")
-    if run.stale:
-        print(f"{len(run.stale)} stale equivalent-catalogue entries (see the report)")
+    if stale:
+        print(f"{len(data['stale_equivalents'])} stale equivalent-catalogue entries (see the report)")
     print(f"report: {paths['md']}  {paths['json']}")
     if data["error"]:
         print(f"{data['error']} mutants could not be run (harness errors, see the report)")
-    return 0 if data["survived"] == 0 and data["error"] == 0 and not run.stale else 1
+    return 0 if data["survived"] == 0 and data["error"] == 0 and not stale else 1
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -81,10 +81,23 @@ def generate(modules: list[str] | None = None, operators: tuple[str, ...] = OPER
     return {name: mutants_of_module(name, operators=operators) for name in names}
 
 
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """``"K/N"`` (1 ≤ K ≤ N) as ``(K, N)``; ``None`` stays ``None``."""
+    if text is None:
+        return None
+    k, sep, n = str(text).partition("/")
+    if not sep or not k.strip().isdigit() or not n.strip().isdigit() or not 1 <= int(k) <= int(n):
+        raise ArgumentError(f"shard must be K/N with 1 <= K <= N (e.g. 3/8), got {text!r}")
+    return int(k), int(n)
+
+
 def select(mutants: list[Mutant], *, ids: list[str] | None = None, functions: list[str] | None = None,
-           sample: int | None = None, seed: int = 0, max_mutants: int | None = None,
-           missing_ok: bool = False) -> list[Mutant]:
-    """Narrow ``mutants``: exact ``ids``, then ``functions`` globs, then a seeded sample, then the first ``max``.
+           shard: tuple[int, int] | None = None, sample: int | None = None, seed: int = 0,
+           max_mutants: int | None = None, missing_ok: bool = False) -> list[Mutant]:
+    """Narrow ``mutants``: exact ``ids``, then ``functions`` globs, then shard ``(K, N)`` — every N-th mutant of
+    the catalogue order starting at the K-th, so that shards 1/N … N/N partition the selection and can run on
+    different machines (:func:`proofs_check.mutation.report.merge` joins their reports) —, then a seeded sample,
+    then the first ``max``.
 
     An id that matches no mutant is an error unless ``missing_ok`` (re-running an old report's survivors).
     """
@@ -98,6 +111,9 @@ def select(mutants: list[Mutant], *, ids: list[str] | None = None, functions: li
         out = [m for m in out if m.id in wanted]
     if functions:
         out = [m for m in out if _matches(m.function, functions) or _matches(f"{m.module}:{m.function}", functions)]
+    if shard is not None:
+        k, n = shard
+        out = out[k - 1::n]
     if sample is not None:
         if sample < 1:
             raise ArgumentError(f"sample must be a positive integer, got {sample}")
@@ -141,7 +157,8 @@ def _environment() -> dict[str, Any]:
 
 def run_mutation(*, modules: list[str] | None = None, functions: list[str] | None = None,
                  operators: tuple[str, ...] = OPERATORS, claims: list[str] | None = None, profile: str = "quick",
-                 device: str = "cpu", workers: int = 2, sample: int | None = None, seed: int = 0,
+                 device: str = "cpu", workers: int = 2, shard: tuple[int, int] | None = None,
+                 sample: int | None = None, seed: int = 0,
                  max_mutants: int | None = None, ids: list[str] | None = None, missing_ok: bool = False,
                  timeout_factor: float = 4.0,
                  timeout_floor: float = 30.0, cache_dir: Path | None = None,
@@ -162,7 +179,7 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
         Passed to :func:`proofs_check.runner.run_claim`.
     workers : int
         Mutants run at once, each in its own forked process.
-    sample, seed, max_mutants, ids, missing_ok
+    shard, sample, seed, max_mutants, ids, missing_ok
         See :func:`select`; the sample is drawn with ``random.Random(seed)``.
     timeout_factor, timeout_floor : float
         Each dependent claim may run ``floor + factor × (its unmutated seconds)`` on a mutant.
@@ -206,8 +223,8 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
     covered, moved, stale_ids = resolve_catalogue(
         {mid: why for mid, why in catalogue.items() if mid.split(":", 1)[0] in generated}, known)
     stale = {mid: catalogue[mid] for mid in stale_ids}
-    chosen = select(everything, ids=ids, functions=functions, sample=sample, seed=seed, max_mutants=max_mutants,
-                    missing_ok=missing_ok)
+    chosen = select(everything, ids=ids, functions=functions, shard=shard, sample=sample, seed=seed,
+                    max_mutants=max_mutants, missing_ok=missing_ok)
     say(f"{len(everything)} mutants in {len(generated)} modules; {len(chosen)} selected")
 
     t_trace = time.perf_counter()
@@ -243,7 +260,8 @@ def run_mutation(*, modules: list[str] | None = None, functions: list[str] | Non
         return timeout_floor + (timeout_factor * seconds[claim] if claim is not None else 0.0)
 
     selection = {"modules": modules, "functions": functions, "operators": list(operators), "claims": claims,
-                 "profile": profile, "device": device, "workers": workers, "sample": sample, "seed": seed,
+                 "profile": profile, "device": device, "workers": workers,
+                 "shard": None if shard is None else f"{shard[0]}/{shard[1]}", "sample": sample, "seed": seed,
                  "max_mutants": max_mutants, "ids": ids, "timeout_factor": timeout_factor,
                  "missing_ids": sorted(set(ids or ()) - known),
                  "timeout_floor": timeout_floor, "generated": len(everything),

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from proofs_check.mutation.harness import MutantResult, MutationRun
+from theory.arguments import ArgumentError
 
 SCHEMA_VERSION = 1
 
 
-def _counts(results: list[MutantResult]) -> dict[str, Any]:
-    c = Counter(r.status for r in results)
-    total = len(results)
+def _counts(statuses: list[str]) -> dict[str, Any]:
+    c = Counter(statuses)
+    total = len(statuses)
     killed = c["killed"] + c["crashed"]
     live = total - c["equivalent"] - c["error"]
     return {"score": (killed + c["timeout"]) / live if live else None, "total": total, "killed": killed,
@@ -46,12 +47,12 @@ def to_json(run: MutationRun) -> dict[str, Any]:
         by_module.setdefault(r.mutant.module, []).append(r)
     modules = {}
     for name, rs in sorted(by_module.items()):
-        modules[name] = _counts(rs) | {"seconds": round(sum(r.seconds for r in rs), 1)}
+        modules[name] = _counts([r.status for r in rs]) | {"seconds": round(sum(r.seconds for r in rs), 1)}
     kills = Counter(r.killed_by for r in run.results if r.killed_by)
     deps = run.dependencies
     return {
         "schema_version": SCHEMA_VERSION,
-        **_counts(run.results),
+        **_counts([r.status for r in run.results]),
         "seconds": round(run.seconds, 1),
         "complete": run.complete,
         "trace_seconds": round(run.trace_seconds, 1),
@@ -102,6 +103,13 @@ def to_markdown(data: dict[str, Any]) -> str:
     lines += ["", f"Selection: modules {sel['modules'] or 'all'}, functions {sel['functions'] or 'all'}, "
               f"operators {', '.join(sel['operators'])}, claims {sel['claims'] or 'all'}, sample {sel['sample']}, "
               f"max {sel['max_mutants']}; {sel['generated']} mutants generated.", ""]
+    if sel.get("shard"):
+        lines += [f"Shard {sel['shard']} of the selection (join the shards' reports with `--merge`).", ""]
+    if sel.get("shards"):
+        whole = "together the whole selection" if sel["shards"]["whole_selection"] else "NOT the whole selection"
+        lines += [f"Joined from {len(sel['shards']['present'])} parts (shards "
+                  f"{', '.join(str(s) for s in sel['shards']['present'])}: {whole}); seconds are the sum of the "
+                  "parts' wall times.", ""]
     if sel.get("missing_ids"):
         lines += ["Requested ids that no generated mutant has any more (the code changed): "
                   + ", ".join(f"`{i}`" for i in sel["missing_ids"]) + ".", ""]
@@ -152,10 +160,82 @@ def to_markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Join the :func:`to_json` dicts of disjoint runs (typically shards ``1/N … N/N`` run on several machines)
+    into one report dict; the counts and per-module scores are recomputed from the mutants.
+
+    The parts must share the schema version, profile and operators, and no mutant may occur in two parts
+    (``ArgumentError`` otherwise).  ``seconds`` is the sum of the parts' wall times (the time one machine would
+    have taken running them one after another); ``selection["shards"]`` says which shards are present and
+    whether they make the whole selection.
+    """
+    if not parts:
+        raise ArgumentError("merge: no mutation.json given")
+    for i, part in enumerate(parts):
+        if not isinstance(part, dict) or part.get("schema_version") != SCHEMA_VERSION or "mutants" not in part:
+            raise ArgumentError(f"merge: part {i + 1} is not a mutation.json of schema version {SCHEMA_VERSION}")
+    for key in ("profile", "operators"):
+        values = {json.dumps(p["selection"][key]) for p in parts}
+        if len(values) > 1:
+            raise ArgumentError(f"merge: the parts differ in {key} ({sorted(values)}); only runs of one profile "
+                                "and one operator set can be joined")
+    seen: dict[str, int] = {}
+    for i, part in enumerate(parts):
+        for m in part["mutants"]:
+            if m["id"] in seen:
+                raise ArgumentError(f"merge: mutant {m['id']!r} is in part {seen[m['id']] + 1} and part {i + 1}; "
+                                    "the parts must be disjoint (different shards)")
+            seen[m["id"]] = i
+    mutants = [m for p in parts for m in p["mutants"]]
+    by_module: dict[str, list[dict[str, Any]]] = {}
+    for m in mutants:
+        by_module.setdefault(m["module"], []).append(m)
+    shards = [p["selection"].get("shard") for p in parts]
+    sizes = {s.split("/")[1] for s in shards if s}
+    whole = (all(shards) and len(sizes) == 1
+             and sorted(int(s.split("/")[0]) for s in shards) == list(range(1, int(next(iter(sizes))) + 1)))
+    kills: Counter[str] = Counter()
+    for p in parts:
+        kills.update(p["kills_per_claim"])
+    deps = parts[0]["dependencies"]
+    selection = dict(parts[0]["selection"])
+    selection.update(shard=None, shards={"present": shards, "whole_selection": whole},
+                     workers=sum(p["selection"]["workers"] for p in parts))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        **_counts([m["status"] for m in mutants]),
+        "seconds": round(sum(p["seconds"] for p in parts), 1),
+        "complete": all(p["complete"] for p in parts),
+        "trace_seconds": round(sum(p["trace_seconds"] for p in parts), 1),
+        "started": min(p["started"] for p in parts),
+        "seed": parts[0]["seed"],
+        "selection": selection,
+        "environment": parts[0]["environment"],
+        "environments": [p["environment"] for p in parts],
+        "modules": {name: _counts([m["status"] for m in ms]) | {"seconds": round(sum(m["seconds"] for m in ms), 1)}
+                    for name, ms in sorted(by_module.items())},
+        "survivors": [s for p in parts for s in p["survivors"]],
+        "equivalent_mutants": [e for p in parts for e in p["equivalent_mutants"]],
+        "stale_equivalents": {k: v for p in parts for k, v in p["stale_equivalents"].items()},
+        "moved_equivalents": {k: v for p in parts for k, v in p["moved_equivalents"].items()},
+        "mutants": mutants,
+        "kills_per_claim": dict(kills.most_common()),
+        "dependencies": {**deps, "traces_reused": sum(p["dependencies"]["traces_reused"] for p in parts),
+                         "usable_claims": sorted({c for p in parts for c in p["dependencies"]["usable_claims"]}),
+                         "unusable_claims": {k: v for p in parts
+                                             for k, v in p["dependencies"]["unusable_claims"].items()},
+                         "claim_seconds": {k: v for p in parts for k, v in p["dependencies"]["claim_seconds"].items()}},
+    }
+
+
 def write(run: MutationRun, out_dir: Path) -> dict[str, Path]:
     """Write ``mutation.json`` and ``mutation.md`` under ``out_dir``; return their paths."""
+    return write_data(to_json(run), out_dir)
+
+
+def write_data(data: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    """Write the report dict ``data`` (:func:`to_json` or :func:`merge`) as ``mutation.json`` and ``mutation.md``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = to_json(run)
     paths = {"json": out_dir / "mutation.json", "md": out_dir / "mutation.md"}
     paths["json"].write_text(json.dumps(data, indent=1, allow_nan=False) + "\n", encoding="utf-8")
     paths["md"].write_text(to_markdown(data), encoding="utf-8")
