@@ -22,8 +22,8 @@ import torch
 
 import numerics.arguments as targ
 import theory.arguments as targs
-from numerics import (block_family, device, laws, optimize, regression, samplers, statistics, vladymyrov_fit,
-                      vladymyrov_training)
+from numerics import (block_family, device, group_cubature, laws, optimize, regression, samplers, statistics,
+                      vladymyrov_fit, vladymyrov_training)
 from numerics.models import sander_augmented as m_aug
 from numerics.models import sander_non_augmented as m_na
 from numerics.models import sander_softmax_pe as m_soft
@@ -223,6 +223,14 @@ ENTRIES: list[Entry] = [
     # ---------------------------------------------------------------- numerics.samplers
     E("numerics.samplers.haar_orthogonal", samplers.haar_orthogonal, lambda: {"d": 3, "n": 2, "rng": _rng()},
       d="pos_int", n="pos_int?", rng="rng"),
+    # ---------------------------------------------------------------- numerics.group_cubature
+    E("numerics.group_cubature.sphere3_rule", group_cubature.sphere3_rule, lambda: {"degree": 2}, degree="nonneg_int"),
+    E("numerics.group_cubature.haar_orthogonal_rule", group_cubature.haar_orthogonal_rule,
+      lambda: {"d": 3, "degree": 2, "special": False}, d="pos_int", degree="nonneg_int", special="bool"),
+    E("numerics.group_cubature.block_rotation_rule", group_cubature.block_rotation_rule,
+      lambda: {"d": 2, "degree": 2, "mu": 2.0}, d="even_int", degree="nonneg_int", mu="pos_float"),
+    E("numerics.group_cubature.gaussian_rule", group_cubature.gaussian_rule, lambda: {"d": 2, "degree": 2},
+      d="pos_int", degree="nonneg_int"),
     E("numerics.samplers.sample_angles", samplers.sample_angles, lambda: {"n": 2, "k": 2, "rng": _rng(), "mu": 2.0},
       n="pos_int", k="pos_int", rng="rng", mu="pos_float"),
     E("numerics.samplers.rotation_blocks", samplers.rotation_blocks, lambda: {"thetas": np.array([[0.3, 1.0]])},
@@ -510,16 +518,6 @@ ENTRIES: list[Entry] = [
       w_hat="square_batch", states="batch"),
     E("theory.sander.augmented.one_step_prediction", aug.one_step_prediction, lambda: {"states": _states(), "eta": 0.1},
       states="batch", eta="real_float"),
-    E("theory.sander.augmented.context_matrix_torch", aug.context_matrix_torch, lambda: {"states": torch.as_tensor(_states())},
-      states="tensor_batch"),
-    E("theory.sander.augmented.inner_objective_torch", aug.inner_objective_torch,
-      lambda: {"w_hat": torch.as_tensor(_mat(2)), "states": torch.as_tensor(_states())},
-      w_hat="tensor_batch", states="tensor_batch"),
-    E("theory.sander.augmented.inner_gradient_torch", aug.inner_gradient_torch,
-      lambda: {"w_hat": torch.as_tensor(_mat(2)), "states": torch.as_tensor(_states())},
-      w_hat="tensor_batch", states="tensor_batch"),
-    E("theory.sander.augmented.one_step_prediction_torch", aug.one_step_prediction_torch,
-      lambda: {"states": torch.as_tensor(_states()), "eta": 0.1}, states="tensor_batch", eta="real_float"),
     E("theory.sander.augmented.restricted_tensors_u", aug.restricted_tensors_u,
       lambda: {"d": 2, "positions": [1, 2], "s0": "ones", "law": _radial}, d="pos_int", positions="object", s0="choice",
       law="object"),
@@ -597,8 +595,6 @@ ENTRIES: list[Entry] = [
     E("theory.sander.pe_only.row_gram", pe.row_gram, lambda: {"i": 1, "mu": 2.0}, i="nonneg_int", mu="pos_float"),
     E("theory.sander.pe_only.loss_rows", pe.loss_rows, lambda: {"P": _mat(3), "mu": 2.0}, P="real_square", mu="pos_float"),
     E("theory.sander.pe_only.loss", pe.loss, lambda: {"P": _mat(3), "mu": 2.0}, P="real_square", mu="pos_float"),
-    E("theory.sander.pe_only.loss_torch", pe.loss_torch, lambda: {"P": torch.as_tensor(_mat(3)), "mu": 2.0},
-      P="real_tensor", mu="pos_float"),
     E("theory.sander.pe_only.exact_minimiser", pe.exact_minimiser, lambda: {"T": 3}, T="pos_int"),
     E("theory.sander.pe_only.gd_from_zero", pe.gd_from_zero, lambda: {"T": 3, "mu": 1.0, "stop_below": 10.0, "max_steps": 3},
       T="pos_int", mu="pos_float", lr="pos_float", stop_below="pos_float", max_steps="pos_int"),
@@ -829,6 +825,7 @@ EXEMPT: dict[str, str] = {
     "theory.vladymyrov.second_order.GDPPRun": "a result type, built by gdpp_run",
     "theory.arguments.ArgumentError": "the exception type",
     "numerics.regression.RegressionBatch": "a result type, built by sample_regression",
+    "numerics.group_cubature.MatrixRule": "a result type, built by haar_orthogonal_rule / block_rotation_rule",
     "numerics.statistics.Estimate": "a result type, built by mean_estimate and the other estimators",
     "numerics.models.sander_augmented.BlockProducts": "a result type, built by block_products",
     "numerics.optimize.OptResult": "a result type",

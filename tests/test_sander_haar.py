@@ -183,12 +183,12 @@ def test_claim_fails_on_a_bug_planted_in_the_closed_form(monkeypatch: pytest.Mon
     assert claims._step_measure(ctx, predict="haar").error <= 5
     right = hh._integrands
 
-    def planted(p: np.ndarray, d: int, t: int) -> tuple[np.ndarray, np.ndarray]:
+    def planted(p, d: int, t: int) -> tuple:  # p[n] = p_n over the nodes
         a, b = right(p, d, t)
         for k in range(1, t + 1):
             for l in range(1, t + 1):
                 m = abs(k - l)
-                a = a - (p[:, k + l + m] + p[:, abs(k + l - m)] + p[:, abs(k - l + m)] + p[:, abs(-k + l + m)])  # 8τ → 4τ
+                a = a - (p[k + l + m] + p[abs(k + l - m)] + p[abs(k - l + m)] + p[abs(-k + l + m)])  # 8τ → 4τ
         return a, b
 
     monkeypatch.setattr(hh, "_integrands", planted)

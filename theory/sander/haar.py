@@ -329,20 +329,24 @@ def trace_moment(rule: SpectralRule, exponents: Sequence[int]) -> float:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _integrands(p: np.ndarray, d: int, t: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per node: the Gaussian-start integrands of ``a_t`` and ``b_t`` (before the ``m6``, ``m4`` factors)."""
-    def tau2(k: int, l: int) -> np.ndarray:
-        return (p[:, k + l] + p[:, abs(k - l)]) / 2
+def _integrands(p: Sequence, d: int, t: int) -> tuple:
+    """The Gaussian-start integrands of ``a_t`` and ``b_t`` (before the ``m6``, ``m4`` factors) from ``p[n] = p_n``.
 
-    def tau3(k: int, l: int, m: int) -> np.ndarray:
-        return (p[:, k + l + m] + p[:, abs(k + l - m)] + p[:, abs(k - l + m)] + p[:, abs(-k + l + m)]) / 4
+    ``p[n]`` is a numpy array of ``p_n`` over the nodes (:func:`moments`) or a sympy Laurent polynomial
+    (:func:`moments_sym`): one implementation of the integrands of ``docs/sander-haar.md`` §2 for both.
+    """
+    def tau2(k: int, l: int):
+        return (p[k + l] + p[abs(k - l)]) / 2
 
-    b = sum(p[:, k] ** 2 + p[:, 2 * k] + d for k in range(1, t + 1))
-    a = np.zeros(p.shape[0])
+    def tau3(k: int, l: int, m: int):
+        return (p[k + l + m] + p[abs(k + l - m)] + p[abs(k - l + m)] + p[abs(-k + l + m)]) / 4
+
+    b = sum(p[k] ** 2 + p[2 * k] + d for k in range(1, t + 1))
+    a = 0
     for k in range(1, t + 1):
         for l in range(1, t + 1):
             m = abs(k - l)
-            a = a + (p[:, k] * p[:, l] * p[:, m] + 2 * (p[:, k] * tau2(l, m) + p[:, l] * tau2(k, m) + p[:, m] * tau2(k, l))
+            a = a + (p[k] * p[l] * p[m] + 2 * (p[k] * tau2(l, m) + p[l] * tau2(k, m) + p[m] * tau2(k, l))
                      + 8 * tau3(k, l, m))
     return a, b
 
@@ -390,7 +394,7 @@ def moments(rule: SpectralRule, t: int, start: RadialMoments) -> tuple[float, fl
     if 2 * t > rule.max_frequency:
         raise ArgumentError(f"t = {t} needs a rule exact to frequency 2t = {2 * t}, got {rule.max_frequency}")
     d = rule.d
-    a, b = _integrands(power_sums(rule, 2 * t), d, t)
+    a, b = _integrands(power_sums(rule, 2 * t).T, d, t)
     return (float(start.m6 * (rule.weights @ a) / (d * (d + 2) * (d + 4))),
             float(start.m4 * (rule.weights @ b) / (d * (d + 2))), float(start.m2))
 
@@ -544,17 +548,7 @@ def moments_sym(kind: Literal["haar", "rotations"], d: int, t: int) -> tuple[sp.
     a_tot, b_tot = sp.Integer(0), sp.Integer(0)
     for mass, eig, dens, gens in _laurent_law(kind, d):
         p = [sp.expand(sum(lam**n for lam in eig)) for n in range(2 * t + 1)]
-
-        def tau2(k: int, l: int) -> sp.Expr:
-            return (p[k + l] + p[abs(k - l)]) / 2
-
-        def tau3(k: int, l: int, m: int) -> sp.Expr:
-            return (p[k + l + m] + p[abs(k + l - m)] + p[abs(k - l + m)] + p[abs(-k + l + m)]) / 4
-
-        b_int = sum(p[k] ** 2 + p[2 * k] + d for k in range(1, t + 1))
-        a_int = sum(p[k] * p[l] * p[abs(k - l)]
-                    + 2 * (p[k] * tau2(l, abs(k - l)) + p[l] * tau2(k, abs(k - l)) + p[abs(k - l)] * tau2(k, l))
-                    + 8 * tau3(k, l, abs(k - l)) for k in range(1, t + 1) for l in range(1, t + 1))
+        a_int, b_int = _integrands(p, d, t)
         norm = expectation_of_product(sp.expand(dens), sp.Integer(1), gens) if gens else dens
         for integrand, acc in ((a_int, "a"), (b_int, "b")):
             val = (expectation_of_product(sp.expand(dens), sp.expand(integrand), gens) if gens
