@@ -193,3 +193,46 @@ def test_claim_fails_on_a_bug_planted_in_the_closed_form(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(hh, "_integrands", planted)
     assert claims._step_measure(ctx, predict="haar").error > 15
+
+
+def test_group_cubature_is_exact_and_independent_of_the_node_count() -> None:
+    """The group rules of ``sander.haar.moments.exact`` are exact: refining them (degree 4 → 8) leaves E tr W^j tr W^k
+    unchanged, and the S³ rule reproduces ``E q₁^{2k} = Γ(k+½)Γ(2)/(Γ(½)Γ(k+2))`` (``q₁²`` is Beta(½, 3/2) under the
+    uniform law on S³)."""
+    import math
+
+    from numerics import group_cubature as gc
+
+    q, w = gc.sphere3_rule(8)
+    for k in range(5):
+        want = math.gamma(k + 0.5) * math.gamma(2) / (math.gamma(0.5) * math.gamma(k + 2))
+        assert float(w @ q[:, 0] ** (2 * k)) == pytest.approx(want, rel=1e-13)
+    for d in (2, 3, 4):
+        coarse, fine = gc.haar_orthogonal_rule(d, 4), gc.haar_orthogonal_rule(d, 8)
+        for j, k in [(1, 1), (1, 3), (2, 2)]:
+            vals = [r.weights @ (np.trace(np.linalg.matrix_power(r.matrices, j), axis1=1, axis2=2)
+                                 * np.trace(np.linalg.matrix_power(r.matrices, k), axis1=1, axis2=2))
+                    for r in (coarse, fine)]
+            assert vals[0] == pytest.approx(vals[1], abs=1e-12), (d, j, k)
+
+
+def test_exact_claim_fails_on_planted_bugs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sander.haar.moments.exact`` passes, and fails when ``E‖s_0‖⁶`` is written ``d(d+2)(d+6)`` or the Haar rule
+    forgets the det = −1 coset (both plausible slips)."""
+    from proofs_check.claim import RunContext
+    from proofs_check.claims import sander_haar as claims
+    from theory.sander.augmented import RadialMoments
+
+    ctx = RunContext(profile="quick", seed=1504)
+    assert claims._exact_measure(ctx, special=False).error <= 1
+    monkeypatch.setattr(hh, "gaussian_start", lambda d: RadialMoments(float(d), float(d * (d + 2)), float(d * (d + 2) * (d + 6))))
+    assert claims._exact_measure(ctx, special=False).error > 1e6
+    monkeypatch.undo()
+    right = hh._haar_cosets
+    monkeypatch.setattr(hh, "_haar_cosets", lambda d, nodes: right(d, nodes)[:1] * 2)  # SO(d) twice
+    hh._haar_rule.cache_clear()
+    try:
+        assert claims._exact_measure(ctx, special=False).error > 1e6
+    finally:
+        monkeypatch.undo()
+        hh._haar_rule.cache_clear()

@@ -31,6 +31,9 @@ from theory.vladymyrov import model as th_model
 from theory.vladymyrov import recursion as rec
 
 _EPS = float(np.finfo(np.float64).eps)
+#: Batch axes of distinct lengths: a batch shape taken from the wrong axes of ``x`` cannot broadcast by accident.
+_GRID = (2, 3, 4)
+_BATCH = int(np.prod(_GRID))
 
 ROUND_OFF = Tolerance(
     1.0, "float64 round-off of a multilinear evaluation: |error| ≤ 2K·eps·p(|inputs|), p(|·|) the torch forward pass "
@@ -60,6 +63,11 @@ def _readouts(kind: str, params: dict[str, np.ndarray], x: np.ndarray, y: np.nda
         return vm.forward_readouts(kind, p, *_torch(f(x), f(y), f(xq))).numpy()
 
 
+def _flat(readouts: list[np.ndarray]) -> np.ndarray:
+    """``(L, *_GRID)`` read-outs of the theory forward passes as ``(L, B)``, the torch model's layout."""
+    return np.stack(readouts).reshape(len(readouts), -1)
+
+
 def _ratio(got: np.ndarray, want: np.ndarray, size: np.ndarray, depth: float, *, entrywise: bool = True) -> float:
     """``max |got − want| / (2K·eps·|p(|·|)|)`` per entry (``entrywise=False``: against the largest ``|p(|·|)|``, a
     weaker bound for arrays such as gradients with entries that vanish identically).  ``|·|`` of ``p``: a read-out is
@@ -85,7 +93,7 @@ def _recursion_measure(ctx: RunContext, *, shift: int) -> Measurement:
     settings = [(12, 4, 4, 2), (7, 3, 3, 1)] + ([] if ctx.quick else [(20, 10, 5, 3)])
     worst, rows = 0.0, []
     for i, (n, d, L, H) in enumerate(settings):
-        x, y, xq = _data(ctx, i, 8, n, d)
+        x, y, xq = _data(ctx, i, _BATCH, n, d)
         rng = ctx.rng(100 + i)
         P, Q = (_weights(rng, (L, H, d + 1, d + 1), n, d) for _ in range(2))
         depth = _depth(n, d, L, H)
@@ -93,10 +101,12 @@ def _recursion_measure(ctx: RunContext, *, shift: int) -> Measurement:
         size = _readouts("full", {"P": P, "Q": Q}, x, y, xq, absolute=True)
         tx, ty, txq, tP, tQ = _torch(x, y, xq, P, Q)
         tP.requires_grad_(), tQ.requires_grad_()
-        states_t = rec.implicit_states_torch(tx, ty, tP, tQ)
-        states_np = rec.implicit_states(x, y, P, Q)
-        preds_t = torch.stack([s.predict(txq) for s in states_t[1 - shift: L + 1 - shift]])
-        preds_np = np.stack([s.predict(xq) for s in states_np[1 - shift: L + 1 - shift]])
+        # the recursions run on the prompts arranged in three batch axes of distinct lengths (2, 3, 4)
+        grid = (*_GRID, n, d)
+        states_t = rec.implicit_states_torch(tx.reshape(grid), ty.reshape(grid[:-1]), tP, tQ)
+        states_np = rec.implicit_states(x.reshape(grid), y.reshape(grid[:-1]), P, Q)
+        preds_t = torch.stack([s.predict(txq.reshape(*_GRID, d)).reshape(-1) for s in states_t[1 - shift: L + 1 - shift]])
+        preds_np = np.stack([s.predict(xq.reshape(*_GRID, d)).reshape(-1) for s in states_np[1 - shift: L + 1 - shift]])
         err = {"numpy recursion": _ratio(preds_np, want, size, depth),
                "torch recursion": _ratio(preds_t.detach().numpy(), want, size, depth)}
         # gradients of Σ_b ŷ_b in (P, Q): the twin through autograd against the forward pass through autograd
@@ -109,13 +119,14 @@ def _recursion_measure(ctx: RunContext, *, shift: int) -> Measurement:
         err["gradient"] = max(_ratio(g.numpy(), f.numpy(), a.numpy(), depth, entrywise=False)
                               for g, f, a in zip(grads_t, grads_f, grads_abs))
         worst = max(worst, *err.values())
-        rows.append({"n": n, "d": d, "L": L, "H": H, "batch": 8, **{k: round(v, 4) for k, v in err.items()}})
+        rows.append({"n": n, "d": d, "L": L, "H": H, "batch": _GRID, **{k: round(v, 4) for k, v in err.items()}})
     label = "state K" if shift == 0 else "state K − 1"
     return Measurement(
         error=worst, expected="ratio to the round-off bound ≤ 1", observed=round(worst, 4),
-        compared=(f"read-outs −y_t^K of the torch FULL forward pass (numerics.models.vladymyrov, batch of 8 prompts, "
+        compared=(f"read-outs −y_t^K of the torch FULL forward pass (numerics.models.vladymyrov, {_BATCH} prompts, "
                   f"(n, d, L, H) in {settings}) against ⟨w^K, x_t⟩ of the Lemma 4.3 recursion at {label} (numpy "
-                  f"implicit_states and the torch twin implicit_states_torch), and the twin's autograd gradient of "
+                  f"implicit_states and the torch twin implicit_states_torch, on the prompts in batch axes {_GRID}), "
+                  f"and the twin's autograd gradient of "
                   f"Σ ŷ in (P, Q) against the forward pass's"),
         details={"rows": rows})
 
@@ -144,12 +155,13 @@ def _model_measure(ctx: RunContext, *, include_query: bool) -> Measurement:
     settings = [(12, 4, 4, 2), (7, 3, 3, 3)] + ([] if ctx.quick else [(20, 10, 5, 2)])
     worst, rows = 0.0, []
     for i, (n, d, L, H) in enumerate(settings):
-        x, y, xq = _data(ctx, i, 8, n, d)
+        x, y, xq = _data(ctx, i, _BATCH, n, d)
+        gx, gy, gq = x.reshape(*_GRID, n, d), y.reshape(*_GRID, n), xq.reshape(*_GRID, d)  # three batch axes
         rng = ctx.rng(200 + i)
         depth = _depth(n, d, L, H)
         P, Q = (_weights(rng, (L, H, d + 1, d + 1), n, d) for _ in range(2))
         full = {"P": P, "Q": Q}
-        err = {"FULL forward": _ratio(np.stack(th_model.forward(x, y, xq, P, Q, include_query=include_query).readouts),
+        err = {"FULL forward": _ratio(_flat(th_model.forward(gx, gy, gq, P, Q, include_query=include_query).readouts),
                                       _readouts("full", full, x, y, xq), _readouts("full", full, x, y, xq, absolute=True),
                                       depth)}
         px, py, qx, qy = (rng.uniform(0.5, 1.0, (L, H)) * rng.choice([-1.0, 1.0], (L, H)) * 0.3 / np.sqrt(n)
@@ -157,26 +169,27 @@ def _model_measure(ctx: RunContext, *, include_query: bool) -> Measurement:
         diag = {"p_x": px, "p_y": py, "q_x": qx, "q_y": qy}
         want, size = _readouts("diag", diag, x, y, xq), _readouts("diag", diag, x, y, xq, absolute=True)
         Pd, Qd = th_model.diag_matrices(px, py, qx, qy, d)
-        err["DIAG matrices"] = _ratio(np.stack(th_model.forward(x, y, xq, Pd, Qd).readouts), want, size, depth)
-        omega_run = th_model.omega_forward(x, y, xq, th_model.omega(px, py, qx, qy))
-        err["omega equations"] = _ratio(np.stack(omega_run.readouts), want, size, depth)
+        err["DIAG matrices"] = _ratio(_flat(th_model.forward(gx, gy, gq, Pd, Qd).readouts), want, size, depth)
+        omega_run = th_model.omega_forward(gx, gy, gq, th_model.omega(px, py, qx, qy))
+        err["omega equations"] = _ratio(_flat(omega_run.readouts), want, size, depth)
         # the context tokens of the ω equations against the matrix forward's (every entry, every layer)
-        tok_size = np.stack(th_model.forward(*(np.abs(v) for v in (x, y, xq, Pd, Qd))).tokens)
-        err["omega tokens"] = _ratio(np.stack(omega_run.tokens), np.stack(th_model.forward(x, y, xq, Pd, Qd).tokens),
+        tok_size = np.stack(th_model.forward(*(np.abs(v) for v in (gx, gy, gq, Pd, Qd))).tokens)
+        err["omega tokens"] = _ratio(np.stack(omega_run.tokens), np.stack(th_model.forward(gx, gy, gq, Pd, Qd).tokens),
                                      tok_size, depth)
         gdpp = {"p_x": px, "p_y": py, "q_x": qx}
         Pg, Qg = th_model.gdpp_matrices(px, py, qx, d)
-        err["GD++ matrices"] = _ratio(np.stack(th_model.forward(x, y, xq, Pg, Qg).readouts),
+        err["GD++ matrices"] = _ratio(_flat(th_model.forward(gx, gy, gq, Pg, Qg).readouts),
                                       _readouts("gdpp", gdpp, x, y, xq), _readouts("gdpp", gdpp, x, y, xq, absolute=True),
                                       depth)
         worst = max(worst, *err.values())
-        rows.append({"n": n, "d": d, "L": L, "H": H, "batch": 8, **{k: round(v, 4) for k, v in err.items()}})
+        rows.append({"n": n, "d": d, "L": L, "H": H, "batch": _GRID, **{k: round(v, 4) for k, v in err.items()}})
     return Measurement(
         error=worst, expected="ratio to the round-off bound ≤ 1", observed=round(worst, 4),
         compared=(f"read-outs after every layer of theory.vladymyrov.model.forward (FULL"
                   f"{', query inside E' if include_query else ''}; DIAG and GD++ through diag_matrices / gdpp_matrices) "
                   f"and of omega_forward(omega(p, q)) against the torch model numerics.models.vladymyrov on the same "
-                  f"parameters, batch of 8 prompts, (n, d, L, H) in {settings}; the ω equations' tokens against the "
+                  f"parameters, {_BATCH} prompts in batch axes {_GRID}, (n, d, L, H) in {settings}; the ω equations' "
+                  f"tokens against the "
                   f"matrix forward's"),
         details={"rows": rows})
 

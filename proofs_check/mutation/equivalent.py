@@ -45,7 +45,123 @@ EQUIVALENT: dict[str, str] = {
         "the last axis of (xs @ alpha[..., None]) has length 1, so index 0 and index -1 are the same element",
     # --- theory.sander.non_augmented, theory.sander.pe_only, theory.sander.softmax_pe ---
     # --- theory.sander.augmented, theory.sander.haar, theory.laurent ---
+    # --- H2-aug ---
+    'theory.sander.augmented:restricted_tensors_u:L956:const:-1 → -2':
+        "numpy's reshape infers the one negative entry whatever its value (reshape(6, -2) has shape (6, d**6), "
+        'checked on numpy 2.4), so idx is unchanged',
+    'theory.sander.augmented:restricted_tensors_u:L959:const:-1 → -2':
+        "numpy's reshape infers the one negative entry whatever its value (reshape(4, -2) has shape (4, d**4), "
+        'checked on numpy 2.4), so lidx is unchanged',
+    'theory.sander.augmented:restricted_tensors_u:L971:drop-term:-ol[0] + ol[1] - ol[2] → -ol[2]':
+        'the lambda-exponent test applied to every lin entry (expo = -(t+1)[k] + i[a] + (1-i)[b] + t[c] = 0 at '
+        'every coordinate, 1 <= i <= t) already forces k = a = c, and b = k unless i = 1 (s_0 carries no lambda);'
+        " the s_0-phase balance then only decides b = k in the i = 1 terms, and the mutant's b = c decides the "
+        'same (c = k); every lin entry is the same',
+    'theory.sander.augmented:restricted_tensors_u:L971:const:1 → 0':
+        'the lambda-exponent test applied to every lin entry (expo = -(t+1)[k] + i[a] + (1-i)[b] + t[c] = 0 at '
+        'every coordinate, 1 <= i <= t) already forces k = a = c, and b = k unless i = 1 (s_0 carries no lambda);'
+        " the mutant's balance -[k] + [k] - [b] + [c] = 0 is b = c, which with c = k decides b = k exactly as the"
+        ' original; every lin entry is the same',
+    'theory.sander.augmented:restricted_tensors_u:L971:const:0 → 1#3':
+        'the lambda-exponent test applied to every lin entry (expo = -(t+1)[k] + i[a] + (1-i)[b] + t[c] = 0 at '
+        'every coordinate, 1 <= i <= t) already forces k = a = c, and b = k unless i = 1 (s_0 carries no lambda);'
+        " the mutant's balance -[a] + [a] - [b] + [c] = 0 is b = c, which with c = k decides b = k exactly as the"
+        ' original; every lin entry is the same',
+    'theory.sander.augmented:restricted_tensors_u:L971:const:0 → -1#3':
+        'the lambda-exponent test applied to every lin entry (expo = -(t+1)[k] + i[a] + (1-i)[b] + t[c] = 0 at '
+        'every coordinate, 1 <= i <= t) already forces k = a = c, and b = k unless i = 1 (s_0 carries no lambda);'
+        " the mutant's balance -[c] + [a] - [b] + [c] = 0 is a = b, which with a = k decides b = k exactly as the"
+        ' original; every lin entry is the same',
+    'theory.sander.augmented:restricted_tensors_u:L972:const:1 → 2':
+        'val_l is only added where the original balance and the lambda-exponent test both hold, which forces k = '
+        "a = b = c (see the L971 entries); there the mutant's counts [b] + [c] equal the original [a] + [c]",
+    'theory.sander.augmented:restricted_tensors_u:L972:const:1 → 0':
+        'val_l is only added where the original balance and the lambda-exponent test both hold, which forces k = '
+        "a = b = c (see the L971 entries); there the mutant's counts [k] + [c] equal the original [a] + [c]",
+    'theory.sander.augmented:restricted_tensors_u:L972:const:3 → 2':
+        'val_l is only added where the original balance and the lambda-exponent test both hold, which forces k = '
+        "a = b = c (see the L971 entries); there the mutant's counts [a] + [b] equal the original [a] + [c]",
+    'theory.sander.softmax_pe:simplex_quadratic_minimum:L64:const:0 → -1':
+        'b has been checked to be 1-D two lines above (real_array(..., ndim=1)), so b.shape[-1] is b.shape[0]',
+    'theory.sander.softmax_pe:simplex_quadratic_minimum:L70:const:1 → 0':
+        'the extra k = 0 iteration tries only the empty support: K = [[0]], rhs = [1], lstsq gives sol = [0] and '
+        'K @ sol = 0 is not close to 1, so the candidate is always rejected (continue) and nothing changes',
+    'theory.sander.softmax_pe:simplex_quadratic_minimum:L70:const:1 → 2#2':
+        'the extra k = n + 1 iteration enumerates itertools.combinations(range(n), n + 1), which is empty: no '
+        'candidate is added',
+    'theory.sander.softmax_pe:simplex_quadratic_minimum:L73:const:1 → 2#2':
+        'the extra last column of K is zero, so the minimum-norm least-squares solution of [K 0] x = rhs is '
+        '[pinv(K) rhs; 0]: sol[:k] and K @ sol are those of the original. Only where G_S is singular (several '
+        "minimisers) may lstsq's rank cut-off, which depends on the matrix shape, pick another point of the same "
+        'face with the same value: the function promises the minimum and a minimiser',
+    'theory.sander.softmax_pe:simplex_quadratic_minimum:L78:const:1e-09 → 1.000000001':
+        'K = [[2 G_S, 1], [1^T, 0]] with G PSD has null space {(x, 0): G_S x = 0, 1^T x = 0} (x^T G_S x = 0 '
+        "forces G_S x = 0, then mu = 0), so lstsq's residual lies in the first k rows and every candidate it "
+        'returns meets sum(p) = 1 exactly; a candidate accepted only because of the wider atol is therefore a '
+        'point of the simplex (after the clip of entries >= -1e-12) whose value is >= the minimum, and it can '
+        'replace the current best only when strictly lower: never, beyond float round-off',
+    'theory.sander.softmax_pe:simplex_quadratic_minimum:L78:const:1e-09 → 2e-09':
+        'K = [[2 G_S, 1], [1^T, 0]] with G PSD has null space {(x, 0): G_S x = 0, 1^T x = 0} (x^T G_S x = 0 '
+        "forces G_S x = 0, then mu = 0), so lstsq's residual lies in the first k rows and every candidate it "
+        'returns meets sum(p) = 1 exactly; a candidate accepted only because of the wider atol is therefore a '
+        'point of the simplex (after the clip of entries >= -1e-12) whose value is >= the minimum, and it can '
+        'replace the current best only when strictly lower: never, beyond float round-off',
+    'theory.sander.softmax_pe:simplex_quadratic_minimum:L78:const:-1e-12 → -2e-12':
+        'the mutant also accepts face solutions with entries in [-2e-12, -1e-12): after the clip to 0 they are '
+        "within 2e-12 per entry of a simplex point (sum(p) = 1 holds exactly for lstsq's solution, see the atol "
+        'entries), so their value exceeds the minimum by at most round-off and they can replace the minimiser '
+        'only by round-off',
     # --- theory.vladymyrov.* ---
+    # --- H3-haar-recursion ---
+    'theory.vladymyrov.recursion:_concat:L68:const:0 → 1':
+        'every ImplicitState holds four numpy arrays (initial_state, implicit_states, lemma43_step) or four torch'
+        ' tensors (implicit_states_torch), and _update maps each kind to itself; token_map concatenates two '
+        'fields of one state, so parts[0] and parts[1] are always of one kind',
+    'theory.vladymyrov.recursion:_concat:L68:const:0 → -1':
+        'every ImplicitState holds four numpy arrays or four torch tensors (see the 0 → 1 entry), so parts[0] and'
+        ' parts[-1] are always of one kind',
+    'theory.vladymyrov.recursion:_update:L175:const:0 → -1':
+        '(A @ u[..., None]): the matrix product with a trailing [..., None] column has a last axis of length 1, '
+        'so index 0 and index -1 are the same element',
+    'theory.vladymyrov.recursion:_update:L179:const:0 → -1':
+        '(M^T @ c[..., None]): the matrix product with a trailing [..., None] column has a last axis of length 1,'
+        ' so index 0 and index -1 are the same element',
+    'theory.vladymyrov.recursion:ols_data:L427:const:0 → -1':
+        'solve(sigma, alpha[..., None]): the matrix product with a trailing [..., None] column has a last axis of'
+        ' length 1, so index 0 and index -1 are the same element',
+    'theory.vladymyrov.recursion:ols_data:L428:const:0 → -1':
+        '(x @ w_star[..., None]): the matrix product with a trailing [..., None] column has a last axis of length'
+        ' 1, so index 0 and index -1 are the same element',
+    'theory.vladymyrov.recursion:lemma44_alpha:L459:const:0 → -1':
+        '(sigma @ (a w* - w)[..., None]): the matrix product with a trailing [..., None] column has a last axis '
+        'of length 1, so index 0 and index -1 are the same element',
+    'theory.vladymyrov.recursion:lemma44_alpha:L460:const:0 → -1':
+        '(K @ g[..., None]): the matrix product with a trailing [..., None] column has a last axis of length 1, '
+        'so index 0 and index -1 are the same element',
+    'theory.vladymyrov.recursion:_lemma44_update:L468:const:-1 → -2':
+        'M is the (..., d, d) square matrix M^l (initial_state builds I_d and every update keeps the shape), so '
+        'M.shape[-2] == M.shape[-1]',
+    'theory.vladymyrov.recursion:_lemma44_update:L472:const:0 → -1':
+        '(sigma @ (a w* - w)[..., None]): the matrix product with a trailing [..., None] column has a last axis '
+        'of length 1, so index 0 and index -1 are the same element',
+    'theory.vladymyrov.recursion:_lemma44_update:L478:const:0 → -1':
+        '((I - Lambda) @ u[..., None]): the matrix product with a trailing [..., None] column has a last axis of '
+        'length 1, so index 0 and index -1 are the same element',
+    'theory.vladymyrov.recursion:_lemma44_update:L478:const:0 → -1#2':
+        '(Gamma @ g[..., None]): the matrix product with a trailing [..., None] column has a last axis of length '
+        '1, so index 0 and index -1 are the same element',
+    'theory.vladymyrov.recursion:_lemma44_update:L479:const:0 → -1':
+        '(Pi @ g[..., None]): the matrix product with a trailing [..., None] column has a last axis of length 1, '
+        'so index 0 and index -1 are the same element',
+    'theory.vladymyrov.recursion:_lemma44_update:L479:const:0 → -1#2':
+        '(Phi @ u[..., None]): the matrix product with a trailing [..., None] column has a last axis of length 1,'
+        ' so index 0 and index -1 are the same element',
+    'theory.vladymyrov.recursion:gdpp_preconditioned_gd:L563:const:0 → -1':
+        '(sigma @ w[..., None]): the matrix product with a trailing [..., None] column has a last axis of length '
+        '1, so index 0 and index -1 are the same element',
+    'theory.vladymyrov.recursion:gdpp_preconditioned_gd:L565:const:0 → -1':
+        '(pre @ grad[..., None]): the matrix product with a trailing [..., None] column has a last axis of length'
+        ' 1, so index 0 and index -1 are the same element',
 }
 
 

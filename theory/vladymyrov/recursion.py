@@ -318,9 +318,8 @@ def theorem41_relative_error(x: np.ndarray, y: np.ndarray, x_query: np.ndarray, 
     states = implicit_states(x, y, P, Q) if states is None else states
     if len(states) != len(fwd.tokens):
         raise ArgumentError(f"states must hold L + 1 = {len(fwd.tokens)} states, got {len(states)}")
-    tok = 0.0
-    for Z, st in zip(fwd.tokens, states):
-        tok = max(tok, float(np.max(np.abs(Z - st.apply(x, y, x_query))) / np.max(np.abs(Z))))
+    tok = max(float(np.max(np.abs(Z - st.apply(x, y, x_query))) / np.max(np.abs(Z)))
+              for Z, st in zip(fwd.tokens, states))
     pred = fwd.prediction
     pred_err = float(np.max(np.abs(pred - states[-1].predict(x_query))) / np.max(np.abs(pred)))
     return {"tokens": tok, "prediction": pred_err}
@@ -430,10 +429,10 @@ def ols_data(x: np.ndarray, y: np.ndarray) -> OLSData:
     return OLSData(sigma=sigma, w_star=w_star, rho=(resid**2).sum(-1))
 
 
-def _layer_stats(state: ImplicitState, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``Σ^l, α^l, λ^l`` from Theorem 4.1's tokens."""
+def _layer_stats(state: ImplicitState, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``Σ^l, λ^l`` from Theorem 4.1's tokens (they enter ``Λ^l`` and ``s^l`` of Lemma 4.4)."""
     E = context_gram(state.apply(x, y, np.zeros(x.shape[:-2] + (x.shape[-1],))))
-    return E[..., :-1, :-1], E[..., :-1, -1], E[..., -1, -1]
+    return E[..., :-1, :-1], E[..., -1, -1]
 
 
 def lemma44_alpha(state: ImplicitState, data: OLSData) -> np.ndarray:
@@ -465,7 +464,7 @@ def _lemma44_update(state: ImplicitState, data: OLSData, om: np.ndarray, x: np.n
                     a_in_gamma_pi: bool) -> tuple[np.ndarray, np.ndarray]:
     w_xx, w_xy, w_yx, w_yy = (float(v) for v in om)
     M, u, a, w = state.M, state.u, state.a, state.w
-    sigma_l, _, lam_l = _layer_stats(state, x, y)
+    sigma_l, lam_l = _layer_stats(state, x, y)
     d = M.shape[-1]
     eye = np.eye(d)
     coef = a[..., None, None] if a_in_gamma_pi else 1.0
