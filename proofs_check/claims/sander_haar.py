@@ -184,8 +184,9 @@ _SYMPY_SETTINGS = [("haar", 1, 2), ("haar", 2, 3), ("haar", 3, 3), ("haar", 4, 2
                    ("rotations", 4, 2)]
 
 
-def _closed_rule(kind: str, d: int, T: int, mu: float) -> hh.SpectralRule:
-    return hh.haar_rule(d, 2 * T) if kind == "haar" else hh.rotation_rule(d, 2 * T, mu)
+def _closed_rule(kind: str, d: int, max_frequency: int, mu: float) -> hh.SpectralRule:
+    """The tightest rule for ``t = max_frequency/2``: a node count one short would be inexact (so is caught)."""
+    return hh.haar_rule(d, max_frequency) if kind == "haar" else hh.rotation_rule(d, max_frequency, mu)
 
 
 def _exact_measure(ctx: RunContext, *, special: bool) -> Measurement:
@@ -194,17 +195,18 @@ def _exact_measure(ctx: RunContext, *, special: bool) -> Measurement:
     for kind, d, T, mu in _exact_settings(ctx.quick):
         route = _exact_route(kind, d, T, mu, ctx.device, special=special)
         routes[kind, d, mu] = route
-        rule, start = _closed_rule(kind, d, T, mu), hh.gaussian_start(d)
+        rule, start = _closed_rule(kind, d, 2 * (T - 1), mu), hh.gaussian_start(d)
         # K: flops in sequence per node (T matrix-vector products of length d, T² score dot products of 3d,
         # the same for the quadrature's t² integrand terms of d cosines) + log2 of the route's nodes (numpy's
         # pairwise sum) + the quadrature's node count (its BLAS dot product sums in sequence)
         k_ops = 16 * T * T * d + np.log2(float(route["nodes"])) + rule.weights.size
         for t in range(1, T):
-            a, b, c = hh.moments(rule, t, start)
+            rule_t = _closed_rule(kind, d, 2 * t, mu)
+            a, b, c = hh.moments(rule_t, t, start)
             ra, rb, rc = (route[k][t - 1] for k in "abc")
             got = {"a": (a, ra, route["|a|"][t - 1]), "b": (b, rb, route["|b|"][t - 1]), "c": (c, rc, route["|c|"][t - 1]),
-                   "eta": (hh.optimal_step(rule, t, start), rb / ra, 3 * route["|b|"][t - 1] / ra),
-                   "loss": (hh.optimal_loss(rule, t, start), rc - rb**2 / ra,
+                   "eta": (hh.optimal_step(rule_t, t, start), rb / ra, 3 * route["|b|"][t - 1] / ra),
+                   "loss": (hh.optimal_loss(rule_t, t, start), rc - rb**2 / ra,
                             route["|c|"][t - 1] + 3 * route["|b|"][t - 1] ** 2 / ra)}
             errs = {k: abs(v - r) / (k_ops * _EPS * max(size, abs(v))) for k, (v, r, size) in got.items()}
             worst = max(worst, *errs.values())

@@ -161,9 +161,10 @@ def _model_measure(ctx: RunContext, *, include_query: bool) -> Measurement:
         depth = _depth(n, d, L, H)
         P, Q = (_weights(rng, (L, H, d + 1, d + 1), n, d) for _ in range(2))
         full = {"P": P, "Q": Q}
-        err = {"FULL forward": _ratio(_flat(th_model.forward(gx, gy, gq, P, Q, include_query=include_query).readouts),
-                                      _readouts("full", full, x, y, xq), _readouts("full", full, x, y, xq, absolute=True),
-                                      depth)}
+        run = th_model.forward(gx, gy, gq, P, Q, include_query=include_query)
+        want, size = _readouts("full", full, x, y, xq), _readouts("full", full, x, y, xq, absolute=True)
+        err = {"FULL forward": _ratio(_flat(run.readouts), want, size, depth),
+               "FULL prediction": _ratio(run.prediction.reshape(-1), want[-1], size[-1], depth)}
         px, py, qx, qy = (rng.uniform(0.5, 1.0, (L, H)) * rng.choice([-1.0, 1.0], (L, H)) * 0.3 / np.sqrt(n)
                           for _ in range(4))  # |ω| ≈ 0.05·H/n: every ω term of the same order, none vanishing
         diag = {"p_x": px, "p_y": py, "q_x": qx, "q_y": qy}
@@ -185,7 +186,7 @@ def _model_measure(ctx: RunContext, *, include_query: bool) -> Measurement:
         rows.append({"n": n, "d": d, "L": L, "H": H, "batch": _GRID, **{k: round(v, 4) for k, v in err.items()}})
     return Measurement(
         error=worst, expected="ratio to the round-off bound ≤ 1", observed=round(worst, 4),
-        compared=(f"read-outs after every layer of theory.vladymyrov.model.forward (FULL"
+        compared=(f"read-outs after every layer and the prediction ŷ of theory.vladymyrov.model.forward (FULL"
                   f"{', query inside E' if include_query else ''}; DIAG and GD++ through diag_matrices / gdpp_matrices) "
                   f"and of omega_forward(omega(p, q)) against the torch model numerics.models.vladymyrov on the same "
                   f"parameters, {_BATCH} prompts in batch axes {_GRID}, (n, d, L, H) in {settings}; the ω equations' "
