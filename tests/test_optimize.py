@@ -105,6 +105,73 @@ def test_fit_exact_with_stall_window_and_rebalancing_reaches_the_closed_form_min
     from numerics.models.sander_non_augmented import fit_exact
     from theory.sander.non_augmented import loss_o_minimum
 
-    res = fit_exact("orthogonal", 4, 2, 6, seed=1, gap=1e-9, stall_window=50, rebalance=True)
+    res = fit_exact("orthogonal", 4, 2, 6, seed=1, gap=1e-9, stall_window=50, rebalance=True, eliminate_p=False,
+                    newton_steps=0)
     assert res.loss - loss_o_minimum(4, 2, 6) <= 1e-9 * max(1.0, loss_o_minimum(4, 2, 6))
     assert all("kind" in a for a in res.attempts)
+
+
+def _double_well(p):
+    """``(x² − 1)² + y²``: minima (±1, 0) at 0, a strict saddle at (0, 0) with curvatures −4 and 2."""
+    return (p["x"] ** 2 - 1) ** 2 + p["y"] ** 2
+
+
+def test_newton_trust_region_leaves_a_saddle_where_the_gradient_is_zero():
+    """Started exactly on the saddle (zero gradient) L-BFGS cannot move; the trust-region step follows the
+    negative curvature and Newton steps then reach a minimum."""
+    from numerics.optimize import minimize_population, newton_trust_region
+
+    saddle = {"x": torch.zeros(1, dtype=torch.float64), "y": torch.zeros(1, dtype=torch.float64)}
+    stuck = minimize_population(_double_well, saddle, restarts=0)
+    assert stuck.loss == 1.0
+    res = newton_trust_region(_double_well, saddle, steps=20, target=0.0, gap=1e-14)
+    assert res.loss <= 1e-14 and abs(abs(float(res.params["x"])) - 1) < 1e-7 and 1 <= res.hessians <= 20
+    assert res.iterations == len(res.history) == len(res.history_clock)
+
+
+def test_minimize_population_continues_a_stalled_run_with_newton_steps():
+    from numerics.optimize import minimize_population
+    from theory.arguments import ArgumentError
+
+    ridge = {"x": torch.zeros(1, dtype=torch.float64), "y": torch.ones(1, dtype=torch.float64)}
+    res = minimize_population(_double_well, ridge, target=0.0, gap=1e-14, restarts=0, newton_steps=20)
+    assert res.loss <= 1e-14 and res.attempts[0]["hessians"] >= 1 and res.hessians == res.attempts[0]["hessians"]
+    with pytest.raises(ArgumentError, match="newton_steps needs target"):
+        minimize_population(_double_well, ridge, newton_steps=5)
+    with pytest.raises(ArgumentError, match="newton_steps"):
+        minimize_population(_double_well, ridge, target=0.0, newton_steps=-1)
+
+
+def test_newton_steps_on_a_quartic_shrink_the_distance_by_two_thirds():
+    """``f = x⁴ + (y − 1)²``: an exact Newton step maps ``x → 2x/3`` (``x − 4x³/12x²``) and solves the quadratic
+    ``y`` part at once; every step is inside the trust region, so the iterates are exactly ``(2/3)^k``."""
+    from numerics.optimize import newton_trust_region
+
+    f = lambda p: p["x"][0] ** 4 + (p["x"][1] - 1) ** 2  # noqa: E731
+    init = {"x": torch.tensor([0.9, 0.8], dtype=torch.float64)}       # first step (−0.3, 0.2): inside radius 1
+    for k in (1, 2, 5):
+        res = newton_trust_region(f, init, steps=k)
+        assert res.hessians == k
+        assert abs(float(res.params["x"][0]) - 0.9 * (2 / 3) ** k) < 1e-14
+        assert abs(float(res.params["x"][1]) - 1) < 1e-14
+
+
+def test_trust_region_step_is_the_minimum_of_the_model_in_the_ball():
+    """Against sampling: no point of the ball (interior or boundary) has a lower model value than the step."""
+    from numerics.optimize import _trust_region_step
+
+    g = torch.Generator().manual_seed(3)
+    for w, gv, radius in ((torch.tensor([1.0, 2.0, 5.0]), torch.tensor([0.3, -0.2, 1.0]), 10.0),   # Newton step
+                          (torch.tensor([1.0, 2.0, 5.0]), torch.tensor([3.0, -2.0, 1.0]), 0.5),    # boundary
+                          (torch.tensor([-3.0, 0.5, 2.0]), torch.tensor([0.1, 1.0, -1.0]), 1.0),   # indefinite
+                          (torch.tensor([-3.0, 0.5, 2.0]), torch.tensor([0.0, 0.2, -0.1]), 1.0)):  # hard case
+        w, gv = w.double(), gv.double()
+        s = _trust_region_step(w, gv, radius)
+        model = lambda z: z @ gv + 0.5 * (w * z ** 2).sum(-1)  # noqa: E731
+        assert float(s.norm()) <= radius * (1 + 1e-9)
+        z = torch.randn(20000, 3, generator=g, dtype=torch.float64)
+        z = z / z.norm(dim=-1, keepdim=True) * radius * torch.rand(20000, 1, generator=g, dtype=torch.float64) ** (1 / 3)
+        boundary = z / z.norm(dim=-1, keepdim=True) * radius
+        assert float(model(s)) <= float(torch.cat([model(z), model(boundary)]).min()) + 1e-12
+    newton = _trust_region_step(torch.tensor([1.0, 2.0, 5.0]).double(), torch.tensor([0.3, -0.2, 1.0]).double(), 10.0)
+    assert torch.allclose(newton, torch.tensor([-0.3, 0.1, -0.2]).double(), atol=1e-15)

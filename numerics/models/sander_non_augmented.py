@@ -48,6 +48,7 @@ from numerics.samplers import INIT_LAWS
 from theory.arguments import (
     ArgumentError,
     even_int,
+    flag,
     nonnegative_int,
     one_of,
     positive_float,
@@ -303,39 +304,124 @@ def balance_heads(params: Params) -> Params:
     return {**params, "A": A * gamma, "B": B, "P": params["P"] / gamma}
 
 
-def fit_exact(case: Literal["unitary", "orthogonal"], d: int, H: int, T: int, *, seed: int, scale: float = 0.1,
-              gap: float = 1e-8, restarts: int = 3, starts: int = 4, max_iter: int = 3000, init: Params | None = None,
-              device: str | torch.device | None = "cpu", stall_window: int | None = None,
-              rebalance: bool = False) -> OptResult:
-    """Float64 L-BFGS on the exact population loss; the target is the closed-form minimum.
+def position_solver(case: Literal["unitary", "orthogonal"], T: int, *, radius_sq: float = 2.0,
+                    dtype: str | torch.dtype = "float64",
+                    device: str | torch.device | None = "cpu") -> Callable[[torch.Tensor], torch.Tensor]:
+    """``C ↦ P*(C) = argmin_P L(C, P)``: the exact population loss minimised over the positional matrix in closed
+    form (differentiable in ``C``; variable projection, Golub & Pereyra 1973).
 
-    The first start is ``init`` or ``scale·N(0,1)`` (seeded).  Saddle escape: within a start,
-    :func:`numerics.optimize.minimize_population` restarts from perturbations of the best point (``restarts``);
-    if the target is still missed, a fresh ``scale·N(0,1)`` start follows (at most ``starts`` in all: for
-    ``H < d/2`` in case O there are spurious local minima, e.g. d = 4, H = 1, T = 3 has minima at 5.28 and 5.93
-    above the global 4).  Each start's result is rebalanced with :func:`balance_heads` (loss unchanged).
-    Every attempt is kept in ``attempts`` (with its ``start``); the best point is returned.
+    Derivation (``docs/sander-exact-fit.md``).  For fixed ``C`` the loss is a sum over rows ``r`` of convex
+    quadratics in ``p = P[r, 0..r+1]`` (an expectation of squared errors, linear in ``p``), and in both cases each
+    row loss depends on ``p`` only through ``Σ_j p_j``, ``‖p‖²``, the query entry ``p_q = P[r, r]`` and the next
+    key's ``p_c = P[r, r+1]`` (:func:`theory.sander.non_augmented.row_statistics`).  These are invariant under
+    permutations of the other ``r`` entries, so averaging a minimiser over those permutations gives a minimiser
+    (convexity) of the form ``p = α·𝟙_other + β e_q + γ e_c``: three unknowns per row.  The row loss restricted
+    to ``z = (α, β, γ)`` is a quadratic ``ℓ(z) = ℓ₀ + gᵀz + ½ zᵀMz``, read off exactly (to round-off) from the
+    closed form itself at ten points (``0``, ``±e_i``, ``e_i + e_j``): ``g_i = (ℓ(e_i) − ℓ(−e_i))/2``,
+    ``M_ii = ℓ(e_i) + ℓ(−e_i) − 2ℓ₀``, ``M_ij = ℓ(e_i + e_j) − ℓ(e_i) − ℓ(e_j) + ℓ₀``; then ``z* = −M⁻¹g``.
+    Row 0 has no other entries (``α`` does not enter): its ``M_αα = 0`` is replaced by 1, giving ``α = 0``.  The
+    unused entries of ``P`` (right of ``r + 1``, and the last row) are 0.
     """
     one_of("case", case, ("unitary", "orthogonal"))
+    T, radius_sq = positive_int("T", T), positive_float("radius_sq", radius_sq)
+    if T < 2:
+        raise ArgumentError(f"T must be at least 2 (one row predicting s_2), got {T}")
+    dt, dev = resolve_dtype(dtype), resolve_device(device)
+    r = torch.arange(T - 1, device=dev)
+    query, nxt = torch.zeros(T - 1, T, dtype=dt, device=dev), torch.zeros(T - 1, T, dtype=dt, device=dev)
+    query[r, r], nxt[r, r + 1] = 1.0, 1.0
+    basis = torch.stack([torch.as_tensor(theory.used_mask(T)[: T - 1], dtype=dt, device=dev) - query - nxt, query, nxt])
+    eye = torch.eye(3, dtype=dt, device=dev)
+    points = torch.stack([0 * eye[0]] + [s * eye[i] for i in range(3) for s in (1, -1)]
+                         + [eye[i] + eye[j] for i, j in ((0, 1), (0, 2), (1, 2))])            # (10, 3)
+    probes = torch.cat([torch.einsum("zk,krt->zrt", points, basis), torch.zeros(10, 1, T, dtype=dt, device=dev)], 1)
+    no_other = torch.diag_embed(torch.stack([(basis[0].sum(-1) == 0).to(dt), 0 * r, 0 * r], -1).to(dt))
+
+    def rows(C: torch.Tensor) -> torch.Tensor:
+        if case == "unitary":
+            return theory.loss_u_torch(C, probes, per_row=True)
+        return theory.loss_o_torch(C, probes, per_row=True, radius_sq=radius_sq)
+
+    def solve(C: torch.Tensor) -> torch.Tensor:
+        ell = rows(C)                                          # (10, T-1): ℓ at the ten points, every row
+        plus, minus = ell[1:7:2], ell[2:7:2]                   # (3, T-1)
+        g = (plus - minus) / 2
+        diag = plus + minus - 2 * ell[0]
+        off = [ell[7 + k] - plus[i] - plus[j] + ell[0] for k, (i, j) in enumerate(((0, 1), (0, 2), (1, 2)))]
+        M = torch.stack([torch.stack([diag[0], off[0], off[1]], -1), torch.stack([off[0], diag[1], off[2]], -1),
+                         torch.stack([off[1], off[2], diag[2]], -1)], -2) + no_other        # (T-1, 3, 3)
+        z = -torch.linalg.solve(M, g.T.unsqueeze(-1)).squeeze(-1)                           # (T-1, 3)
+        return torch.cat([torch.einsum("rk,krt->rt", z, basis), torch.zeros(1, T, dtype=C.dtype, device=C.device)])
+
+    return solve
+
+
+def fit_exact(case: Literal["unitary", "orthogonal"], d: int, H: int, T: int, *, seed: int, scale: float = 0.1,
+              gap: float = 1e-8, restarts: int = 3, starts: int = 4, max_iter: int = 3000, init: Params | None = None,
+              device: str | torch.device | None = "cpu", stall_window: int | None = 20, rebalance: bool = False,
+              eliminate_p: bool = True, newton_steps: int = 50) -> OptResult:
+    """Float64 minimisation of the exact population loss; the target is the closed-form minimum.
+
+    Default recipe (``docs/sander-exact-fit.md``; measured by ``benchmarks/bench_table1.py --sander``):
+
+    1. ``eliminate_p``: ``P`` is not a free variable but the exact minimiser ``P*(C)`` of :func:`position_solver`
+       (variable projection), so L-BFGS and Newton work on ``A, B`` alone and the ``(C, P) → (γC, P/γ)`` valley
+       is gone.  The loss at every point is still :func:`exact_loss` of a full parameter set ``(A, B, P*(BᵀA))``.
+       Its gradient is taken at fixed ``P = P*`` (exact: ``∂L/∂P = 0`` there, the envelope theorem; 40 % cheaper),
+       its Hessian through ``P*(C)``.
+    2. L-BFGS until ``stall_window`` iterations fail to halve the gap to the target
+       (:func:`numerics.optimize.minimize_population`), then at most ``newton_steps`` trust-region Newton steps on
+       the exact Hessian (negative-curvature steps leave saddles; Newton steps finish the degenerate minimum, which
+       is quartic along the directions of the surplus heads when ``H`` exceeds the minimiser's rank).
+    3. Still above the target: ``restarts`` perturbations of the best point, then fresh ``scale·N(0,1)`` starts
+       (at most ``starts`` in all: for ``H < d/2`` in case O there are spurious local minima, e.g. d = 4, H = 1,
+       T = 3 has minima at 5.28 and 5.93 above the global 4).
+
+    ``eliminate_p=False, newton_steps=0, stall_window=None`` is the earlier plain-L-BFGS fit over ``A, B, P``
+    (``rebalance`` then continues a missed attempt from :func:`balance_heads` first).  The first start is ``init``
+    (its ``P`` is replaced by ``P*`` when eliminating) or ``scale·N(0,1)`` (seeded).  The result is rebalanced with
+    :func:`balance_heads` (loss unchanged); every attempt is kept in ``attempts`` (with its ``start``).
+    """
+    one_of("case", case, ("unitary", "orthogonal"))
+    flag("eliminate_p", eliminate_p)
+    flag("rebalance", rebalance)
     d, H, T = positive_int("d", d), positive_int("H", H), positive_int("T", T)
     starts, restarts = positive_int("starts", starts), nonnegative_int("restarts", restarts)
     scale, gap, max_iter = positive_float("scale", scale), positive_float("gap", gap), positive_int("max_iter", max_iter)
+    newton_steps = nonnegative_int("newton_steps", newton_steps)
     if init is not None:
         targ.params("init", init, ("A", "B", "P"))
+    if rebalance and eliminate_p:
+        raise ArgumentError("rebalance needs eliminate_p=False (it rescales P, which elimination fixes as P*(C))")
     target = theory.loss_u_minimum(d, H, T) if case == "unitary" else theory.loss_o_minimum(d, H, T)
     g = torch.Generator().manual_seed(check_seed("seed", seed))
     start = init if init is not None else init_params(H, d, T, scale=scale, generator=g, device=device)
+    hessian_of = None
+    if eliminate_p:
+        p_star = position_solver(case, T, dtype=start["A"].dtype, device=start["A"].device)
+        complete = lambda p: {"A": p["A"], "B": p["B"], "P": p_star(attention_product(p))}  # noqa: E731
+        hessian_of = lambda p: exact_loss(complete(p), case)  # noqa: E731
+
+        def loss_fn(p: Params) -> torch.Tensor:           # ∂L/∂P = 0 at P*: the gradient needs no path through P*
+            with torch.no_grad():
+                P = p_star(attention_product(p))
+            return exact_loss({"A": p["A"], "B": p["B"], "P": P}, case)
+    else:
+        complete = lambda p: p  # noqa: E731
+        loss_fn = lambda p: exact_loss(p, case)  # noqa: E731
+    free = ("A", "B") if eliminate_p else ("A", "B", "P")
     best: OptResult | None = None
     attempts: list[dict[str, Any]] = []
-    iterations, seconds, history, clock = 0, 0.0, [], []
+    iterations, seconds, hessians, history, clock = 0, 0.0, 0, [], []
     for k in range(starts):
         if k > 0:
             start = init_params(H, d, T, scale=scale, generator=g, device=device)
-        res = minimize_population(lambda p: exact_loss(p, case), start, target=target, gap=gap, restarts=restarts,
+        res = minimize_population(loss_fn, {n: start[n] for n in free}, target=target, gap=gap, restarts=restarts,
                                   max_iter=max_iter, generator=g, stall_window=stall_window,
-                                  rebalance=balance_heads if rebalance else None)
+                                  rebalance=balance_heads if rebalance else None, newton_steps=newton_steps,
+                                  hessian_of=hessian_of)
         attempts.extend({**a, "start": k} for a in res.attempts)
-        iterations, seconds = iterations + res.iterations, seconds + res.seconds
+        iterations, seconds, hessians = iterations + res.iterations, seconds + res.seconds, hessians + res.hessians
         history.extend(res.history)
         clock.extend(res.history_clock)
         if best is None or res.loss < best.loss:
@@ -343,8 +429,10 @@ def fit_exact(case: Literal["unitary", "orthogonal"], d: int, H: int, T: int, *,
         if best.loss - target <= gap * max(1.0, abs(target)):
             break
     assert best is not None
-    return OptResult(params=balance_heads(best.params), loss=best.loss, iterations=iterations, seconds=seconds,
-                     history=history, history_clock=clock, attempts=attempts)
+    with torch.no_grad():
+        params = balance_heads(complete(best.params))
+    return OptResult(params=params, loss=best.loss, iterations=iterations, seconds=seconds, history=history,
+                     history_clock=clock, attempts=attempts, hessians=hessians)
 
 
 def fit_sampled(case: Case, d: int, H: int | Sequence[int], T: int, *, seed: int, steps: int, batch: int, lr: float,
