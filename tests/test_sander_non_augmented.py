@@ -380,3 +380,55 @@ def test_fast_forward_equals_head_by_head(case: str, k: int, H: int, T: int, see
     # and a different C must not agree (the comparison can fail)
     other = dict(params, A=params["A"] + 0.1)
     assert not torch.allclose(model.predict_fast(other, seqs), ref, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# planted bugs: the exact claims of proofs_check.claims.sander_non_augmented_exact FAIL (issue #12)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _exact_check_error(claim_id: str) -> tuple[float, float]:
+    from proofs_check.claim import RunContext
+    from proofs_check.registry import load_all
+
+    claim = load_all().get(claim_id)
+    m = claim.check(RunContext(profile="quick", seed=claim.seed, role="check"))
+    return m.error, claim.tolerance.bound
+
+
+def test_row_gram_with_half_linear_term_fails(monkeypatch) -> None:
+    """``b = ρ²/4 · Σ S_k`` (the loss's own coefficient) instead of ``ρ²/8`` in ``ℓ_r = pᵀGp − 2bᵀp + c``."""
+    original = na.loss_o_row_gram
+
+    def planted(C, n_keys, q, *, radius_sq=2.0):
+        G, b, const = original(C, n_keys, q, radius_sq=radius_sq)
+        return G, 2 * b, const
+
+    monkeypatch.setattr(na, "loss_o_row_gram", planted)
+    err, bound = _exact_check_error("sander.non-aug.closed-forms.quadrature")
+    assert err > 3 * bound
+
+
+def test_structure_ignoring_the_radius_fails(monkeypatch) -> None:
+    original = na.structure_o
+    monkeypatch.setattr(na, "structure_o", lambda C, P, **kw: original(C, P, **{**kw, "radius_sq": 2.0}))
+    err, bound = _exact_check_error("sander.non-aug.structure.calibration")
+    assert err > 3 * bound
+
+
+def test_orthogonal_py_without_block_terms_fails(monkeypatch) -> None:
+    """A transcription of orthogonal.py that lost its block terms t3, t4 (it is then the case-U loss)."""
+    monkeypatch.setattr(na, "loss_o_reference", lambda C, P, per_row=False: na.loss_u(C, P, per_row=per_row))
+    err, bound = _exact_check_error("sander.non-aug.finding.reference-formulas")
+    assert err > 3 * bound
+
+
+def test_row_optimum_with_column_norm_fails(monkeypatch) -> None:
+    """``d − tr(C)²/‖C𝟙‖²`` (the query-weight norm) in place of ``d − tr(C)²/‖C‖_F²``."""
+    def planted(C):
+        C = np.asarray(C, dtype=float)
+        return C.shape[-1] - np.trace(C, axis1=-2, axis2=-1) ** 2 / np.maximum((C.sum(-1) ** 2).sum(-1), 1e-300)
+
+    monkeypatch.setattr(na, "loss_u_row_optimum", planted)
+    err, bound = _exact_check_error("sander.non-aug.optima.least-squares")
+    assert err > 3 * bound

@@ -289,7 +289,19 @@ register(Claim(
 # 1d. case U: Adam on sampled sequences
 # --------------------------------------------------------------------------------------------------------------
 
-SAMPLED_BOUND = 1e-3
+SAMPLED_REASON = (
+    f"normalised: max(|polished − claimed minimum| / ({GAP:g}·max(1, minimum)), |MC − exact| / (5 SE)) ≤ 1. The first "
+    "bound is the stopping rule of the float64 minimisation of the exact loss started at the Adam endpoint (one "
+    "start, no perturbation restarts, no fresh starts: a local descent, so reaching the global minimum shows that "
+    "Adam ended in its basin); the second is 5 standard errors of the Monte-Carlo mean of the Adam model's loss "
+    "through the torch forward pass. The Adam endpoint's own remaining gap is reported, not bounded by hand")
+
+
+def _polished(params: dict[str, torch.Tensor], case: str, H: int, seed: int) -> float:
+    """Loss of a local float64 minimisation of the exact loss from a trained point (the first ``H`` heads)."""
+    d, T = params["A"].shape[-1], params["P"].shape[-1]
+    init = {"A": params["A"][:H].clone(), "B": params["B"][:H].clone(), "P": params["P"].clone()}
+    return float(model.fit_exact(case, d, H, T, seed=seed, init=init, starts=1, restarts=0, gap=GAP).loss)
 
 
 def _trained_sampled_u(ctx: RunContext, d: int, heads: list[int], T: int, steps: int, batch: int,
@@ -320,27 +332,27 @@ def _sampled_u(ctx: RunContext, *, heads_short: int) -> Measurement:
     zero = (T - 1) * d
     losses = [float(model.exact_loss(p, "unitary")) for p in params]
     mc = [_mc_losses(ctx, "unitary", p, MC_FIT, T, stream=400 + i) for i, p in enumerate(params)]
-    rel = [max(x, m + MC_Z * se) / zero for x, (m, se) in zip(losses, mc)]
-    return Measurement(error=max(rel), expected=f"loss / zero-predictor loss ≤ {SAMPLED_BOUND:g} (minimum 0)",
-                       observed=[f"{x:.2e}" for x in rel],
-                       compared=(f"max of the exact population loss and the MC loss through the torch model (mean + 5 SE, "
-                                 f"{MC_FIT} fresh sequences) of each Adam-trained model with H = {H} heads, over the loss "
-                                 "of the zero predictor (T−1)·d"),
+    polished = [_polished(p, "unitary", H, ctx.torch_seed(600 + i)) for i, p in enumerate(params)]
+    err = [max(abs(x) / GAP, abs(m - e) / (MC_Z * se)) for x, e, (m, se) in zip(polished, losses, mc)]
+    return Measurement(error=max(err), expected="polished loss within 1e-8 of the claimed minimum 0; MC within 5 SE",
+                       observed=[f"Adam {e / zero:.1e} of the zero predictor → polished {x:.1e}" for e, x in zip(losses, polished)],
+                       compared=(f"normalised max over {models} Adam-trained models with H = {H} heads of |loss after a "
+                                 "local float64 minimisation of the exact loss from the Adam endpoint − 0| / 1e-8 and "
+                                 f"|MC loss through the torch model ({MC_FIT} fresh sequences) − exact loss| / (5 SE)"),
                        details={"d": d, "H": H, "T": T, "steps": steps, "batch": batch, "lr": lr, "models": models,
-                                "exact_losses": losses, "mc_losses": [m for m, _ in mc], "mc_se": [se for _, se in mc],
-                                "seconds": seconds})
+                                "exact_losses": losses, "adam_gap_relative": [e / zero for e in losses],
+                                "polished_losses": polished, "mc_losses": [m for m, _ in mc],
+                                "mc_se": [se for _, se in mc], "seconds": seconds})
 
 
 register(Claim(
     id="sander.non-aug.min-u.sampled", paper=SANDER, reference=f"{SECTION}: global minima, unitary case",
-    statement="Case U, H = d: Adam on sampled sequences drives the exact population loss to (near) its minimum 0.",
+    statement=("Case U, H = d: Adam on sampled sequences ends in the basin of a global minimiser (loss 0): a local "
+               "descent on the exact loss from its endpoint reaches 0."),
     kind="trained", check=lambda ctx: _sampled_u(ctx, heads_short=0),
     control=lambda ctx: _sampled_u(ctx, heads_short=1),
     control_description="the neighbouring head count H = d − 1 trained the same way, against the same claimed minimum 0",
-    tolerance=Tolerance(SAMPLED_BOUND, (
-        "the target is noise-free and exactly representable, so the mini-batch gradient vanishes at the minimum "
-        "(no noise floor); 120 Adam steps, batch 64, lr 0.1 with cosine decay reach ~1e-6 relative here, and 1e-3 "
-        "leaves room for seeds and float round-off while staying 1000× below the zero predictor"), origin="optimiser-gap"),
+    tolerance=Tolerance(1.0, SAMPLED_REASON, origin="optimiser-gap"),
     seed=31, rests_on=(U_UNIFORM, INDEXING),
     route="Adam on sampled sequences; loss of the trained models measured by Monte Carlo through the torch forward pass",
 ))
@@ -372,36 +384,36 @@ def _sampled_heads_u(ctx: RunContext, *, claimed: str) -> Measurement:
         target = theory.loss_u_minimum(d, h if claimed == "own" else d, T)
         loss = float(model.exact_loss(p, "unitary"))
         mc, se = _mc_losses(ctx, "unitary", p, MC_FIT // 4, T, stream=500 + i)
-        # the MC loss through the torch model counts where it leaves the claimed minimum by more than 5 SE
-        rel = max(abs(loss - target), abs(mc - target) - MC_Z * se) / zero
-        rows.append({"H": h, "loss": loss, "mc_loss": mc, "mc_se": se, "claimed_minimum": target, "rel_gap": rel,
+        polished = _polished(p, "unitary", h, ctx.torch_seed(700 + i))
+        err = max(abs(polished - target) / (GAP * max(1.0, target)), abs(mc - loss) / (MC_Z * se))
+        rows.append({"H": h, "loss": loss, "mc_loss": mc, "mc_se": se, "claimed_minimum": target, "polished": polished,
+                     "adam_gap_relative": (loss - target) / zero, "normalised": err,
                      "padded_heads_max_abs": float(max(p["A"][h:].abs().max(), p["B"][h:].abs().max()))
                      if h < max(heads) else 0.0})
     figures = _heads_figure(ctx, d, T, rows) if claimed == "own" else []
     return Measurement(
         figures=figures,
-        error=max(r["rel_gap"] for r in rows),
-        expected=("|exact loss − (T−1)·max(d−H, 0)| / zero-predictor loss ≤ %g for every H" % SAMPLED_BOUND
-                  if claimed == "own" else "the wrong claim: every H reaches 0"),
-        observed={f"H={r['H']}": f"{r['loss']:.4f} (claimed {r['claimed_minimum']:g})" for r in rows[::2]},
-        compared="exact population loss (and MC loss through the torch model beyond 5 SE, 5000 fresh sequences) of "
-                 "each model of one batched Adam run vs the claimed minimum of its H, relative to the zero predictor (T−1)·d",
+        error=max(r["normalised"] for r in rows),
+        expected=("a local descent from every Adam endpoint reaches (T−1)·max(d−H, 0) within 1e-8" if claimed == "own"
+                  else "the wrong claim: every H reaches 0"),
+        observed={f"H={r['H']}": f"Adam {r['loss']:.4f} → polished {r['polished']:.6f} (claimed {r['claimed_minimum']:g})"
+                  for r in rows[::2]},
+        compared=("normalised max over the models of one batched Adam run (every H, two seeds) of |loss after a local "
+                  "float64 minimisation of the exact loss from the Adam endpoint (its H heads) − claimed minimum| / "
+                  "(1e-8·max(1, minimum)) and |MC loss through the torch model (5000 fresh sequences) − exact loss| / (5 SE)"),
         details={"d": d, "T": T, "heads": heads, "steps": steps, "batch": batch, "lr": lr, "rows": rows,
                  "seconds": seconds})
 
 
 register(Claim(
     id="sander.non-aug.heads-u.sampled", paper=SANDER, reference=f"{SECTION}: global minima, unitary case, head count",
-    statement=("Case U, d = 4: with H heads the minimum is (T−1)·max(d−H, 0) and Adam on sampled sequences reaches "
-               "it for every H — all head counts 1..d+1 trained at once in one batched computation (zero-padded "
-               "heads, which stay exactly zero)."),
+    statement=("Case U, d = 4: with H heads the minimum is (T−1)·max(d−H, 0) and Adam on sampled sequences ends in its "
+               "basin for every H (a local descent on the exact loss from the endpoint reaches it) — all head counts "
+               "1..d+1 trained at once in one batched computation (zero-padded heads, which stay exactly zero)."),
     kind="trained", check=lambda ctx: _sampled_heads_u(ctx, claimed="own"),
     control=lambda ctx: _sampled_heads_u(ctx, claimed="full"),
     control_description="the same trained models against the wrong claim that H < d heads also reach 0",
-    tolerance=Tolerance(SAMPLED_BOUND, (
-        "noise-free targets: at the minimum of each H the mini-batch gradient restricted to the reachable "
-        "directions vanishes; measured gaps after 120 Adam steps (batch 64, lr 0.1, cosine decay) are ≤ 4e-4 of "
-        "the zero predictor, and a missing head costs (T−1)/((T−1)d) = 1/d = 0.25 of it"), origin="optimiser-gap"),
+    tolerance=Tolerance(1.0, SAMPLED_REASON, origin="optimiser-gap"),
     seed=33, rests_on=(U_UNIFORM, INDEXING),
     route="Adam on sampled sequences for every head count; loss of each trained model measured by Monte Carlo through the torch forward pass",
 ))
@@ -840,12 +852,14 @@ def _haar(ctx: RunContext, *, zero_predictor: bool) -> Measurement:
                      "P_band_energy_fraction": float(band / (used ** 2).sum())})
     for row in rows:
         row["ABt_eigenvalues"] = [str(x) for x in row["ABt_eigenvalues"]]
-    return Measurement(error=max(r.value + MC_Z * r.se for r in ratios),
+    # one-sided 5-SE test of "ratio < 1", in units of 5 SE: ratio + 5 SE ≤ 1  ⇔  2 + (ratio − 1)/(5 SE) ≤ 1
+    return Measurement(error=max(max(0.0, 2.0 + (r.value - 1.0) / (MC_Z * r.se)) for r in ratios),
                        expected="ratio + 5 SE ≤ 1 (improves on the commuting-case solution)",
                        observed=[f"{r.value:.3f} ± {r.se:.3f}" for r in ratios],
-                       compared=("upper 5-SE bound of the MC loss (40 000 fresh sequences, paired) of "
-                                 + ("the zero predictor" if zero_predictor else "each of 3 Adam-trained models")
-                                 + " over the loss of the commuting-case minimiser C = I, αP[r,r+1] = 1 on the same sequences"),
+                       compared=("2 + (ratio − 1)/(5 SE) for the MC loss ratio (40 000 fresh sequences, paired, delta "
+                                 "method) of " + ("the zero predictor" if zero_predictor else "each of 3 Adam-trained models")
+                                 + " over the loss of the commuting-case minimiser C = I, αP[r,r+1] = 1 on the same "
+                                 "sequences (≤ 1 iff ratio + 5 SE ≤ 1), worst over the models"),
                        details={"d": d, "H": H, "T": T, "steps": steps, "batch": batch, "lr": lr, "s0": "uniform on the sphere",
                                 "zero_predictor_loss": zero, "commuting_solution_loss": float(commuting.mean()),
                                 "models": rows})
@@ -860,7 +874,9 @@ register(Claim(
     control_description="the zero predictor against the same commuting-case solution",
     tolerance=Tolerance(1.0, ("the statement itself: the loss ratio to the commuting-case solution is below 1, tested by "
                               "its upper 5-standard-error bound (paired sequences, delta method; one-sided false alarm "
-                              "3e-7)"), origin="standard-errors"),
+                              "3e-7); the error 2 + (ratio − 1)/(5 SE) measures the distance from that bound in units of "
+                              "5 SE, so a control's margin says how many such units it lies above the commuting "
+                              "solution"), origin="standard-errors"),
     seed=71, profiles=("full",), rests_on=("UNCONFIRMED: what the paper's Fig. 7 measures and on which model",),
     finding=("With Haar W our diagonal model does not learn head orthogonality: C = BᵀA becomes ≈ α·𝟙𝟙ᵀ (rank one, "
              "one effective head scoring with the plain inner product ⟨s_q, s_j⟩), and α·P keeps the superdiagonal ≈ 1 "

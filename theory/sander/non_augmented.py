@@ -113,6 +113,14 @@ def _check_CP(C: Any, P: Any) -> tuple[np.ndarray, np.ndarray]:
     return C.astype(float), P.astype(float)
 
 
+def _check_square_pair(C: Any, P: Any) -> None:
+    """``C`` is ``(..., d, d)`` and ``P`` is ``(..., T, T)`` with ``T ≥ 2`` (torch tensors and sympy matrices)."""
+    if len(C.shape) < 2 or C.shape[-1] != C.shape[-2]:
+        raise ArgumentError(f"C must be (..., d, d), got shape {tuple(C.shape)}")
+    if len(P.shape) < 2 or P.shape[-1] != P.shape[-2] or P.shape[-1] < 2:
+        raise ArgumentError(f"P must be (..., T, T) with T >= 2, got shape {tuple(P.shape)}")
+
+
 def _row_stats(P: Any) -> dict[str, Any]:
     """Row statistics for a numpy array or a torch tensor ``P`` (the formulas below serve both)."""
     T = P.shape[-1]
@@ -233,6 +241,7 @@ def loss_u_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
     tensor("C", C, real=True)
     tensor("P", P, real=True)
     flag("per_row", per_row)
+    _check_square_pair(C, P)
     return _total(_u_rows(C, P, reference=False), per_row)
 
 
@@ -252,6 +261,7 @@ def loss_u_reference_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
     tensor("C", C, real=True)
     tensor("P", P, real=True)
     flag("per_row", per_row)
+    _check_square_pair(C, P)
     return _total(_u_rows(C, P, reference=True), per_row)
 
 
@@ -407,6 +417,7 @@ def loss_o_torch(C: Any, P: Any, *, radius_sq: float = 2.0, per_row: bool = Fals
     tensor("C", C, real=True)
     tensor("P", P, real=True)
     flag("per_row", per_row)
+    _check_square_pair(C, P)
     return _total(_o_rows(C, P, positive_float("radius_sq", radius_sq)), per_row)
 
 
@@ -534,6 +545,7 @@ def loss_o_reference_torch(C: Any, P: Any, *, per_row: bool = False) -> Any:
     tensor("C", C, real=True)
     tensor("P", P, real=True)
     flag("per_row", per_row)
+    _check_square_pair(C, P)
     return _total(_reference_o_rows(C, P), per_row)
 
 
@@ -842,6 +854,7 @@ def loss_u_closed_sympy(C: sp.Matrix, P: sp.Matrix) -> sp.Expr:
     >>> loss_u_closed_sympy(symbolic_C(1), symbolic_P(2))
     c_0_0**2*p_0_0**2 + c_0_0**2*p_0_1**2 - 2*c_0_0*p_0_1 + 1
     """
+    _check_square_pair(C, P)
     d = C.shape[0]
     fro = sum(C[k, l] ** 2 for k in range(d) for l in range(d))
     col = sum(sum(C[k, l] for l in range(d)) ** 2 for k in range(d))
@@ -868,6 +881,7 @@ def loss_u_reference_sympy(C: sp.Matrix, P: sp.Matrix) -> sp.Expr:
     >>> sp.expand(diff - sum(c**2 for c in C) * (P[0, 0] ** 2 + P[1, 1] ** 2))
     0
     """
+    _check_square_pair(C, P)
     d = C.shape[0]
     fro = sum(C[k, l] ** 2 for k in range(d) for l in range(d))
     return loss_u_closed_sympy(C, P) + fro * sum(P[r, r] ** 2 for r in range(P.shape[0] - 1))
@@ -884,6 +898,7 @@ def loss_o_closed_sympy(C: sp.Matrix, P: sp.Matrix, radius_sq: Any = 2) -> sp.Ex
     >>> float(loss_o_closed_sympy(sp.Matrix(C), sp.Matrix(P))) == float(loss_o(C, P))
     True
     """
+    _check_square_pair(C, P)
     d = C.shape[0]
     even_int("d", d)
     rho = sp.sympify(radius_sq)
@@ -928,6 +943,7 @@ def loss_o_reference_sympy(C: sp.Matrix, P: sp.Matrix) -> sp.Expr:
     >>> bool(np.isclose(float(loss_o_reference_sympy(C, P).subs(sub)), loss_o_reference(c_val, p_val)))
     True
     """
+    _check_square_pair(C, P)
     d = C.shape[0]
     rs = [sum(C[k, l] for l in range(d)) for k in range(d)]
     t1 = sum(x ** 2 for x in rs)                      # 𝟙ᵀCᵀC𝟙 = ‖C𝟙‖²
