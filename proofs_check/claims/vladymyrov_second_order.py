@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -201,6 +202,125 @@ register(Claim(
 ))
 
 
+FACT_STEPS = (None, "1/4", "1/2", "3/4")  # None: the default step 1/3; 3/4 puts the minimum of f' inside [0, nu]
+FACT_KAPPAS = (Fraction(11, 10), Fraction(2), Fraction(7), Fraction(100))
+FACT_GRID = 900  # lambda_k = k/900 on [0, nu = 1]: holds every end point and the vertex 2/(3c) of f' for these c
+
+
+def _poly_mul(a: list[Fraction], b: list[Fraction], order: int) -> list[Fraction]:
+    """Product of two power series (coefficient lists), truncated after ``order``."""
+    out = [Fraction(0)] * (order + 1)
+    for i, ai in enumerate(a[: order + 1]):
+        for j, bj in enumerate(b[: order + 1 - i]):
+            out[i + j] += ai * bj
+    return out
+
+
+def _series_inverse(a: list[Fraction], order: int) -> list[Fraction]:
+    """``1/a`` as a power series (``a[0] != 0``), truncated after ``order``."""
+    inv = [1 / a[0]]
+    for k in range(1, order + 1):
+        inv.append(-sum(a[j] * inv[k - j] for j in range(1, min(k, len(a) - 1) + 1)) / a[0])
+    return inv
+
+
+def _map_polynomial(c: Fraction, power: int) -> list[Fraction]:
+    """Coefficients in ``λ`` of the eigenvalue map ``λ (1 − cλ)^power`` with ``ν = 1`` (so ``γ = c``)."""
+    poly = [Fraction(0), Fraction(1)]
+    for _ in range(power):
+        poly = _poly_mul(poly, [Fraction(1), -c], len(poly))
+    return poly
+
+
+def _evaluate(poly: list[Fraction], lam: Fraction) -> Fraction:
+    return sum(a * lam**k for k, a in enumerate(poly))
+
+
+def _lemma_a3_facts(c: Fraction, power: int) -> dict[str, Any]:
+    """Lemma A.3's facts from the eigenvalue map of one layer, ``f(λ) = λ (1 − γλ)^power`` (``power = 2``: Σ ←
+    (I − γΣ) Σ (I − γΣ)), in exact rational arithmetic (``fractions``), without sympy: ``κ'`` = ``f(ν)/f(µ)`` at
+    ``ν = 1, µ = 1/κ``; ``min f'`` on a rational grid of ``[0, ν]`` (``f'`` term by term from the expanded
+    polynomial); the suprema of ``κ'/κ`` (decreasing in ``κ``: attained at the left end, which the grid holds); the
+    power series of ``κ'(1 + ε)`` by series arithmetic (``µ = 1/(1 + ε)``); the sup of ``(κ' − 1)/ε²`` as the larger
+    of its ``ε → 0`` limit (the ``ε²`` coefficient, when the linear one vanishes) and its values at ``ε = 10^-k``."""
+    f = _map_polynomial(c, power)
+    df = [k * a for k, a in enumerate(f)][1:]
+
+    def kappa_prime(kappa: Fraction) -> Fraction:
+        return _evaluate(f, Fraction(1)) / _evaluate(f, 1 / kappa)
+
+    u = [Fraction((-1) ** k) for k in range(4)]  # 1/(1 + eps)
+    f_mu = [Fraction(0)] * 4
+    power_u = [Fraction(1), Fraction(0), Fraction(0), Fraction(0)]
+    for a in f:
+        f_mu = [s + a * p for s, p in zip(f_mu, power_u)]
+        power_u = _poly_mul(power_u, u, 3)
+    series = [_evaluate(f, Fraction(1)) * s for s in _series_inverse(f_mu, 3)]
+    grid = [kappa_prime(1 + Fraction(1, 10**k)) for k in range(1, 9)]
+    quadratic = (max([series[2]] + [(g - 1) * 10 ** (2 * k) for k, g in enumerate(grid, start=1)])
+                 if series[1] == 0 else None)
+    return {"kappa_prime": [kappa_prime(k) for k in FACT_KAPPAS],
+            "min_derivative": min(_evaluate(df, Fraction(k, FACT_GRID)) for k in range(FACT_GRID + 1)),
+            "contraction_sup": max(kappa_prime(k) / k for k in FACT_KAPPAS),
+            "contraction_sup_from_one": max(kappa_prime(k) / k for k in (Fraction(1),) + FACT_KAPPAS),
+            "series": series, "quadratic_sup": quadratic}
+
+
+def _lemma_a3_exact_facts(ctx: RunContext, power: int) -> Measurement:
+    import sympy as sp
+
+    kappa = sp.Symbol("kappa", positive=True)
+    rows, mismatches = [], 0
+    for step in FACT_STEPS:
+        ex = so.lemma_a3_exact() if step is None else _exact(step)
+        c = Fraction(1, 3) if step is None else Fraction(step)
+        want = _lemma_a3_facts(c, power)
+        got = {"kappa_prime": [ex.kappa_prime.subs(kappa, sp.Rational(k.numerator, k.denominator)) for k in FACT_KAPPAS],
+               "min_derivative": ex.min_derivative, "contraction_sup": ex.contraction_sup,
+               "contraction_sup_from_one": ex.contraction_sup_from_one, "series": list(ex.series),
+               "quadratic_sup": ex.quadratic_sup}
+        bad = []
+        for key, value in want.items():
+            if key == "quadratic_sup":
+                same = got[key] == sp.oo if value is None else sp.nsimplify(got[key]) == sp.Rational(value.numerator, value.denominator)
+            elif isinstance(value, list):
+                same = len(got[key]) == len(value) and all(sp.nsimplify(g) == sp.Rational(v.numerator, v.denominator)
+                                                          for g, v in zip(got[key], value))
+            else:
+                same = sp.nsimplify(got[key]) == sp.Rational(value.numerator, value.denominator)
+            if not same:
+                bad.append(key)
+        bad += [] if ex.derivative_residual == 0 and ex.gamma_nu == sp.Rational(c.numerator, c.denominator) else ["residual/gamma_nu"]
+        mismatches += len(bad)
+        rows.append({"gamma_nu": str(c), "mismatched": bad,
+                     "independent": {k: (str(v) if not isinstance(v, list) else [str(a) for a in v]) for k, v in want.items()},
+                     "sympy": {k: (str(v) if not isinstance(v, list) else [str(a) for a in v]) for k, v in got.items()}})
+    return Measurement(error=float(mismatches), expected=0, observed=mismatches,
+                       compared="number of LemmaA3Exact fields (kappa' at kappa in {11/10, 2, 7, 100}, min f', sup kappa'/kappa "
+                                "from 1.1 and from 1, the four series coefficients, sup (kappa'-1)/eps^2, the residual) that differ "
+                                "from the same facts computed in rational arithmetic (fractions) from the eigenvalue map "
+                                + ("lambda (1 - gamma lambda)^2" if power == 2 else "lambda (1 - gamma lambda) (one-sided preconditioning)")
+                                + f", at gamma nu in {{1/3 (default), 1/4, 1/2, 3/4}}",
+                       details={"rows": rows})
+
+
+register(Claim(
+    id="vladymyrov.lemmaa3.exact-facts", paper=VLADYMYROV, reference="Lemma A.3 (App. A.4), every fact our sympy derivation states",
+    statement="For the steps gamma nu in {1/3, 1/4, 1/2, 3/4}, every fact lemma_a3_exact derives in sympy (the end-point "
+              "ratio kappa', min f' on [0, nu], the suprema of kappa'/kappa from 1.1 and from 1, the series of kappa'(1+eps) "
+              "to eps^3, sup (kappa'-1)/eps^2) equals the same fact computed without sympy, in rational arithmetic, from "
+              "the eigenvalue map f(lambda) = lambda (1 - gamma lambda)^2 of one preconditioning layer.",
+    kind="symbolic", check=lambda ctx: _lemma_a3_exact_facts(ctx, 2),
+    control=lambda ctx: _lemma_a3_exact_facts(ctx, 1),
+    control_description=("the facts of the one-sided map lambda (1 - gamma lambda) (Sigma <- (I - gamma Sigma) Sigma: the "
+                         "preconditioner applied to one factor of x x^T only)"),
+    tolerance=EXACT, seed=53005,
+    rests_on=LEMMA_A3_DISPLAYS,
+    route=("exact rational arithmetic (Python fractions) on the expanded eigenvalue map: end-point ratios, f' term by "
+           "term on a rational grid, power-series arithmetic for kappa'(1+eps); no sympy"),
+))
+
+
 # ------------------------------------------------------------------------------------------------ Lemma A.3 (forward pass)
 
 
@@ -211,7 +331,14 @@ def _kappa_map(ctx: RunContext, gamma_nu: float) -> Measurement:
     for inst in _instances(rng, per):
         run = so.theorem51_construction(inst["x"], inst["y"], inst["x_query"], preconditioning_layers=8, gamma_nu=gamma_nu)
         pred = np.array([so.kappa_map(k, gamma_nu) for k in run.kappa[:-1]])
-        err = float(np.max(np.abs(run.kappa[1:] - pred) / run.kappa[1:]))
+        # the cancellation-free form 1 + delta^2 (4 delta + 3)/(3 delta + 2)^2 of the same step, and its iterates
+        # from the measured kappa_0 (both written for gamma nu = 1/3)
+        pred_delta = 1.0 + np.array([so.kappa_map_delta(k - 1.0) for k in run.kappa[:-1]])
+        pred_traj = 1.0 + so.gdpp_kappa_trajectory(float(run.kappa[0]), run.kappa.size - 1)
+        err = float(max(np.max(np.abs(run.kappa[1:] - p) / run.kappa[1:]) for p in (pred, pred_delta, pred_traj[1:])))
+        # the condition number of the mapped spectrum {f(lambda_i)} of Sigma^0 (true for any gamma nu, folding included)
+        folded = so.mapped_condition_number(np.linalg.eigvalsh(inst["x"].T @ inst["x"]), gamma_nu)
+        err = max(err, abs(float(run.kappa[1]) - folded) / float(run.kappa[1]))
         worst = max(worst, err)
         if len(rows) < 6:
             rows.append({"family": inst["family"], "kappa_measured": run.kappa.tolist(), "max_rel_err": err})
@@ -219,7 +346,9 @@ def _kappa_map(ctx: RunContext, gamma_nu: float) -> Measurement:
     return Measurement(error=worst, expected=0.0, observed=worst,
                        compared=f"max relative difference between kappa(Sigma^(l+1)) measured on the GD++ forward pass "
                                 f"(omega_xx^l = -{gamma_nu:.4g}/nu_l, 8 layers) and the end-point map "
-                                "kappa_l (1-c)^2/(1-c/kappa_l)^2 of the measured kappa_l",
+                                "kappa_l (1-c)^2/(1-c/kappa_l)^2 of the measured kappa_l, its cancellation-free form "
+                                "1 + delta^2 (4 delta + 3)/(3 delta + 2)^2 (delta = kappa_l - 1) and the iterates of that "
+                                "map from the measured kappa_0, and the condition number of the mapped spectrum of Sigma^0",
                        details={"gamma_nu": gamma_nu, "instances": rows,
                                 "kappa_map_iterates_from_23": notes, "notes_trajectory": list(NOTES_TRAJECTORY)})
 
@@ -429,4 +558,146 @@ register(Claim(
     rests_on=LEMMA_A3_DISPLAYS,
     route=("the GD++ forward pass on adversarial prompts of each condition number, the GD layer placed after every "
            "depth: the first depth at which it reaches the accuracy"),
+))
+
+
+BOUND_KAPPAS = (1.05, 1.1, 1.3, 2.0, 10.0, 100.0, 1e3, 1e4, 1e6)
+BOUND_EPS = (0.5, 0.09, 1e-2, 1e-4, 1e-8, 1e-16, 1e-64, 1e-256)
+
+
+def _proof_phases(kappa: float, eps: float, paper_target: bool, *, phase2_factor: float = 2.0) -> int:
+    """The proof's two phases iterated layer by layer: ``κ ← (22/23)² κ`` while ``κ > 1.1`` (Lemma A.3, first claim),
+    then ``δ ← 2δ²`` from ``δ = min(κ − 1, 0.1)`` while ``δ > τ`` (second claim), ``τ = ε`` or the proof's ``ε/(2κ)``;
+    plus the final GD layer.  ``phase2_factor`` 1 is the control (the lemma's constant 2 dropped)."""
+    k, layers = kappa, 0
+    while k > so.PHASE_SWITCH:
+        k *= (22.0 / 23.0) ** 2
+        layers += 1
+    delta = min(kappa - 1.0, so.PHASE_SWITCH - 1.0)
+    tau = eps / (2.0 * kappa) if paper_target else eps
+    while delta > tau:
+        delta = phase2_factor * delta * delta
+        layers += 1
+    return layers + 1
+
+
+def _layer_bound_recurrence(ctx: RunContext, phase2_factor: float) -> Measurement:
+    rows, mismatches = [], 0
+    for paper_target in (False, True):
+        for kappa in BOUND_KAPPAS:
+            for eps in BOUND_EPS:
+                closed = so.theorem51_layer_bound(kappa, eps, paper_target=paper_target)
+                iterated = _proof_phases(kappa, eps, paper_target, phase2_factor=phase2_factor)
+                mismatches += int(closed != iterated)
+                if closed != iterated or (eps in (1e-2, 1e-64) and kappa in (1.05, 100.0)):
+                    rows.append({"kappa": kappa, "eps": eps, "paper_target": paper_target, "closed_form": closed,
+                                 "iterated": iterated})
+    return Measurement(error=float(mismatches), expected=0, observed=mismatches,
+                       compared=("number of (kappa, eps, target) among " f"{len(BOUND_KAPPAS)} x {len(BOUND_EPS)} x 2 where "
+                                 "theorem51_layer_bound (ceil-log closed form) differs from the proof's two phases iterated "
+                                 "layer by layer (kappa <- (22/23)^2 kappa while kappa > 1.1, then delta <- "
+                                 + ("2" if phase2_factor == 2.0 else f"{phase2_factor:g}") + " delta^2 until delta <= tau)"),
+                       details={"rows": rows})
+
+
+register(Claim(
+    id="vladymyrov.thm51.layer-bound-recurrence", paper=VLADYMYROV, reference="Theorem 5.1, proof (App. A.4): Lemma A.3's two phases",
+    statement="The explicit layer count of the Theorem 5.1 proof, 1 + ceil(ln(kappa/1.1)/ln(529/484)) + "
+              "ceil(log2(ln(1/(2 tau))/ln(1/(2 delta_0)))), is the number of layers the proof's recurrences take: the "
+              "contraction kappa' <= (22/23)^2 kappa while kappa > 1.1, then kappa' - 1 <= 2 (kappa - 1)^2 down to tau "
+              "(tau = eps, or the proof's eps/(2 kappa)), plus the GD layer.",
+    kind="identity", check=lambda ctx: _layer_bound_recurrence(ctx, 2.0),
+    control=lambda ctx: _layer_bound_recurrence(ctx, 1.0),
+    control_description="the phase-2 recurrence with the lemma's constant 2 dropped (delta' <= delta^2)",
+    tolerance=Tolerance(0.0, "exact: layer counts are integers, compared for equality on a grid of kappa in [1.05, 1e6] "
+                             "and eps in [1e-256, 0.5], both targets", origin="exact"),
+    seed=51104,
+    rests_on=LEMMA_A3_DISPLAYS,
+    route="the proof's two recurrences iterated layer by layer in float64 (no logarithms)",
+))
+
+
+PLAIN_GD_KAPPAS = (1.0, 2.0, 10.0, 100.0)
+PLAIN_GD_EPS = (1e-2, 1e-4, 1e-8)
+
+
+@functools.lru_cache(maxsize=None)
+def _plain_gd_runs(seed: int) -> dict[float, so.GDPPRun]:
+    """Plain GD through the GD++ forward pass on worst-case prompts (noiseless, ``x_t = w*`` = top eigenvector, where
+    the error after ``L`` layers is exactly ``((κ − 1)/(κ + 1))^L``), with enough layers for the smallest target."""
+    rng = np.random.default_rng(seed)
+    runs = {}
+    for kappa in PLAIN_GD_KAPPAS:
+        x, y, xq = _adversarial_prompt(rng, kappa)
+        runs[kappa] = so.plain_gd_construction(x, y, xq, int(1.2 * kappa * math.log(1e8) / 2) + 3)
+    return runs
+
+
+def _first_layer_within(errors: np.ndarray, eps: float) -> int:
+    reached = np.nonzero(errors <= eps)[0]
+    return int(reached[0]) + 1 if reached.size else errors.size + 1
+
+
+def _plain_gd_rate(ctx: RunContext, textbook_step: bool) -> Measurement:
+    rows, worst = [], 0.0
+    for kappa, run in _plain_gd_runs(ctx.seed).items():
+        if kappa == 1.0:  # one layer solves it (error at round-off): no per-layer factor to measure
+            continue
+        err = run.readout_errors[: min(run.layers, 60)]
+        err = err[err >= 1e-6]  # above the round-off floor (<= 3e-12 absolute, measured) by 5 orders
+        measured = err[1:] / err[:-1]
+        rate = 1.0 - 1.0 / kappa if textbook_step else so.plain_gd_rate(kappa)
+        gap = float(np.max(np.abs(measured - rate)) / rate)
+        worst = max(worst, gap)
+        rows.append({"kappa": kappa, "rate": rate, "measured_first": float(measured[0]), "max_rel_gap": gap})
+    return Measurement(error=worst, expected="(kappa - 1)/(kappa + 1) per layer", observed={r["kappa"]: r["measured_first"] for r in rows},
+                       compared="max relative gap between the per-layer error ratio of plain GD (step 2/(mu+nu)) on the GD++ "
+                                "forward pass of worst-case prompts (first 60 layers, errors >= 1e-6) and "
+                                + ("1 - 1/kappa (the textbook rate of the step 1/nu)" if textbook_step else "(kappa - 1)/(kappa + 1)"),
+                       details={"rows": rows})
+
+
+register(Claim(
+    id="vladymyrov.thm51.plain-gd-rate", paper=VLADYMYROV, reference="Theorem 5.1's comparison (plain GD, App. A.4 of our notes)",
+    statement="Plain GD in GD++ form (omega_xx = 0, omega_yx = -2/(mu+nu)) contracts the worst-case read-out error by "
+              "exactly (kappa - 1)/(kappa + 1) per layer.",
+    kind="identity", check=lambda ctx: _plain_gd_rate(ctx, False), control=lambda ctx: _plain_gd_rate(ctx, True),
+    control_description="the textbook rate 1 - 1/kappa of the step 1/nu (the other common fixed step)",
+    tolerance=Tolerance(1e-5, "float64: each read-out error (>= 1e-6 used) carries at most the forward pass's absolute "
+                              "floor 3e-12 (measured, ||x_t|| ||w*|| = 1), so a ratio of two is exact to 2 x 3e-12/1e-6 = "
+                              "6e-6 relative", origin="round-off"),
+    seed=51105,
+    route="the GD++ forward pass of plain GD on worst-case prompts: successive read-out errors against the OLS target",
+))
+
+
+def _plain_gd_count(ctx: RunContext, textbook_step: bool) -> Measurement:
+    rows, mismatches = [], 0
+    for kappa, run in _plain_gd_runs(ctx.seed).items():
+        for eps in PLAIN_GD_EPS:
+            forward = _first_layer_within(run.readout_errors, eps)
+            if textbook_step:
+                counted = 1 if kappa == 1.0 else math.ceil(math.log(eps) / math.log(1.0 - 1.0 / kappa))
+            else:
+                counted = so.plain_gd_layers_needed(kappa, eps)
+            mismatches += int(forward != counted)
+            rows.append({"kappa": kappa, "eps": eps, "forward": forward, "counted": counted})
+    return Measurement(error=float(mismatches), expected=0, observed={f"{r['kappa']:g},{r['eps']:g}": r["forward"] for r in rows},
+                       compared="number of (kappa, eps), kappa in {1, 2, 10, 100}, eps in {1e-2, 1e-4, 1e-8}, where the first "
+                                "layer at which plain GD on the GD++ forward pass of a worst-case prompt reaches |error| <= eps "
+                                "||x_t|| ||w*|| differs from "
+                                + ("ceil(ln eps / ln(1 - 1/kappa)) (the step 1/nu's count)" if textbook_step else "plain_gd_layers_needed"),
+                       details={"rows": rows})
+
+
+register(Claim(
+    id="vladymyrov.thm51.plain-gd-count", paper=VLADYMYROV, reference="Theorem 5.1's comparison (plain GD needs ~(kappa/2) ln(1/eps) layers)",
+    statement="Plain GD (best fixed step 2/(mu+nu)) needs exactly the least L >= 1 with ((kappa-1)/(kappa+1))^L <= eps "
+              "layers for the worst-case guarantee |y_hat - <x_t, w*>| <= eps ||x_t|| ||w*|| (one layer when kappa = 1).",
+    kind="identity", check=lambda ctx: _plain_gd_count(ctx, False), control=lambda ctx: _plain_gd_count(ctx, True),
+    control_description="the count of the textbook rate 1 - 1/kappa (step 1/nu)",
+    tolerance=Tolerance(0.0, "exact: layer counts are integers; the forward pass resolves the errors (>= 1e-8 here) to "
+                             "~1e-12 relative, and the targets are >= 1e-3 relative away from every rho^L", origin="exact"),
+    seed=51105,
+    route="the GD++ forward pass of plain GD on worst-case prompts: the first layer whose read-out error is within eps",
 ))

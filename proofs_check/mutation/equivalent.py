@@ -112,6 +112,13 @@ EQUIVALENT: dict[str, str] = {
         'entries), so their value exceeds the minimum by at most round-off and they can replace the minimiser '
         'only by round-off',
     # --- theory.vladymyrov.* ---
+    # --- H4-vlad ---
+    "theory.vladymyrov.baselines:ridge_weights:L84:const:0 → -1":
+        "np.linalg.solve(r, M[..., None]) has a last axis of length 1 (the right-hand side was made a column two "
+        "tokens earlier), so index 0 and index -1 are the same element",
+    "theory.vladymyrov.baselines:ridge_spectrum:L182:const:0 → -1":
+        "(_swap(u) @ y[..., None]) has a last axis of length 1 (y made a column by [..., None]), so index 0 and index "
+        "-1 are the same element",
     # --- H3-haar-recursion ---
     'theory.vladymyrov.recursion:_concat:L68:const:0 → 1':
         'every ImplicitState holds four numpy arrays (initial_state, implicit_states, lemma43_step) or four torch'
