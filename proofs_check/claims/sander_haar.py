@@ -232,7 +232,7 @@ def _exact_measure(ctx: RunContext, *, special: bool) -> Measurement:
     for d in (2, 3, 4):  # trace moments E ∏ tr W^{n_i} of Haar O(d): quadrature vs group cubature
         grp = gc.haar_orthogonal_rule(d, 6, special=special)
         rule = hh.haar_rule(d, 6)
-        for ex in [(1,), (2,), (1, 1), (3, 3), (1, 2, 3), (2, 4), (1, 1, 2, 2)]:
+        for ex in [(1,), (2,), (1, 1), (1, 2), (1, 1, 1), (3, 3), (1, 2, 3), (2, 4), (1, 1, 2, 2)]:  # odd sums: det
             vals = np.prod([np.trace(np.linalg.matrix_power(grp.matrices, n), axis1=1, axis2=2) for n in ex], axis=0)
             want, size = float(grp.weights @ vals), float(grp.weights @ np.abs(vals))
             err = abs(hh.trace_moment(rule, ex) - want) / (64 * d * _EPS * max(size, 1.0))

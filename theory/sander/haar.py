@@ -127,9 +127,9 @@ class SpectralRule:
 
 
 def _grid(n_angles: int, nodes: np.ndarray) -> np.ndarray:
-    if n_angles == 0:
-        return np.zeros((1, 0))
-    return np.stack(np.meshgrid(*([nodes] * n_angles), indexing="ij"), axis=-1).reshape(-1, n_angles)
+    """All ``nodes.size ** n_angles`` tuples of nodes, shape ``(G, n_angles)`` (one empty tuple if ``n_angles = 0``)."""
+    tuples = list(itertools.product(nodes, repeat=n_angles))
+    return np.array(tuples, dtype=float).reshape(nodes.size**n_angles, n_angles)
 
 
 def _weyl_factor(th: np.ndarray) -> np.ndarray:
@@ -161,22 +161,23 @@ def haar_rule(d: int, max_frequency: int) -> SpectralRule:
     """Haar measure on ``O(d)``: Weyl's density on each coset (mass ½ each), equispaced nodes.
 
     A grid of ``M`` equispaced nodes per angle integrates a trigonometric polynomial of frequency ``< M``
-    exactly; the density adds frequency ``≤ 2⌊d/2⌋`` per angle, so ``M = max_frequency + 2⌊d/2⌋ + 1``
+    exactly.  The density has frequency ``d − 2`` in each angle: ``SO(2n)``, each angle in ``n − 1`` squared
+    factors ``(cos θ_i − cos θ_j)²``; ``O⁻(2n)``, ``n − 2`` of them and ``sin²θ``; ``SO(2n+1)`` and ``O⁻(2n+1)``,
+    ``n − 1`` and ``1 − cos θ``.  So ``M = max_frequency + d − 1``, the fewest nodes that are exact
     (Sander et al. (2024), augmented tokens; ``docs/sander-haar.md`` §2).
 
     Examples
     --------
-    Haar ``O(3)``: ``E tr W = 0`` and ``E (tr W)² = 1`` (Diaconis–Shahshahani); each coset has mass ½, and on
-    ``det = −1`` the eigenvalue −1 is always present:
+    Haar ``O(3)``: ``E tr W = 0`` and ``E (tr W)² = 1`` (Diaconis–Shahshahani); each coset has mass ½, so
+    ``E det W = E cos(Σ_j φ_j) = 0``:
 
     >>> import numpy as np
     >>> from theory.sander import haar_rule, trace_moment
     >>> rule = haar_rule(3, 2)
     >>> round(trace_moment(rule, [1]), 12) + 0.0, round(trace_moment(rule, [1, 1]), 12)
     (0.0, 1.0)
-    >>> minus = np.isclose(np.cos(rule.angles), -1).any(axis=1)
-    >>> round(float(rule.weights[minus].sum()), 12)
-    0.5
+    >>> round(float(rule.weights @ np.cos(rule.angles.sum(axis=1))), 12) + 0.0
+    0.0
     """
     return _haar_rule(positive_int("d", d), nonnegative_int("max_frequency", max_frequency))
 
@@ -184,8 +185,7 @@ def haar_rule(d: int, max_frequency: int) -> SpectralRule:
 @lru_cache(maxsize=64)
 def _haar_rule(d: int, max_frequency: int) -> SpectralRule:
     """:func:`haar_rule` on checked arguments (cached after the checks: ``True == 1`` would hit the cache)."""
-    n = d // 2
-    m = max_frequency + 2 * n + 1
+    m = max_frequency + d - 1
     nodes = 2 * np.pi * np.arange(m) / m
     angles, weights = [], []
     for ang, dens in _haar_cosets(d, nodes):
