@@ -225,7 +225,8 @@ def test_exact_claim_fails_on_planted_bugs(monkeypatch: pytest.MonkeyPatch) -> N
 
     ctx = RunContext(profile="quick", seed=1504)
     assert claims._exact_measure(ctx, special=False).error <= 1
-    monkeypatch.setattr(hh, "gaussian_start", lambda d: RadialMoments(float(d), float(d * (d + 2)), float(d * (d + 2) * (d + 6))))
+    monkeypatch.setattr(hh, "gaussian_start",
+                        lambda d: RadialMoments(float(d), float(d * (d + 2)), float(d * (d + 2) * (d + 6))))
     assert claims._exact_measure(ctx, special=False).error > 1e6
     monkeypatch.undo()
     right = hh._haar_cosets

@@ -204,7 +204,8 @@ def _exact_measure(ctx: RunContext, *, special: bool) -> Measurement:
             rule_t = _closed_rule(kind, d, 2 * t, mu)
             a, b, c = hh.moments(rule_t, t, start)
             ra, rb, rc = (route[k][t - 1] for k in "abc")
-            got = {"a": (a, ra, route["|a|"][t - 1]), "b": (b, rb, route["|b|"][t - 1]), "c": (c, rc, route["|c|"][t - 1]),
+            got = {"a": (a, ra, route["|a|"][t - 1]), "b": (b, rb, route["|b|"][t - 1]),
+                   "c": (c, rc, route["|c|"][t - 1]),
                    "eta": (hh.optimal_step(rule_t, t, start), rb / ra, 3 * route["|b|"][t - 1] / ra),
                    "loss": (hh.optimal_loss(rule_t, t, start), rc - rb**2 / ra,
                             route["|c|"][t - 1] + 3 * route["|b|"][t - 1] ** 2 / ra)}
@@ -245,14 +246,15 @@ def _exact_measure(ctx: RunContext, *, special: bool) -> Measurement:
         a, b, _ = hh.moments(mix, t, hh.gaussian_start(2))
         err = max(abs(a - ra) / (256 * _EPS * ra), abs(b - rb) / (256 * _EPS * abs(rb)))
         worst = max(worst, err)
-        rows.append({"law": "1:3 mixture of Haar O(2) and rotations mu = 3", "d": 2, "t": t, "err/bound": round(err, 3)})
+        rows.append({"law": "1:3 mixture of Haar O(2) and rotations mu = 3", "d": 2, "t": t,
+                     "err/bound": round(err, 3)})
     group = "SO(d)" if special else "O(d)"
     return Measurement(
         error=worst, expected="every |closed form − route| within its float64 round-off bound (ratio ≤ 1)",
         observed=round(worst, 3),
         compared=(f"a_t, b_t, c, η_t*, the loss at η_t* and the shared step for s_0 ~ N(0, I) (moments, optimal_step, "
-                  f"optimal_loss, shared_optimum, gaussian_start), the sympy twin moments_sym, Haar trace moments and a "
-                  f"mixture, against exact cubature over Haar {group} (d ≤ 4, explicit parametrisations: angles, unit "
+                  f"optimal_loss, shared_optimum, gaussian_start), the sympy twin moments_sym, Haar trace moments "
+                  f"and a mixture, against exact cubature over Haar {group} (d ≤ 4, explicit parametrisations: angles, unit "
                   f"quaternions) and block rotations (μ = 1, 2), every node run through the torch forward pass"),
         details={"rows": rows})
 

@@ -56,7 +56,8 @@ def _torch(*arrays: np.ndarray) -> list[torch.Tensor]:
 
 def _readouts(kind: str, params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, xq: np.ndarray,
               *, absolute: bool = False) -> np.ndarray:
-    """``(L, B)`` read-outs of the torch model; ``absolute=True``: on ``|params|, |x|, |y|, |x_q|`` (the size ``p(|·|)``)."""
+    """``(L, B)`` read-outs of the torch model; ``absolute=True``: on ``|params|, |x|, |y|, |x_q|`` (the size
+    ``p(|·|)``)."""
     f = np.abs if absolute else (lambda a: a)
     p = {k: t for k, t in zip(params, _torch(*(f(v) for v in params.values())))}
     with torch.no_grad():
@@ -105,8 +106,9 @@ def _recursion_measure(ctx: RunContext, *, shift: int) -> Measurement:
         grid = (*_GRID, n, d)
         states_t = rec.implicit_states_torch(tx.reshape(grid), ty.reshape(grid[:-1]), tP, tQ)
         states_np = rec.implicit_states(x.reshape(grid), y.reshape(grid[:-1]), P, Q)
-        preds_t = torch.stack([s.predict(txq.reshape(*_GRID, d)).reshape(-1) for s in states_t[1 - shift: L + 1 - shift]])
-        preds_np = np.stack([s.predict(xq.reshape(*_GRID, d)).reshape(-1) for s in states_np[1 - shift: L + 1 - shift]])
+        layers = slice(1 - shift, L + 1 - shift)
+        preds_t = torch.stack([s.predict(txq.reshape(*_GRID, d)).reshape(-1) for s in states_t[layers]])
+        preds_np = np.stack([s.predict(xq.reshape(*_GRID, d)).reshape(-1) for s in states_np[layers]])
         err = {"numpy recursion": _ratio(preds_np, want, size, depth),
                "torch recursion": _ratio(preds_t.detach().numpy(), want, size, depth)}
         # gradients of Σ_b ŷ_b in (P, Q): the twin through autograd against the forward pass through autograd
@@ -180,14 +182,15 @@ def _model_measure(ctx: RunContext, *, include_query: bool) -> Measurement:
         gdpp = {"p_x": px, "p_y": py, "q_x": qx}
         Pg, Qg = th_model.gdpp_matrices(px, py, qx, d)
         err["GD++ matrices"] = _ratio(_flat(th_model.forward(gx, gy, gq, Pg, Qg).readouts),
-                                      _readouts("gdpp", gdpp, x, y, xq), _readouts("gdpp", gdpp, x, y, xq, absolute=True),
-                                      depth)
+                                      _readouts("gdpp", gdpp, x, y, xq),
+                                      _readouts("gdpp", gdpp, x, y, xq, absolute=True), depth)
         worst = max(worst, *err.values())
         rows.append({"n": n, "d": d, "L": L, "H": H, "batch": _GRID, **{k: round(v, 4) for k, v in err.items()}})
     return Measurement(
         error=worst, expected="ratio to the round-off bound ≤ 1", observed=round(worst, 4),
         compared=(f"read-outs after every layer and the prediction ŷ of theory.vladymyrov.model.forward (FULL"
-                  f"{', query inside E' if include_query else ''}; DIAG and GD++ through diag_matrices / gdpp_matrices) "
+                  f"{', query inside E' if include_query else ''}; DIAG and GD++ through diag_matrices / "
+                  f"gdpp_matrices) "
                   f"and of omega_forward(omega(p, q)) against the torch model numerics.models.vladymyrov on the same "
                   f"parameters, {_BATCH} prompts in batch axes {_GRID}, (n, d, L, H) in {settings}; the ω equations' "
                   f"tokens against the "
@@ -203,7 +206,8 @@ register(Claim(
                "read-outs of the torch model on the same parameters, after every layer, with several heads."),
     kind="identity", check=lambda ctx: _model_measure(ctx, include_query=False),
     control=lambda ctx: _model_measure(ctx, include_query=True),
-    control_description="the FULL forward pass with the query token inside E (von Oswald et al.'s include_query option)",
+    control_description=("the FULL forward pass with the query token inside E (von Oswald et al.'s include_query "
+                         "option)"),
     tolerance=ROUND_OFF, seed=41004,
     route=("the torch model numerics.models.vladymyrov (its own parameter-to-weight map, token layout and layer loop) "
            "on sampled prompts")))
