@@ -176,7 +176,8 @@ def _exact_settings(quick: bool) -> list[tuple[str, int, int, float]]:
     """``(kind, d, T, μ)``: every coset shape of ``O(d)`` for ``d ≤ 4``, rotations with ``μ = 1`` and ``μ = 2``."""
     T4 = 4 if quick else 6
     return [("haar", 1, 5, 1.0), ("haar", 2, 6, 1.0), ("haar", 3, 5, 1.0), ("haar", 4, T4, 1.0),
-            ("rotations", 2, 6, 1.0), ("rotations", 2, 6, 3.0), ("rotations", 4, T4, 1.0), ("rotations", 4, T4, 3.0)]
+            ("rotations", 2, 6, 1.0), ("rotations", 2, 6, 3.0), ("rotations", 2, 6, 0.3), ("rotations", 4, T4, 1.0),
+            ("rotations", 4, T4, 3.0)]
 
 
 #: ``(kind, d, t)`` of the exact sympy twin :func:`theory.sander.haar.moments_sym` compared with the route.
@@ -233,13 +234,34 @@ def _exact_measure(ctx: RunContext, *, special: bool) -> Measurement:
     for d in (2, 3, 4):  # trace moments E ∏ tr W^{n_i} of Haar O(d): quadrature vs group cubature
         grp = gc.haar_orthogonal_rule(d, 6, special=special)
         rule = hh.haar_rule(d, 6)
-        for ex in [(1,), (2,), (1, 1), (1, 2), (1, 1, 1), (3, 3), (1, 2, 3), (2, 4), (1, 1, 2, 2)]:  # odd sums: det
-            vals = np.prod([np.trace(np.linalg.matrix_power(grp.matrices, n), axis1=1, axis2=2) for n in ex], axis=0)
+        for ex in [(), (1,), (2,), (1, 1), (1, 2), (1, 1, 1), (3, 3), (1, 2, 3), (2, 4), (1, 1, 2, 2)]:  # odd sums: det
+            vals = np.prod([np.ones(grp.weights.size)]
+                           + [np.trace(np.linalg.matrix_power(grp.matrices, n), axis1=1, axis2=2) for n in ex], axis=0)
             want, size = float(grp.weights @ vals), float(grp.weights @ np.abs(vals))
             err = abs(hh.trace_moment(rule, ex) - want) / (64 * d * _EPS * max(size, 1.0))
             worst = max(worst, err)
             rows.append({"law": "haar trace moment", "d": d, "exponents": list(ex), "value": want,
                          "err/bound": round(err, 3)})
+    for d, mu, freq in [(2, 1.0, 3), (2, 1.0, 5), (2, 3.0, 5), (2, 0.3, 5), (4, 1.0, 3), (4, 3.0, 3)]:
+        # rotation laws, odd max_frequency (an odd node count is no special case) and odd exponent sums (W → −W)
+        grp, rule = gc.block_rotation_rule(d, freq, mu), hh.rotation_rule(d, freq, mu)
+        # p_n at the rule's own nodes against tr R^n of the block rotations R built from the node angles
+        blocks = samplers.rotation_blocks(rule.angles[:, : d // 2])
+        traces = np.stack([np.trace(np.linalg.matrix_power(blocks, n), axis1=1, axis2=2) for n in range(freq + 1)], 1)
+        # round-off: fl(nθ) is off by eps·n|θ| and R^n by ~4n·eps per entry, summed over d eigenvalues
+        p_err = float(np.max(np.abs(hh.power_sums(rule, freq) - traces))) / (
+            2 * d * freq * (np.abs(rule.angles).max() + 4) * _EPS)
+        worst = max(worst, p_err)
+        rows.append({"law": f"rotations mu = {mu} power sums", "d": d, "n_max": freq, "err/bound": round(p_err, 3)})
+        for ex in [(1,), (1, 1), (1, 2), (3,), (1, 1, 1), (2, 3)]:
+            if sum(ex) > freq:
+                continue
+            vals = np.prod([np.trace(np.linalg.matrix_power(grp.matrices, n), axis1=1, axis2=2) for n in ex], axis=0)
+            want, size = float(grp.weights @ vals), float(grp.weights @ np.abs(vals))
+            err = abs(hh.trace_moment(rule, ex) - want) / ((64 * d + rule.weights.size) * _EPS * max(size, 1.0))
+            worst = max(worst, err)
+            rows.append({"law": f"rotations mu = {mu} trace moment", "d": d, "max_frequency": freq,
+                         "exponents": list(ex), "value": want, "err/bound": round(err, 3)})
     mix = hh.mixture_rule([hh.haar_rule(2, 8), hh.rotation_rule(2, 8, 3.0)], [1.0, 3.0])
     for t in range(1, 5):
         ra, rb = (0.25 * routes["haar", 2, 1.0][k][t - 1] + 0.75 * routes["rotations", 2, 3.0][k][t - 1] for k in "ab")
