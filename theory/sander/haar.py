@@ -456,7 +456,8 @@ def shared_optimum(rule: SpectralRule, positions: Sequence[int], start: RadialMo
     """One step shared by ``positions`` (``t = 0`` adds ``c``): ``(η* = Σb_t/Σa_t, Σc − (Σb_t)²/Σa_t)``.
 
     The summed loss ``Σ_t (c − 2η b_t + η² a_t)`` is one quadratic in ``η`` (Sander et al. (2024), augmented tokens
-    (section/equation numbers UNCONFIRMED); derivation ``docs/sander-haar.md`` §2).
+    (section/equation numbers UNCONFIRMED); derivation ``docs/sander-haar.md`` §2).  ``positions`` must include some
+    ``t ≥ 1``: at ``t = 0`` the prediction is 0 for every ``η``, so no step would be singled out.
 
     Returns
     -------
@@ -477,8 +478,8 @@ def shared_optimum(rule: SpectralRule, positions: Sequence[int], start: RadialMo
     instance("rule", rule, SpectralRule)
     instance("start", start, RadialMoments)
     pos = [nonnegative_int(f"positions[{i}]", p) for i, p in enumerate(positions)]
-    if not pos:
-        raise ArgumentError("positions must not be empty")
+    if not any(pos):
+        raise ArgumentError(f"positions must include a position t >= 1 (at t = 0 every step predicts 0), got {pos}")
     sa = sb = sc = 0.0
     for t in pos:
         if t == 0:
@@ -486,7 +487,7 @@ def shared_optimum(rule: SpectralRule, positions: Sequence[int], start: RadialMo
             continue
         a, b, c = moments(rule, t, start)
         sa, sb, sc = sa + a, sb + b, sc + c
-    return (0.0, sc) if sa == 0 else (sb / sa, sc - sb**2 / sa)
+    return sb / sa, sc - sb**2 / sa
 
 
 # ---------------------------------------------------------------------------------------------------------
