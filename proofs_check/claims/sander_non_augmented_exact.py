@@ -193,7 +193,7 @@ def _optima(ctx: RunContext, *, radius_for_closed_forms: float | None) -> Measur
             rows.append({"what": f"best_p_row_o row {r}", "rel": max(_rel(l_cf, l_ls), _rel(p_cf, p_ls)),
                          "least_squares": round(l_ls, 6), "closed_form": round(l_cf, 6)})
     # case O minimisers (α ≠ 1, ρ = 3) and minima: H ≥ d/2 (zero) and the H = 1 block candidate (ρ = 2)
-    for alpha, blocks, rho_m, H in ((-1.3, None, 3.0, 2), (0.7, 1, 2.0, 1)):
+    for alpha, blocks, rho_m, H in ((-1.3, None, 3.0, 2), (0.9, None, 2.0, 3), (0.7, 1, 2.0, 1)):
         C, P = theory.loss_o_minimiser(d, T, alpha=alpha, radius_sq=rho_cf if rho_m == 3.0 else rho_m, blocks=blocks)
         exact = float(_row_losses(C, P, _grid("orthogonal", d, T, rho_m)).sum())
         rows.append({"what": f"loss_o_minimiser α={alpha} blocks={blocks} vs loss_o_minimum(H={H})",
@@ -201,14 +201,15 @@ def _optima(ctx: RunContext, *, radius_for_closed_forms: float | None) -> Measur
     # case U: row optimum (batched, and C = 0), minimisers and minima
     d, T = 3, 4
     seqs = _grid("unitary", d, T, 1.0)
-    Cb = 0.5 * rng.standard_normal((2, d, d))
-    opt = theory.loss_u_row_optimum(np.concatenate([Cb, np.zeros((1, d, d))]))
-    for i, C in enumerate([*Cb, np.zeros((d, d))]):
+    # a batch of 4 ≠ d points: two of scale 0.5, one with 0 < ‖C‖_F² < 1 (scale 0.15), and C = 0
+    Cb = np.concatenate([0.5 * rng.standard_normal((2, d, d)), 0.15 * rng.standard_normal((1, d, d)), np.zeros((1, d, d))])
+    opt = theory.loss_u_row_optimum(Cb)
+    for i, C in enumerate(Cb):
         for r in range(T - 1):
             _, l_ls = _least_squares_row(C, r, seqs)
             rows.append({"what": f"loss_u_row_optimum point {i} row {r}", "rel": _rel(opt[i], l_ls),
                          "least_squares": round(l_ls, 6), "closed_form": round(float(opt[i]), 6)})
-    for alpha, H in ((-1.3, None), (0.6, 2), (2.0, 1)):
+    for alpha, H in ((-1.3, None), (0.6, 2), (2.0, 1), (1.7, 4)):     # H = 4 > d: more heads than needed
         C, P = theory.loss_u_minimiser(d, T, alpha=alpha, H=H)
         exact = float(_row_losses(C, P, seqs).sum())
         rows.append({"what": f"loss_u_minimiser α={alpha} H={H} vs loss_u_minimum", "exact": exact,
@@ -227,8 +228,8 @@ def _optima(ctx: RunContext, *, radius_for_closed_forms: float | None) -> Measur
 register(Claim(
     id="sander.non-aug.optima.least-squares", paper=SANDER, reference=f"{SECTION}: global minima, cases U and O",
     statement=("For fixed C the best row of P and its loss are the closed forms: case U ℓ_r* = d − tr(C)²/‖C‖_F² (d if "
-               "C = 0); case O p* = G⁺b, ℓ_r* = const − bᵀp* (ρ = 3); the closed-form minimisers (α ≠ 1, H < d, the "
-               "H < d/2 block candidate) have exactly the closed-form minimum loss."),
+               "C = 0); case O p* = G⁺b, ℓ_r* = const − bᵀp* (ρ = 3); the closed-form minimisers (α ≠ 1, H < d, H > d, "
+               "the H < d/2 block candidate, H > d/2) have exactly the closed-form minimum loss."),
     kind="identity", check=lambda ctx: _optima(ctx, radius_for_closed_forms=None),
     control=lambda ctx: _optima(ctx, radius_for_closed_forms=2.0),
     control_description="the case-O closed forms at the neighbouring radius² ρ = 2 (s_0 = 𝟙's) for data with ρ = 3",

@@ -18,23 +18,23 @@ _LINE = re.compile(r":L\d+:")
 
 #: ``{mutant id: why it is equivalent}``.
 EQUIVALENT: dict[str, str] = {
-    "theory.sander.augmented:symbolic_sequence:L490:arith:re[k] + sp.I * im[k] → re[k] - sp.I * im[k]":
+    "theory.sander.augmented:symbolic_sequence:L533:arith:re[k] + sp.I * im[k] → re[k] - sp.I * im[k]":
         "re and im are free real symbols, so re - i*im is the substitution im -> -im of the same generic complex "
         "state; an identity in them (what the callers prove) holds for one form exactly when it holds for the other",
-    "theory.sander.augmented:attention_output_sym:L578:const:0 → -1":
+    "theory.sander.augmented:attention_output_sym:L704:const:0 → -1":
         "e_i^* W_KQ e_t is a 1x1 sympy Matrix, so entry [-1, 0] is entry [0, 0]",
-    "theory.sander.augmented:attention_output_sym:L578:const:0 → -1#2":
+    "theory.sander.augmented:attention_output_sym:L704:const:0 → -1#2":
         "e_i^* W_KQ e_t is a 1x1 sympy Matrix, so entry [0, -1] is entry [0, 0]",
-    "theory.sander.pe_only:moment:L57:arith:1.0 + 0j → 1.0 - 0j":
+    "theory.sander.pe_only:moment:L56:arith:1.0 + 0j → 1.0 - 0j":
         "1.0 - 0j is the same complex number as 1.0 + 0j, (1+0j), with the same +0.0 imaginary part (Python "
         "promotes 1.0 to 1+0j and 0.0 - 0.0 = +0.0); checked: repr and np.angle agree",
-    "theory.sander.pe_only:moment:L57:drop-term:1.0 + 0j → 1.0":
+    "theory.sander.pe_only:moment:L56:drop-term:1.0 + 0j → 1.0":
         "np.where promotes the scalar 1.0 to complex128 because the other branch is complex, so the m == 0 "
         "entries are 1+0j either way",
-    "theory.sander.pe_only:moment:L57:const:1.0 → 2.0#2":
+    "theory.sander.pe_only:moment:L56:const:1.0 → 2.0#2":
         "this 1.0 only guards the division x/1.0 at the entries m == 0, whose quotient the outer "
         "np.where(m == 0, 1+0j, ...) discards; every other entry divides by x unchanged",
-    "theory.sander.pe_only:moment:L57:const:1.0 → 0.0#2":
+    "theory.sander.pe_only:moment:L56:const:1.0 → 0.0#2":
         "this 1.0 only guards the division at the entries m == 0 (0/0 is nan under errstate ignore), whose "
         "quotient the outer np.where(m == 0, 1+0j, ...) discards; every other entry is unchanged",
     "theory.vladymyrov.baselines:log_evidence:L243:const:0.0 → -1.0":
@@ -44,41 +44,60 @@ EQUIVALENT: dict[str, str] = {
     "theory.vladymyrov.model:omega_forward:L247:const:0 → -1":
         "the last axis of (xs @ alpha[..., None]) has length 1, so index 0 and index -1 are the same element",
     # --- theory.sander.non_augmented, theory.sander.pe_only, theory.sander.softmax_pe ---
+    # --- H1-nonaug ---
+    'theory.sander.non_augmented:_row_stats:L126:const:-1 → -2':
+        'T = P.shape[-2] instead of P.shape[-1]: P is square wherever this runs (loss_u/loss_o/structure_* validate it in _check_CP, the torch twins in _check_square_pair, row_statistics in its own check), so P.shape[-1] == P.shape[-2] == P.shape[0] == P.shape[1]',
+    'theory.sander.non_augmented:_row_stats:L127:drop-term:T - 1 → -1':
+        'used_mask(T) has exactly T rows, so used_mask(T)[:T - 1] and used_mask(T)[:-1] are the same rows',
+    'theory.sander.non_augmented:_row_stats:L133:drop-term:T - 1 → -1':
+        'P[..., :T - 1, :] and P[..., :-1, :] select the same rows because P has T rows: P is square wherever this runs (loss_u/loss_o/structure_* validate it in _check_CP, the torch twins in _check_square_pair, row_statistics in its own check), so P.shape[-1] == P.shape[-2] == P.shape[0] == P.shape[1]',
+    'theory.sander.non_augmented:_u_rows:L174:const:-1 → -2':
+        'the constant d = C.shape[-2] instead of C.shape[-1]: C is square wherever this runs (_check_CP for numpy, _check_square_pair for the torch twins and the sympy closed forms, loss_o_coefficients/loss_u_row_optimum check it), so C.shape[-1] == C.shape[-2] == C.shape[0] == C.shape[1]',
+    'theory.sander.non_augmented:loss_u_row_optimum:L282:const:-1 → -2':
+        'd = C.shape[-2]: the check two lines above raises unless C.shape[-1] == C.shape[-2]',
+    'theory.sander.non_augmented:loss_u_row_optimum:L286:const:0 → -1':
+        'the outer np.where(fro > -1, …): fro = ‖C‖_F² ≥ 0, so only the entries with fro == 0 (C = 0) change branch, and there tr = 0 and the inner where divides by 1.0: d − 0/1.0 = d, the same value as float(d)',
+    'theory.sander.non_augmented:loss_u_row_optimum:L286:const:1.0 → 2.0':
+        'the inner fallback 1.0 is used only where fro ≤ 0, i.e. fro == 0, and there the outer np.where(fro > 0, …, float(d)) returns float(d) whatever the quotient',
+    'theory.sander.non_augmented:loss_u_row_optimum:L286:const:1.0 → 0.0':
+        'the inner fallback is used only where fro == 0 (the quotient 0/0 is nan under errstate ignore), and there the outer np.where(fro > 0, …, float(d)) returns float(d): the nan is discarded',
+    'theory.sander.non_augmented:loss_u_row_optimum:L286:const:0 → -1#2':
+        'the inner np.where(fro > -1, fro, 1.0) is fro everywhere; it differs from the original only where fro == 0, where the quotient tr²/0 = 0/0 is nan (errstate ignore) and the outer np.where(fro > 0, …, float(d)) returns float(d)',
     # --- theory.sander.augmented, theory.sander.haar, theory.laurent ---
     # --- H2-aug ---
-    'theory.sander.augmented:restricted_tensors_u:L956:const:-1 → -2':
+    'theory.sander.augmented:restricted_tensors_u:L865:const:-1 → -2':
         "numpy's reshape infers the one negative entry whatever its value (reshape(6, -2) has shape (6, d**6), "
         'checked on numpy 2.4), so idx is unchanged',
-    'theory.sander.augmented:restricted_tensors_u:L959:const:-1 → -2':
+    'theory.sander.augmented:restricted_tensors_u:L868:const:-1 → -2':
         "numpy's reshape infers the one negative entry whatever its value (reshape(4, -2) has shape (4, d**4), "
         'checked on numpy 2.4), so lidx is unchanged',
-    'theory.sander.augmented:restricted_tensors_u:L971:drop-term:-ol[0] + ol[1] - ol[2] → -ol[2]':
+    'theory.sander.augmented:restricted_tensors_u:L880:drop-term:-ol[0] + ol[1] - ol[2] → -ol[2]':
         'the lambda-exponent test applied to every lin entry (expo = -(t+1)[k] + i[a] + (1-i)[b] + t[c] = 0 at '
         'every coordinate, 1 <= i <= t) already forces k = a = c, and b = k unless i = 1 (s_0 carries no lambda);'
         " the s_0-phase balance then only decides b = k in the i = 1 terms, and the mutant's b = c decides the "
         'same (c = k); every lin entry is the same',
-    'theory.sander.augmented:restricted_tensors_u:L971:const:1 → 0':
+    'theory.sander.augmented:restricted_tensors_u:L880:const:1 → 0':
         'the lambda-exponent test applied to every lin entry (expo = -(t+1)[k] + i[a] + (1-i)[b] + t[c] = 0 at '
         'every coordinate, 1 <= i <= t) already forces k = a = c, and b = k unless i = 1 (s_0 carries no lambda);'
         " the mutant's balance -[k] + [k] - [b] + [c] = 0 is b = c, which with c = k decides b = k exactly as the"
         ' original; every lin entry is the same',
-    'theory.sander.augmented:restricted_tensors_u:L971:const:0 → 1#3':
+    'theory.sander.augmented:restricted_tensors_u:L880:const:0 → 1#3':
         'the lambda-exponent test applied to every lin entry (expo = -(t+1)[k] + i[a] + (1-i)[b] + t[c] = 0 at '
         'every coordinate, 1 <= i <= t) already forces k = a = c, and b = k unless i = 1 (s_0 carries no lambda);'
         " the mutant's balance -[a] + [a] - [b] + [c] = 0 is b = c, which with c = k decides b = k exactly as the"
         ' original; every lin entry is the same',
-    'theory.sander.augmented:restricted_tensors_u:L971:const:0 → -1#3':
+    'theory.sander.augmented:restricted_tensors_u:L880:const:0 → -1#3':
         'the lambda-exponent test applied to every lin entry (expo = -(t+1)[k] + i[a] + (1-i)[b] + t[c] = 0 at '
         'every coordinate, 1 <= i <= t) already forces k = a = c, and b = k unless i = 1 (s_0 carries no lambda);'
         " the mutant's balance -[c] + [a] - [b] + [c] = 0 is a = b, which with a = k decides b = k exactly as the"
         ' original; every lin entry is the same',
-    'theory.sander.augmented:restricted_tensors_u:L972:const:1 → 2':
+    'theory.sander.augmented:restricted_tensors_u:L881:const:1 → 2':
         'val_l is only added where the original balance and the lambda-exponent test both hold, which forces k = '
         "a = b = c (see the L971 entries); there the mutant's counts [b] + [c] equal the original [a] + [c]",
-    'theory.sander.augmented:restricted_tensors_u:L972:const:1 → 0':
+    'theory.sander.augmented:restricted_tensors_u:L881:const:1 → 0':
         'val_l is only added where the original balance and the lambda-exponent test both hold, which forces k = '
         "a = b = c (see the L971 entries); there the mutant's counts [k] + [c] equal the original [a] + [c]",
-    'theory.sander.augmented:restricted_tensors_u:L972:const:3 → 2':
+    'theory.sander.augmented:restricted_tensors_u:L881:const:3 → 2':
         'val_l is only added where the original balance and the lambda-exponent test both hold, which forces k = '
         "a = b = c (see the L971 entries); there the mutant's counts [a] + [b] equal the original [a] + [c]",
     'theory.sander.softmax_pe:simplex_quadratic_minimum:L64:const:0 → -1':
@@ -111,6 +130,12 @@ EQUIVALENT: dict[str, str] = {
         "within 2e-12 per entry of a simplex point (sum(p) = 1 holds exactly for lstsq's solution, see the atol "
         'entries), so their value exceeds the minimum by at most round-off and they can replace the minimiser '
         'only by round-off',
+    'theory.sander.pe_only:loss_rows:L115:const:0 → 1':
+        '_check_P one line above rejects any P that is not square (P.shape[0] != P.shape[1] raises), so '
+        'P.shape[1] and P.shape[-1] equal P.shape[0]',
+    'theory.sander.pe_only:loss_rows:L115:const:0 → -1':
+        '_check_P one line above rejects any P that is not square (P.shape[0] != P.shape[1] raises), so '
+        'P.shape[1] and P.shape[-1] equal P.shape[0]',
     # --- theory.vladymyrov.* ---
     # --- H4-vlad ---
     "theory.vladymyrov.baselines:ridge_weights:L84:const:0 → -1":
@@ -119,6 +144,9 @@ EQUIVALENT: dict[str, str] = {
     "theory.vladymyrov.baselines:ridge_spectrum:L182:const:0 → -1":
         "(_swap(u) @ y[..., None]) has a last axis of length 1 (y made a column by [..., None]), so index 0 and index "
         "-1 are the same element",
+    "theory.vladymyrov.baselines:ridge_spectrum:L183:const:0 → -1":
+        "(vt @ x_query[..., None]) has a last axis of length 1 (x_query made a column by [..., None]), so index 0 and "
+        "index -1 are the same element",
     # --- H3-haar-recursion ---
     'theory.vladymyrov.recursion:_concat:L68:const:0 → 1':
         'every ImplicitState holds four numpy arrays (initial_state, implicit_states, lemma43_step) or four torch'
