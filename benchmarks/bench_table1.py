@@ -4,6 +4,7 @@ Modes (one torch thread unless ``--threads``)::
 
     python benchmarks/bench_table1.py --ratio            # L-BFGS column fit vs the Adam `cpu` preset, one run
     python benchmarks/bench_table1.py --column U5        # one whole noise-law column at --scale cpu: seconds, memory
+    python benchmarks/bench_table1.py --column U5 --kinds full   # one FULL point of the cpu sweep (L <= 3)
     python benchmarks/bench_table1.py --sander           # Sander exact fit, d=10 H=8 T=20 case O, 20 seeds, 2 ways
     python benchmarks/bench_table1.py --gpu-sized OUT    # GPU: L <= 3, every parameterisation, 10 laws x 5 seeds
 
@@ -64,21 +65,30 @@ def bench_ratio(seed: int = 0) -> dict:
             "speed_ratio_at_equal_or_better_accuracy": (t_adam / t_fit) if better.value <= 3 * better.se else None}
 
 
-def bench_column(law: str) -> dict:
-    """One whole column at --scale cpu (every parameterisation and depth): seconds per part, peak memory."""
+def bench_column(law: str, kinds: tuple[str, ...] = ("full", "diag", "gdpp")) -> dict:
+    """One column at --scale cpu (``kinds``, every depth; ``("full",)`` is one FULL point of the sweep): seconds per
+    part, peak memory, the load average before and after (other processes on the cores inflate the seconds)."""
+    import os
+
     from numerics.vladymyrov_training import train_column
 
+    load_before = os.getloadavg()
     t0 = time.perf_counter()
-    out = train_column(law, "cpu", seed=0)
-    return {"law": law, "seconds": time.perf_counter() - t0, "peak_rss_gib": _peak_rss_gib(),
-            "cells": {k: [{"L": L, "adjusted": c["adjusted"], "se": c["se"], "seconds": c["seconds"]}
+    out = train_column(law, "cpu", seed=0, kinds=kinds, baselines="gdpp" in kinds)   # as the sweep's points
+    return {"law": law, "kinds": list(kinds), "seconds": time.perf_counter() - t0, "peak_rss_gib": _peak_rss_gib(),
+            "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
+            "cells": {k: [{"L": L, "adjusted": c["adjusted"], "se": c["se"], "seconds": c["seconds"],
+                           **({"chosen": c["chosen"], "adam": c["adam"]["adjusted"],
+                               "adam_seconds": c["adam"]["seconds"]} if k == "full" else {})}
                           for L, c in enumerate(out[k], 1)] for k in ("gdpp", "diag", "full") if k in out}}
 
 
 def _sander_unit_costs(repeats: int = 200) -> dict:
-    """Seconds of one loss + gradient evaluation (the reduced loss of the default fit, and the full-parameter loss of
-    the plain route) and of one Hessian + eigendecomposition, at d=10 H=8 T=20 case O: the minimum over 5 rounds of
-    ``repeats`` calls (the least-disturbed round: a quiet-core estimate on a shared machine)."""
+    """Seconds of one loss + gradient evaluation (the reduced loss of the default fit, ``P*`` solved without gradient
+    tracking as :func:`numerics.models.sander_non_augmented.fit_exact` does; and the full-parameter loss of the
+    plain route) and of one Hessian (through ``P*``) + eigendecomposition, at d=10 H=8 T=20 case O: thread CPU
+    time (waiting for a core excluded), the minimum over 5 rounds of ``repeats`` calls (the least-disturbed round:
+    a quiet-core estimate on a shared machine)."""
     from torch.func import hessian
 
     from numerics.models import sander_non_augmented as na
@@ -93,15 +103,18 @@ def _sander_unit_costs(repeats: int = 200) -> dict:
         fn()
         rounds = []
         for _ in range(5):
-            t0 = time.perf_counter()
+            t0 = time.thread_time()
             for _ in range(n):
                 fn()
-            rounds.append((time.perf_counter() - t0) / n)
+            rounds.append((time.thread_time() - t0) / n)
         return min(rounds)
 
-    def grad_reduced() -> None:
+    def grad_reduced() -> None:                  # as fit_exact evaluates it: P* without gradient tracking
         leaf = x.clone().requires_grad_(True)
-        torch.autograd.grad(reduced(leaf), leaf)
+        A, B = leaf[:80].reshape(8, 10), leaf[80:].reshape(8, 10)
+        with torch.no_grad():
+            P = solve(B.T @ A)
+        torch.autograd.grad(na.exact_loss({"A": A, "B": B, "P": P}, "orthogonal"), leaf)
 
     def grad_full() -> None:
         leaves = {k: v.clone().requires_grad_(True) for k, v in p.items()}
@@ -131,7 +144,8 @@ def bench_sander(seeds: int = 20) -> dict:
     load_before = os.getloadavg()
     units = _sander_unit_costs()
     fit_exact("orthogonal", 10, 8, 20, seed=10_000, gap=1e-10)
-    out: dict = {"unit_costs": units, "budget_evaluations_2s": int(2 / units["evaluation_s"])}
+    out: dict = {"unit_costs": units, "budget_evaluations_2s": {"default": int(2 / units["evaluation_s"]),
+                                                                "plain": int(2 / units["evaluation_full_s"])}}
     plain = {"eliminate_p": False, "stall_window": None, "newton_steps": 0}
     for name, kw, unit in (("default", {}, units["evaluation_s"]), ("plain", plain, units["evaluation_full_s"])):
         rows = []
@@ -179,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ratio", action="store_true")
     ap.add_argument("--column", metavar="LAW")
+    ap.add_argument("--kinds", default="full,diag,gdpp", help="parameterisations of --column (full: one FULL sweep point)")
     ap.add_argument("--sander", action="store_true")
     ap.add_argument("--gpu-sized", type=Path, metavar="OUT")
     ap.add_argument("--gpu-layers", type=int, default=3, help="deepest L of --gpu-sized (default 3)")
@@ -190,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.ratio:
         results["ratio"] = bench_ratio()
     if args.column:
-        results["column"] = bench_column(args.column)
+        results["column"] = bench_column(args.column, tuple(args.kinds.split(",")))
     if args.sander:
         results["sander"] = bench_sander()
     if args.gpu_sized:

@@ -35,7 +35,8 @@ class OptResult:
     iterations: int
     seconds: float
     history: list[float] = field(default_factory=list)
-    #: ``time.perf_counter()`` at each ``history`` entry (L-BFGS evaluations), e.g. for time-to-gap measurements.
+    #: ``time.perf_counter()`` at each ``history`` entry (L-BFGS and Newton evaluations), e.g. for time-to-gap
+    #: measurements.
     history_clock: list[float] = field(default_factory=list)
     attempts: list[dict[str, Any]] = field(default_factory=list)
     #: Exact Hessians computed (trust-region Newton steps); each costs several ``history`` evaluations.
@@ -90,8 +91,8 @@ def _trust_region_step(w: torch.Tensor, gv: torch.Tensor, radius: float) -> torc
 
     ``w`` (ascending) are the eigenvalues, ``gv`` the gradient's coordinates (``w_i = 0`` entries carry ``gv_i = 0``,
     see :func:`_newton`).  The solution is ``s = −gv/(w + λ)`` with ``λ ≥ max(0, −w_min)`` and ``λ = 0`` or
-    ``‖s‖ = radius`` (Moré & Sorensen 1983); ``λ`` is found by bisection in ``log(λ + w_min)`` since ``‖s(λ)‖`` falls
-    monotonically.  Hard case (negative curvature orthogonal to the gradient, e.g. exactly at a saddle): the
+    ``‖s‖ = radius`` (Moré & Sorensen 1983); ``λ`` is found by bisection in ``log(λ − max(0, −w_min))`` since
+    ``‖s(λ)‖`` falls monotonically.  Hard case (negative curvature orthogonal to the gradient, e.g. exactly at a saddle): the
     remaining length goes along the most negative eigenvector, which is how the step leaves a saddle.
     """
     w_min = float(w[0])
@@ -176,12 +177,12 @@ def _newton(loss_fn: Callable[[Params], torch.Tensor], params: Params, steps: in
             break
         s = V @ s_eig
         f_new, g_new = evaluate(x + s)
-        ratio = (f_new - f) / predicted
-        if ratio < 0.25:
+        ratio = (f_new - f) / predicted                    # NaN for a non-finite trial loss: shrink and reject
+        if not ratio >= 0.25:
             radius = 0.25 * float(s.norm())
         elif ratio > 0.75 and float(s.norm()) >= 0.99 * radius:
             radius *= 2.0
-        fresh = ratio > 1e-4 and f_new < f
+        fresh = ratio > 1e-4
         if fresh:
             x, f, g = x + s, f_new, g_new
         elif radius < 1e-14 * (1.0 + float(x.norm())):
@@ -196,7 +197,7 @@ def newton_trust_region(loss_fn: Callable[[Params], torch.Tensor], init: Params,
 
     Second order where L-BFGS is slow: at a strict saddle the step follows the most negative curvature (even with
     a zero gradient), and near a degenerate minimum (a loss quartic along some directions, as when a model has
-    more heads than the minimiser's rank) a Newton step shrinks the distance by 2/3 and the loss by about 5x,
+    more heads than the minimiser's rank) a Newton step shrinks the distance to 2/3 and the loss about 5x,
     where first-order progress stalls.  The Hessian costs about ``n`` gradient evaluations for ``n`` parameters
     (vectorised by ``torch.func``): meant for a few hundred parameters.
 

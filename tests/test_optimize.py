@@ -175,3 +175,16 @@ def test_trust_region_step_is_the_minimum_of_the_model_in_the_ball():
         assert float(model(s)) <= float(torch.cat([model(z), model(boundary)]).min()) + 1e-12
     newton = _trust_region_step(torch.tensor([1.0, 2.0, 5.0]).double(), torch.tensor([0.3, -0.2, 1.0]).double(), 10.0)
     assert torch.allclose(newton, torch.tensor([-0.3, 0.1, -0.2]).double(), atol=1e-15)
+
+
+def test_newton_rejects_a_non_finite_trial_and_shrinks_the_radius():
+    """A loss that is NaN for |x| > 0.5: the first trial (the Newton step from x = 0.4 to x = 2) is rejected
+    and the radius shrinks until the steps stay finite; the run ends at a finite, lower loss, never looping."""
+    from numerics.optimize import newton_trust_region
+
+    def f(p):
+        x = p["x"][0]
+        return torch.where(x.abs() > 0.5, torch.full_like(x, float("nan")), (x - 2) ** 2)
+
+    res = newton_trust_region(f, {"x": torch.tensor([0.4], dtype=torch.float64)}, steps=10)
+    assert any(v != v for v in res.history) and res.loss < (0.4 - 2) ** 2 and float(res.params["x"]) <= 0.5

@@ -321,6 +321,22 @@ def position_solver(case: Literal["unitary", "orthogonal"], T: int, *, radius_sq
     ``M_ii = ℓ(e_i) + ℓ(−e_i) − 2ℓ₀``, ``M_ij = ℓ(e_i + e_j) − ℓ(e_i) − ℓ(e_j) + ℓ₀``; then ``z* = −M⁻¹g``.
     Row 0 has no other entries (``α`` does not enter): its ``M_αα = 0`` is replaced by 1, giving ``α = 0``.  The
     unused entries of ``P`` (right of ``r + 1``, and the last row) are 0.
+
+    Parameters
+    ----------
+    case : {"unitary", "orthogonal"}
+        Which closed form (:func:`theory.sander.non_augmented.loss_u_torch` or ``loss_o_torch``).
+    T : int
+        Positional matrix size (``T ≥ 2``).
+    radius_sq : float
+        ``ρ`` of case O (ignored in case U).
+    dtype, device
+        Of the returned solver's constants (and so of the ``C`` it accepts).
+
+    Returns
+    -------
+    callable
+        ``C (d, d) ↦ P* (T, T)``, differentiable (``torch.func``-composable).
     """
     one_of("case", case, ("unitary", "orthogonal"))
     T, radius_sq = positive_int("T", T), positive_float("radius_sq", radius_sq)
