@@ -9,6 +9,7 @@ step ``η_t*`` follows from moments of Haar traces (:mod:`theory.sander.haar`).
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import torch
@@ -70,12 +71,12 @@ def _step_measure(ctx: RunContext, *, predict: str) -> Measurement:
             eta, best = hh.optimal_step(rule, t, hh.SPHERE), hh.optimal_loss(rule, t, hh.SPHERE)
             zs = {"eta": _z(ys[:, t], xs[:, t], eta), "loss": _z(eta**2 * xs[:, t] - 2 * eta * ys[:, t] + cs[:, t], None, best)}
             rows.append({"d": d, "t": t, "eta*": eta, **{k: round(v, 2) for k, v in zs.items()}})
-            worst = max(worst, *zs.values())
+            worst = _worst(worst, *zs.values())
         eta_s, loss_s = hh.shared_optimum(rule, range(T), hh.SPHERE)
         sx, sy, sc = xs[:, 1:].sum(1), ys[:, 1:].sum(1), cs.sum(1)
         zs = {"eta": _z(sy, sx, eta_s), "loss": _z(eta_s**2 * sx - 2 * eta_s * sy + sc, None, loss_s)}
         rows.append({"d": d, "t": f"shared 0..{T - 1}", "eta*": eta_s, **{k: round(v, 2) for k, v in zs.items()}})
-        worst = max(worst, *zs.values())
+        worst = _worst(worst, *zs.values())
     return Measurement(
         error=worst, expected="|z| ≤ 5 for η̂_t and the loss at η_t*", observed=round(worst, 2),
         compared=(f"Haar W on O(d), s_0 uniform on the sphere, d ∈ {dims}, t = 1..{T - 1} and one step shared by "
@@ -107,6 +108,11 @@ register(Claim(
 
 #: Relative float64 round-off allowed per compared value, in units of eps (derivation in ``_EXACT_TOLERANCE``).
 _EPS = float(np.finfo(np.float64).eps)
+
+
+def _worst(*errors: float) -> float:
+    """The largest error, a NaN (a broken evaluation, e.g. 0/0) counting as infinite: ``max`` would skip it."""
+    return max(math.inf if math.isnan(e) else float(e) for e in errors)
 
 
 def _model_moments(rule: gc.MatrixRule, s0: np.ndarray, s0_weights: np.ndarray, T: int,
@@ -211,7 +217,7 @@ def _exact_measure(ctx: RunContext, *, special: bool) -> Measurement:
                    "loss": (hh.optimal_loss(rule_t, t, start), rc - rb**2 / ra,
                             route["|c|"][t - 1] + 3 * route["|b|"][t - 1] ** 2 / ra)}
             errs = {k: abs(v - r) / (k_ops * _EPS * max(size, abs(v))) for k, (v, r, size) in got.items()}
-            worst = max(worst, *errs.values())
+            worst = _worst(worst, *errs.values())
             rows.append({"law": kind, "d": d, "mu": mu, "t": t, "a_t": a, "b_t": b, "route a_t": float(ra),
                          "route b_t": float(rb), "max err/bound": round(max(errs.values()), 3)})
         positions = list(range(T))
@@ -220,7 +226,7 @@ def _exact_measure(ctx: RunContext, *, special: bool) -> Measurement:
         size = 3 * route["|b|"].sum()
         errs = [abs(eta_s - sb / sa) / (k_ops * _EPS * size / sa),
                 abs(loss_s - (sc - sb**2 / sa)) / (k_ops * _EPS * (sc + size * sb / sa))]
-        worst = max(worst, *errs)
+        worst = _worst(worst, *errs)
         rows.append({"law": kind, "d": d, "mu": mu, "t": f"shared 0..{T - 1}", "eta*": eta_s,
                      "max err/bound": round(max(errs), 3)})
     for kind, d, t in _SYMPY_SETTINGS:
@@ -228,7 +234,7 @@ def _exact_measure(ctx: RunContext, *, special: bool) -> Measurement:
         a, b = hh.moments_sym(kind, d, t)  # type: ignore[arg-type]
         errs = [abs(float(a) - route["a"][t - 1]) / (64 * d * t * t * _EPS * route["|a|"][t - 1]),
                 abs(float(b) - route["b"][t - 1]) / (64 * d * t * t * _EPS * route["|b|"][t - 1])]
-        worst = max(worst, *errs)
+        worst = _worst(worst, *errs)
         rows.append({"law": f"{kind} (sympy)", "d": d, "t": t, "a_t": str(a), "b_t": str(b),
                      "max err/bound": round(max(errs), 3)})
     for d in (2, 3, 4):  # trace moments E ∏ tr W^{n_i} of Haar O(d): quadrature vs group cubature
@@ -239,7 +245,7 @@ def _exact_measure(ctx: RunContext, *, special: bool) -> Measurement:
                            + [np.trace(np.linalg.matrix_power(grp.matrices, n), axis1=1, axis2=2) for n in ex], axis=0)
             want, size = float(grp.weights @ vals), float(grp.weights @ np.abs(vals))
             err = abs(hh.trace_moment(rule, ex) - want) / (64 * d * _EPS * max(size, 1.0))
-            worst = max(worst, err)
+            worst = _worst(worst, err)
             rows.append({"law": "haar trace moment", "d": d, "exponents": list(ex), "value": want,
                          "err/bound": round(err, 3)})
     for d, mu, freq in [(2, 1.0, 3), (2, 1.0, 5), (2, 3.0, 5), (2, 0.3, 5), (4, 1.0, 3), (4, 3.0, 3)]:
@@ -251,7 +257,7 @@ def _exact_measure(ctx: RunContext, *, special: bool) -> Measurement:
         # round-off: fl(nθ) is off by eps·n|θ| and R^n by ~4n·eps per entry, summed over d eigenvalues
         p_err = float(np.max(np.abs(hh.power_sums(rule, freq) - traces))) / (
             2 * d * freq * (np.abs(rule.angles).max() + 4) * _EPS)
-        worst = max(worst, p_err)
+        worst = _worst(worst, p_err)
         rows.append({"law": f"rotations mu = {mu} power sums", "d": d, "n_max": freq, "err/bound": round(p_err, 3)})
         for ex in [(1,), (1, 1), (1, 2), (3,), (1, 1, 1), (2, 3)]:
             if sum(ex) > freq:
@@ -259,7 +265,7 @@ def _exact_measure(ctx: RunContext, *, special: bool) -> Measurement:
             vals = np.prod([np.trace(np.linalg.matrix_power(grp.matrices, n), axis1=1, axis2=2) for n in ex], axis=0)
             want, size = float(grp.weights @ vals), float(grp.weights @ np.abs(vals))
             err = abs(hh.trace_moment(rule, ex) - want) / ((64 * d + rule.weights.size) * _EPS * max(size, 1.0))
-            worst = max(worst, err)
+            worst = _worst(worst, err)
             rows.append({"law": f"rotations mu = {mu} trace moment", "d": d, "max_frequency": freq,
                          "exponents": list(ex), "value": want, "err/bound": round(err, 3)})
     mix = hh.mixture_rule([hh.haar_rule(2, 8), hh.rotation_rule(2, 8, 3.0)], [1.0, 3.0])
@@ -267,7 +273,7 @@ def _exact_measure(ctx: RunContext, *, special: bool) -> Measurement:
         ra, rb = (0.25 * routes["haar", 2, 1.0][k][t - 1] + 0.75 * routes["rotations", 2, 3.0][k][t - 1] for k in "ab")
         a, b, _ = hh.moments(mix, t, hh.gaussian_start(2))
         err = max(abs(a - ra) / (256 * _EPS * ra), abs(b - rb) / (256 * _EPS * abs(rb)))
-        worst = max(worst, err)
+        worst = _worst(worst, err)
         rows.append({"law": "1:3 mixture of Haar O(2) and rotations mu = 3", "d": 2, "t": t,
                      "err/bound": round(err, 3)})
     group = "SO(d)" if special else "O(d)"
@@ -363,7 +369,7 @@ def _trained_measure(ctx: RunContext, *, predict: str) -> Measurement:
         eta = ref.predicted_step(range(1, T), start="sphere")
         res = bf.structure_test(fit, law.commutant(), eta)
         err = max(res.chi2 / res.chi2_bound, res.eta_z / res.z_bound)
-        worst = max(worst, err)
+        worst = _worst(worst, err)
         rows.append({"d": d, "T": T, "chi2": round(res.chi2, 2), "dof": res.dof, "chi2_bound": round(res.chi2_bound, 2),
                      "tr(VM)/d": res.step, "se": res.step_se, "eta*": eta, "z": round(res.eta_z, 2),
                      "loss": fit.loss, "best_scalar_loss": fit.scalar_loss,

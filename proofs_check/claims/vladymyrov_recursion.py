@@ -19,6 +19,8 @@ layer: ``K = (3^L − 1)/2 · (n + 3(d+1) + H + 4)``; two independent evaluation
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -39,6 +41,11 @@ ROUND_OFF = Tolerance(
     1.0, "float64 round-off of a multilinear evaluation: |error| ≤ 2K·eps·p(|inputs|), p(|·|) the torch forward pass "
          "(or its autograd gradient) on the absolute values of data and weights, K = (3^L − 1)/2·(n + 3(d+1) + H + 4) "
          "rounded operations on a path (module docstring); error = max ratio to that bound", origin="round-off")
+
+
+def _worst(*errors: float) -> float:
+    """The largest error, a NaN (a broken evaluation, e.g. 0/0) counting as infinite: ``max`` would skip it."""
+    return max(math.inf if math.isnan(e) else float(e) for e in errors)
 
 
 def _depth(n: int, d: int, L: int, H: int) -> float:
@@ -120,7 +127,7 @@ def _recursion_measure(ctx: RunContext, *, shift: int) -> Measurement:
                                                             np.abs(xq)))[-1].sum(), (aP, aQ))
         err["gradient"] = max(_ratio(g.numpy(), f.numpy(), a.numpy(), depth, entrywise=False)
                               for g, f, a in zip(grads_t, grads_f, grads_abs))
-        worst = max(worst, *err.values())
+        worst = _worst(worst, *err.values())
         rows.append({"n": n, "d": d, "L": L, "H": H, "batch": _GRID, **{k: round(v, 4) for k, v in err.items()}})
     label = "state K" if shift == 0 else "state K − 1"
     return Measurement(
@@ -184,7 +191,7 @@ def _model_measure(ctx: RunContext, *, include_query: bool) -> Measurement:
         err["GD++ matrices"] = _ratio(_flat(th_model.forward(gx, gy, gq, Pg, Qg).readouts),
                                       _readouts("gdpp", gdpp, x, y, xq),
                                       _readouts("gdpp", gdpp, x, y, xq, absolute=True), depth)
-        worst = max(worst, *err.values())
+        worst = _worst(worst, *err.values())
         rows.append({"n": n, "d": d, "L": L, "H": H, "batch": _GRID, **{k: round(v, 4) for k, v in err.items()}})
     return Measurement(
         error=worst, expected="ratio to the round-off bound ≤ 1", observed=round(worst, 4),
