@@ -339,6 +339,12 @@ def _kappa_map(ctx: RunContext, gamma_nu: float) -> Measurement:
         # the condition number of the mapped spectrum {f(lambda_i)} of Sigma^0 (true for any gamma nu, folding included)
         folded = so.mapped_condition_number(np.linalg.eigvalsh(inst["x"].T @ inst["x"]), gamma_nu)
         err = max(err, abs(float(run.kappa[1]) - folded) / float(run.kappa[1]))
+        # the construction's parameters as the theorem prescribes them, with nu_l, mu' read off the forward pass's tokens:
+        # omega_xx^l nu_l = -gamma nu and omega_yx^l = 0 before the GD layer; there omega_xx = 0 and omega_yx mu' = -1
+        K = run.layers - 1
+        err = max(err, float(np.max(np.abs(run.omega_xx[:K] * run.nu[:K] + gamma_nu))) / gamma_nu,
+                  float(np.max(np.abs(run.omega_yx[:K]))) + abs(float(run.omega_xx[K])),
+                  abs(float(run.omega_yx[K] * run.mu[K]) + 1.0))
         worst = max(worst, err)
         if len(rows) < 6:
             rows.append({"family": inst["family"], "kappa_measured": run.kappa.tolist(), "max_rel_err": err})
@@ -348,7 +354,8 @@ def _kappa_map(ctx: RunContext, gamma_nu: float) -> Measurement:
                                 f"(omega_xx^l = -{gamma_nu:.4g}/nu_l, 8 layers) and the end-point map "
                                 "kappa_l (1-c)^2/(1-c/kappa_l)^2 of the measured kappa_l, its cancellation-free form "
                                 "1 + delta^2 (4 delta + 3)/(3 delta + 2)^2 (delta = kappa_l - 1) and the iterates of that "
-                                "map from the measured kappa_0, and the condition number of the mapped spectrum of Sigma^0",
+                                "map from the measured kappa_0, and the condition number of the mapped spectrum of Sigma^0; "
+                                "also the parameters omega_xx^l nu_l = -c, omega_yx^l = 0, then omega_xx = 0, omega_yx mu' = -1",
                        details={"gamma_nu": gamma_nu, "instances": rows,
                                 "kappa_map_iterates_from_23": notes, "notes_trajectory": list(NOTES_TRAJECTORY)})
 
@@ -491,8 +498,10 @@ def _forward_counts(ctx: RunContext, kappas: list[float], paper_target: bool) ->
             forward = int(reached[0]) + 1 if reached.size else run.layers + 1
             counted = so.gdpp_layers_needed(k0, eps / (2.0 * k0) if paper_target else eps)
             bound = so.theorem51_layer_bound(k0, eps)
-            total += abs(forward - counted) + max(0, forward - bound)
-            rows.append({"kappa": k0, "eps": eps, "forward": forward, "counted": counted, "thm51_bound": bound})
+            built = so.theorem51_construction(x, y, xq, eps=eps).layers  # the construction asked for eps directly
+            total += abs(forward - counted) + max(0, forward - bound) + abs(built - forward)
+            rows.append({"kappa": k0, "eps": eps, "forward": forward, "counted": counted, "thm51_bound": bound,
+                         "construction(eps)": built})
     return rows, total
 
 
@@ -533,7 +542,8 @@ def _layer_count(ctx: RunContext, paper_target: bool) -> Measurement:
                        observed={f"kappa={r['kappa']:.3g},eps={r['eps']:g}": f"{r['forward']} (counted {r['counted']})"
                                  for r in forward_rows},
                        compared=(f"sum over kappa in {kappas} and eps in {FORWARD_EPS} of |layers the GD++ forward pass "
-                                 f"needs on an adversarial prompt − the kappa-map count for target {target}| plus the "
+                                 f"needs on an adversarial prompt − the kappa-map count for target {target}| and − the "
+                                 "layers theorem51_construction(eps) builds, plus the "
                                  "excess over the explicit Theorem 5.1 count 1 + ceil(ln(kappa/1.1)/ln(529/484)) + "
                                  "ceil(log2(ln(1/(2 eps))/ln 5))"),
                        details={"forward_pass": forward_rows, "kappa_map_over_bound_max(eps to 1e-256)": worst,
@@ -682,12 +692,26 @@ def _plain_gd_count(ctx: RunContext, textbook_step: bool) -> Measurement:
                 counted = so.plain_gd_layers_needed(kappa, eps)
             mismatches += int(forward != counted)
             rows.append({"kappa": kappa, "eps": eps, "forward": forward, "counted": counted})
+    boundary = []
+    for kappa in (1.5, 7.0, 30.0):  # targets on the float boundary rho^M (and one ulp either side), where the
+        rho = (kappa - 1.0) / (kappa + 1.0)  # ceil of ln eps/ln rho is off by one both ways: the least L by enumeration
+        for m in (2, 5, 13, 21):
+            for eps in (rho**m, float(np.nextafter(rho**m, 0.0)), float(np.nextafter(rho**m, 1.0))):
+                least = 1
+                while rho**least > eps:
+                    least += 1
+                counted = (math.ceil(math.log(eps) / math.log(1.0 - 1.0 / kappa)) if textbook_step
+                           else so.plain_gd_layers_needed(kappa, eps))
+                mismatches += int(counted != least)
+                boundary.append({"kappa": kappa, "eps": eps, "least": least, "counted": counted})
     return Measurement(error=float(mismatches), expected=0, observed={f"{r['kappa']:g},{r['eps']:g}": r["forward"] for r in rows},
                        compared="number of (kappa, eps), kappa in {1, 2, 10, 100}, eps in {1e-2, 1e-4, 1e-8}, where the first "
                                 "layer at which plain GD on the GD++ forward pass of a worst-case prompt reaches |error| <= eps "
                                 "||x_t|| ||w*|| differs from "
-                                + ("ceil(ln eps / ln(1 - 1/kappa)) (the step 1/nu's count)" if textbook_step else "plain_gd_layers_needed"),
-                       details={"rows": rows})
+                                + ("ceil(ln eps / ln(1 - 1/kappa)) (the step 1/nu's count)" if textbook_step else "plain_gd_layers_needed")
+                                + "; plus, at targets eps = rho^M and one ulp either side (kappa in {1.5, 7, 30}, M in {2, 5, 13, "
+                                "21}), mismatches against the least L with rho^L <= eps by enumeration",
+                       details={"rows": rows, "boundary": boundary})
 
 
 register(Claim(
@@ -699,5 +723,6 @@ register(Claim(
     tolerance=Tolerance(0.0, "exact: layer counts are integers; the forward pass resolves the errors (>= 1e-8 here) to "
                              "~1e-12 relative, and the targets are >= 1e-3 relative away from every rho^L", origin="exact"),
     seed=51105,
-    route="the GD++ forward pass of plain GD on worst-case prompts: the first layer whose read-out error is within eps",
+    route=("the GD++ forward pass of plain GD on worst-case prompts: the first layer whose read-out error is within eps; "
+           "at float-boundary targets, enumeration of L"),
 ))

@@ -493,7 +493,8 @@ def posterior_noise_weights(spec: RidgeSpectrum, sigma: np.ndarray, prior: np.nd
     prior = real_array("prior", prior, ndim=1)
     if prior.shape != np.shape(sigma) or np.any(prior < 0) or prior.sum() <= 0:
         raise ArgumentError("prior must be non-negative weights, one per sigma node")
-    logp = log_evidence(spec, sigma) + np.log(np.where(prior > 0, prior, 1e-300))
+    with np.errstate(divide="ignore"):  # log 0 = -inf: a node without prior mass gets posterior weight exactly 0
+        logp = log_evidence(spec, sigma) + np.log(prior)
     logp -= logp.max(-1, keepdims=True)
     p = np.exp(logp)
     return p / p.sum(-1, keepdims=True)
@@ -536,7 +537,8 @@ def bayes_prediction(spec: RidgeSpectrum, sigma: np.ndarray, prior: np.ndarray) 
     """
     instance("spec", spec, RidgeSpectrum)
     pi = posterior_noise_weights(spec, sigma, prior)
-    ridge = spec.predict(np.asarray(sigma, dtype=float)[:, None] ** 2)  # (nodes, batch...)
+    sig2 = np.asarray(sigma, dtype=float) ** 2
+    ridge = spec.predict(sig2.reshape(sig2.shape + (1,) * (spec.eigvals.ndim - 1)))  # (nodes, batch...)
     return (pi * np.moveaxis(ridge, 0, -1)).sum(-1)
 
 

@@ -307,10 +307,10 @@ def theorem51_layer_bound(kappa: float, eps: float, *, paper_target: bool = Fals
     """
     flag("paper_target", paper_target)
     k, e = _kappa(kappa), _eps(eps)
-    k1 = max(0, math.ceil(math.log(k / PHASE_SWITCH) / -math.log(CONTRACTION))) if k > PHASE_SWITCH else 0
+    k1 = math.ceil(math.log(k / PHASE_SWITCH) / -math.log(CONTRACTION)) if k > PHASE_SWITCH else 0  # >= 1 when taken
     delta0 = k - 1.0 if k <= PHASE_SWITCH else PHASE_SWITCH - 1.0
     tau = e / (2.0 * k) if paper_target else e
-    k2 = 0 if delta0 <= tau else max(0, math.ceil(math.log2(math.log(1.0 / (2.0 * tau)) / math.log(1.0 / (2.0 * delta0)))))
+    k2 = 0 if delta0 <= tau else math.ceil(math.log2(math.log(1.0 / (2.0 * tau)) / math.log(1.0 / (2.0 * delta0))))
     return k1 + k2 + 1
 
 
