@@ -14,6 +14,7 @@ from numerics.models import sander_augmented as model
 from proofs_check.claim import RunContext
 from proofs_check.claims import sander_augmented as claims
 from tests.strategies import commuting_families, seeds
+from theory.arguments import ArgumentError
 from theory.sander import augmented as th
 
 # ---------------------------------------------------------------------------------------------------------
@@ -106,18 +107,6 @@ def test_numpy_gradient_matches_finite_differences_and_is_minus_s_at_zero(comple
     np.testing.assert_allclose(th.inner_gradient(np.zeros((3, 3)), s), -th.context_matrix(s), atol=1e-14)
     np.testing.assert_allclose(th.one_step_prediction(s, 0.7), (0 - 0.7 * th.inner_gradient(np.zeros((3, 3)), s)) @ s[-1],
                                atol=1e-13)
-
-
-@pytest.mark.parametrize("complex_valued", [False, True])
-def test_torch_twins_match_numpy(complex_valued: bool) -> None:
-    rng = np.random.default_rng(1)
-    s = _random_states(rng, 4, 6, 3, complex_valued)
-    w = _random_states(rng, 4, 3, 3, complex_valued)
-    st_, wt = torch.as_tensor(s), torch.as_tensor(w)
-    np.testing.assert_allclose(th.context_matrix_torch(st_).numpy(), th.context_matrix(s), atol=1e-13)
-    np.testing.assert_allclose(th.inner_objective_torch(wt, st_).numpy(), th.inner_objective(w, s), rtol=1e-13)
-    np.testing.assert_allclose(th.one_step_prediction_torch(st_, 0.2).numpy(), th.one_step_prediction(s, 0.2), atol=1e-13)
-    np.testing.assert_allclose(th.inner_gradient_torch(wt, st_).numpy(), th.inner_gradient(w, s), atol=1e-12)
 
 
 def test_sympy_inner_objective_matches_numpy() -> None:
@@ -361,3 +350,42 @@ def test_full_profile_trained_model_reaches_gd_structure() -> None:
     claim_ctx = RunContext(profile="full", seed=61)
     m = claims._full_trained_measure(claim_ctx, mean_of_steps=False)
     assert m.error < 0.1, m.observed
+
+
+# ---------------------------------------------------------------------------------------------------------
+# quadrature grid of the exact-expectation claims (numerics.models.sander_augmented.quadrature_states)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_quadrature_grid_reproduces_the_torus_loss_by_hand() -> None:
+    # d = 1, torus, V = M = 1: ŝ_{t+1} = S_t s_t = t λ^{t+1} (every term s_i s̄_{i−1} s_t is λ^{t+1}), so the
+    # error |t λ^{t+1} − λ^{t+1}|² = (t − 1)² exactly, at every grid point
+    states, weights = model.quadrature_states("U", 1, 4, [1.0], [1.0])
+    losses = model.position_losses(model.embed_blocks(torch.ones(1, 1, dtype=torch.complex128),
+                                                      torch.ones(1, 1, dtype=torch.complex128)),
+                                   torch.from_numpy(states), torch.from_numpy(weights))
+    np.testing.assert_allclose(losses.numpy(), [1.0, 0.0, 1.0, 4.0], atol=1e-13)
+    assert weights.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    ({"case": "X", "d": 2, "horizon": 2, "radial_nodes": [1.0], "radial_weights": [1.0]}, "case"),
+    ({"case": "O", "d": 3, "horizon": 2, "radial_nodes": [1.0], "radial_weights": [1.0]}, "d"),
+    ({"case": "U", "d": 2, "horizon": 2, "radial_nodes": [1.0, 2.0], "radial_weights": [0.5, 0.6]}, "radial"),
+    ({"case": "U", "d": 8, "horizon": 6, "radial_nodes": [1.0], "radial_weights": [1.0]}, "too large"),
+])
+def test_quadrature_grid_rejects_bad_input(kwargs: dict, name: str) -> None:
+    with pytest.raises(ArgumentError, match=name):
+        model.quadrature_states(**kwargs)
+
+
+def test_restricted_quadrature_claim_fails_when_the_law_is_ignored(monkeypatch) -> None:
+    """Planted bug: the moment enumeration with the torus moments whatever the law (the slip the torus-only claims
+    could not see) must fail ``sander.aug.restricted.quadrature``."""
+    from proofs_check.claims import sander_augmented_exact as exact
+    original = th.restricted_tensors_u
+    ctx = RunContext("quick", 20240212, "cpu", None, "check")
+    assert exact._restricted_measure(ctx, shift=0).error <= exact.ROUND_OFF.bound
+    monkeypatch.setattr(th, "restricted_tensors_u", lambda d, positions, *, s0, law=th.TORUS:
+                        original(d, positions, s0=s0, law=th.TORUS))
+    assert exact._restricted_measure(ctx, shift=0).error > 1e3 * exact.ROUND_OFF.bound

@@ -15,7 +15,7 @@ positions ``t = 0..T−1`` of ``‖ŝ_{t+1} − s_{t+1}‖²``, averaged over se
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -185,3 +185,106 @@ def product_norms(params: Params) -> dict[str, float]:
     return {f"v{a + 1}k{b + 1}q{c + 1}": float(np.linalg.norm(w_v[_slot(PRED, d), _slot(a, d)])
                                                * np.linalg.norm(w_kq[_slot(b, d), _slot(c, d)]))
             for a in (CUR, PREV) for b in (CUR, PREV) for c in (CUR, PREV)}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Exact population expectations by a product quadrature grid (no closed form used)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _roots_of_unity_grid(count: int, size: int) -> np.ndarray:
+    """All ``size**count`` points of ``count`` independent equispaced angles ``2πj/size``, shape ``(n, count)``."""
+    grid = 2 * np.pi * np.arange(size) / size
+    return np.stack(np.meshgrid(*([grid] * count), indexing="ij"), -1).reshape(-1, count)
+
+
+def quadrature_states(case: str, d: int, horizon: int, radial_nodes: Sequence[float],
+                      radial_weights: Sequence[float], *, phase_invariant: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """States ``s_0..s_{horizon}`` on a weighted product grid whose weighted mean is the *exact* expectation of
+    every one-layer squared error ``‖V S_t M s_t − s_{t+1}‖²``, ``t < horizon`` (augmented tokens).
+
+    Laws (those of :mod:`theory.sander.augmented`): case U, ``s_{t,k} = √x_k ω_k λ_k^t`` with ``λ_k = e^{iθ_k}``,
+    ``ω_k = e^{iφ_k}`` (``ω = 1`` unless ``phase_invariant``), ``θ, φ`` iid uniform; case O (``d`` even), block ``m``
+    is ``√x_m (cos(φ_m + tθ_m), sin(φ_m + tθ_m))``.  ``x`` (``|s_{0k}|²``, resp. the squared block radius) is iid
+    with the discrete law ``radial_nodes`` / ``radial_weights``.
+
+    Why the grid is exact.  The squared error at position ``t`` is a sum of products of at most three states and
+    three conjugate states (``(S_t s_t)_a = Σ_{i=1}^t s_{i,a} (s_{i−1}^* s_t)``); an equispaced ``N``-point rule
+    integrates ``e^{ikθ}`` exactly for ``|k| < N``.  Case U: the exponent of ``λ_k`` in ``(S_t s_t)_a`` lies in
+    ``[−(t−1), 2t]``, so it stays within ``±(3t−1)`` in ``‖S_t s_t‖²`` and within ``±2t`` in
+    ``conj(s_{t+1})(S_t s_t)`` (``‖s_{t+1}‖²`` has exponent 0); ``ω_k`` appears with exponent at most 3 in modulus.
+    Case O: every real entry carries ``e^{±i(φ + tθ)}``, so a block's ``θ``-exponent is at most ``3t − 1`` in
+    ``(S_t s_t)_a``, ``6t − 2`` in its square, ``4t`` in ``s_{t+1}ᵀ S_t s_t`` and ``2t + 2`` in ``‖s_{t+1}‖²``;
+    products of six entries reach ``|k_φ| ≤ 6``.  With ``t ≤ T − 1``: ``N_θ = max(3T − 4, 2T − 2) + 1`` and
+    ``N_φ = 4`` (case U), ``N_θ = max(6T − 8, 4T − 4, 2T) + 1`` and ``N_φ = 7`` (case O).  The error is a
+    polynomial of degree at most 3 in each ``x``, so a radial rule exact to degree 3 (two Gauss nodes, or the law
+    itself when discrete) is exact.
+
+    Parameters
+    ----------
+    case : {"U", "O"}
+    d : int
+        Dimension (even in case O).
+    horizon : int
+        ``T``: states ``s_0..s_T`` (positions ``t < T`` are exact).
+    radial_nodes, radial_weights : sequence of float
+        A discrete law of ``x`` (weights positive, summing to 1), exact for the moments of degree ≤ 3.
+    phase_invariant : bool
+        Case U only: uniform phases ``ω`` (else ``s_0`` has the radii with phase 0).
+
+    Returns
+    -------
+    states : ndarray, shape (n, horizon + 1, d)
+        Complex (case U) or real (case O).
+    weights : ndarray, shape (n,)
+        Summing to 1.
+    """
+    one_of_case = ("U", "O")
+    if case not in one_of_case:
+        raise ArgumentError(f"case must be one of {one_of_case}, got {case!r}")
+    d, horizon = positive_int("d", d), positive_int("horizon", horizon)
+    flag("phase_invariant", phase_invariant)
+    x = np.asarray(radial_nodes, dtype=float)
+    w = np.asarray(radial_weights, dtype=float)
+    if x.ndim != 1 or x.shape != w.shape or np.any(x <= 0) or np.any(w <= 0) or abs(w.sum() - 1) > 1e-12:
+        raise ArgumentError("radial_nodes and radial_weights must be one positive law (weights summing to 1)")
+    if case == "O" and d % 2:
+        raise ArgumentError(f"d must be even in case O, got {d}")
+    k = d if case == "U" else d // 2
+    last = horizon - 1  # the last exact position
+    n_theta = (max(3 * last - 1, 2 * last) if case == "U" else max(6 * last - 2, 4 * last, 2 * last + 2)) + 1
+    n_phi = (4 if phase_invariant else 1) if case == "U" else 7
+    n_points = (n_theta * n_phi * x.size) ** k
+    if n_points > 3_000_000:
+        raise ArgumentError(f"quadrature grid of {n_points} points is too large; lower d or horizon")
+    theta = _roots_of_unity_grid(k, n_theta)
+    phi = _roots_of_unity_grid(k, n_phi)
+    radial = np.stack(np.meshgrid(*([np.arange(x.size)] * k), indexing="ij"), -1).reshape(-1, k)
+    i_t, i_p, i_r = (g.ravel() for g in np.meshgrid(np.arange(len(theta)), np.arange(len(phi)),
+                                                    np.arange(len(radial)), indexing="ij"))
+    th, ph, rad = theta[i_t], phi[i_p], np.sqrt(x[radial[i_r]])
+    weights = np.prod(w[radial[i_r]], axis=1)
+    times = np.arange(horizon + 1)[None, :, None]
+    angle = ph[:, None, :] + times * th[:, None, :]  # (n, T+1, k)
+    if case == "U":
+        states = rad[:, None, :] * np.exp(1j * angle)
+    else:
+        states = np.empty((len(th), horizon + 1, d))
+        states[..., 0::2] = rad[:, None, :] * np.cos(angle)
+        states[..., 1::2] = rad[:, None, :] * np.sin(angle)
+    return states, weights / weights.sum()
+
+
+def position_losses(params: Params, states: torch.Tensor, weights: torch.Tensor, *, chunk: int = 65_536) -> torch.Tensor:
+    """Weighted mean over sequences of ``‖ŝ_{t+1} − s_{t+1}‖²`` at every position ``t = 0..T−1`` (shape ``(T,)``),
+    through the forward pass (:func:`predict`), in chunks of ``chunk`` sequences."""
+    if targ.tensor("states", states).ndim != 3 or targ.tensor("weights", weights).shape != states.shape[:1]:
+        raise ArgumentError(f"states must be (n, T+1, d) and weights (n,), got {tuple(states.shape)}, "
+                            f"{tuple(weights.shape)}")
+    total = torch.zeros(states.shape[1] - 1, dtype=torch.float64, device=states.device)
+    with torch.no_grad():
+        for start in range(0, states.shape[0], positive_int("chunk", chunk)):
+            part = states[start:start + chunk]
+            err = (predict(params, part) - part[:, 1:]).abs() ** 2  # (n, T, d)
+            total += (weights[start:start + chunk, None] * err.sum(dim=-1).to(torch.float64)).sum(dim=0)
+    return total

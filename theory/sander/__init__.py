@@ -22,8 +22,7 @@ from theory.sander.augmented import (
     optimal_step_expr, optimal_loss_expr, moments, optimal_step, loss_at_step, optimal_loss, shared_optimum,
     symbolic_moments, symbolic_sequence, context_matrix_sym, inner_objective_sym, inner_gradient_at_zero_sym,
     one_step_prediction_sym, block_parameters_sym, augmented_tokens_sym, attention_output_sym, context_matrix,
-    inner_objective, inner_gradient, one_step_prediction, context_matrix_torch, inner_objective_torch,
-    inner_gradient_torch, one_step_prediction_torch, RestrictedTensors, restricted_tensors_u, restricted_loss,
+    inner_objective, inner_gradient, one_step_prediction, RestrictedTensors, restricted_tensors_u, restricted_loss,
     restricted_loss_torch, distance_to_identity,
 )
 from theory.sander.haar import (
@@ -48,7 +47,7 @@ from theory.sander.softmax_pe import (
 )
 from theory.sander.pe_only import (
     moment as pe_only_moment, moment_sympy as pe_only_moment_sympy, row_gram as pe_only_row_gram,
-    loss as pe_only_loss, loss_rows as pe_only_loss_rows, loss_torch as pe_only_loss_torch,
+    loss as pe_only_loss, loss_rows as pe_only_loss_rows,
     exact_minimiser as pe_only_exact_minimiser, gd_from_zero as pe_only_gd_from_zero,
     row_features as pe_only_row_features,
 )
@@ -62,8 +61,7 @@ __all__ = [
     "optimal_loss", "shared_optimum", "symbolic_moments", "symbolic_sequence", "context_matrix_sym",
     "inner_objective_sym", "inner_gradient_at_zero_sym", "one_step_prediction_sym", "block_parameters_sym",
     "augmented_tokens_sym", "attention_output_sym", "context_matrix", "inner_objective", "inner_gradient",
-    "one_step_prediction", "context_matrix_torch", "inner_objective_torch", "inner_gradient_torch",
-    "one_step_prediction_torch", "RestrictedTensors", "restricted_tensors_u", "restricted_loss",
+    "one_step_prediction", "RestrictedTensors", "restricted_tensors_u", "restricted_loss",
     "restricted_loss_torch", "distance_to_identity", "used_mask", "row_statistics", "loss_u", "loss_u_torch",
     "loss_u_reference", "loss_u_reference_torch", "loss_u_minimum", "loss_u_minimiser", "loss_u_row_optimum",
     "loss_o", "loss_o_torch", "loss_o_reference", "loss_o_reference_torch", "loss_o_coefficients", "loss_o_minimum",
@@ -73,6 +71,6 @@ __all__ = [
     "laurent_coefficients", "expectation_of_product", "best_p_row_o", "structure_u", "structure_o", "block_pattern",
     "max_deviation", "lambdified_loss", "simplex_quadratic_minimum", "loss_o_simplex_minimum",
     "loss_o_softmax_infimum", "softmax_minimiser", "pe_only_moment", "pe_only_moment_sympy", "pe_only_row_gram",
-    "pe_only_loss", "pe_only_loss_rows", "pe_only_loss_torch", "pe_only_exact_minimiser", "pe_only_gd_from_zero",
+    "pe_only_loss", "pe_only_loss_rows", "pe_only_exact_minimiser", "pe_only_gd_from_zero",
     "pe_only_row_features",
 ]

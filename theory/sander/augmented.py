@@ -48,7 +48,6 @@ from theory.arguments import (
     positive_float,
     positive_int,
     real_float,
-    tensor,
 )
 from theory.laurent import constant_term
 
@@ -62,8 +61,7 @@ __all__ = [
     "optimal_loss", "shared_optimum", "symbolic_moments", "symbolic_sequence", "context_matrix_sym",
     "inner_objective_sym", "inner_gradient_at_zero_sym", "one_step_prediction_sym", "block_parameters_sym",
     "augmented_tokens_sym", "attention_output_sym", "context_matrix", "inner_objective", "inner_gradient",
-    "one_step_prediction", "context_matrix_torch", "inner_objective_torch", "inner_gradient_torch",
-    "one_step_prediction_torch", "RestrictedTensors", "restricted_tensors_u", "restricted_loss",
+    "one_step_prediction", "RestrictedTensors", "restricted_tensors_u", "restricted_loss",
     "restricted_loss_torch", "distance_to_identity",
 ]
 
@@ -802,95 +800,6 @@ def one_step_prediction(states: np.ndarray, eta: float) -> np.ndarray:
     eta = real_float("eta", eta)
     s = _check_states(states)
     return np.einsum("...ab,...b->...a", float(eta) * context_matrix(s), s[..., -1, :])
-
-
-# torch twins (hand-written, torch imported lazily) ---------------------------------------------------------
-
-
-def context_matrix_torch(states: "torch.Tensor") -> "torch.Tensor":
-    """Torch twin of :func:`context_matrix`.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from theory.sander import context_matrix_torch
-    >>> context_matrix_torch(torch.tensor([[1.0], [2.0], [4.0]]))
-    tensor([[10.]])
-    """
-    tensor("states", states)
-    import torch
-
-    return torch.einsum("...ia,...ib->...ab", states[..., 1:, :], states[..., :-1, :].conj())
-
-
-def inner_objective_torch(w_hat: "torch.Tensor", states: "torch.Tensor") -> "torch.Tensor":
-    """Torch twin of :func:`inner_objective`.
-
-
-    Examples
-    --------
-    Agreement with the numpy twin :func:`inner_objective` on complex states:
-
-    >>> import numpy as np, torch
-    >>> rng = np.random.default_rng(0)
-    >>> from theory.sander import inner_objective, inner_objective_torch
-    >>> s = rng.standard_normal((4, 2)) + 1j * rng.standard_normal((4, 2))
-    >>> w = rng.standard_normal((2, 2)) + 1j * rng.standard_normal((2, 2))
-    >>> bool(np.isclose(inner_objective_torch(torch.tensor(w), torch.tensor(s)).item(), inner_objective(w, s)))
-    True
-    """
-    tensor("w_hat", w_hat)
-    tensor("states", states)
-    if w_hat.ndim < 2 or w_hat.shape[-1] != w_hat.shape[-2] or w_hat.shape[-1] != states.shape[-1]:
-        raise ArgumentError(f"w_hat must be (..., d, d) for states (..., t+1, d), got {tuple(w_hat.shape)}")
-    import torch
-
-    r = states[..., 1:, :] - torch.einsum("...ab,...ib->...ia", w_hat, states[..., :-1, :])
-    return 0.5 * (r.abs() ** 2).sum(dim=(-2, -1))
-
-
-def inner_gradient_torch(w_hat: "torch.Tensor", states: "torch.Tensor") -> "torch.Tensor":
-    """Torch twin of :func:`inner_gradient`.
-
-
-    Examples
-    --------
-    The hand-written gradient equals autograd of :func:`inner_objective_torch` (real states):
-
-    >>> import numpy as np, torch
-    >>> rng = np.random.default_rng(0)
-    >>> from theory.sander import inner_gradient_torch, inner_objective_torch
-    >>> s = torch.tensor(rng.standard_normal((4, 2)))
-    >>> w = torch.tensor(rng.standard_normal((2, 2)), requires_grad=True)
-    >>> inner_objective_torch(w, s).backward()
-    >>> bool(torch.allclose(inner_gradient_torch(w.detach(), s), w.grad))
-    True
-    """
-    tensor("w_hat", w_hat)
-    tensor("states", states)
-    if w_hat.ndim < 2 or w_hat.shape[-1] != w_hat.shape[-2] or w_hat.shape[-1] != states.shape[-1]:
-        raise ArgumentError(f"w_hat must be (..., d, d) for states (..., t+1, d), got {tuple(w_hat.shape)}")
-    import torch
-
-    r = states[..., 1:, :] - torch.einsum("...ab,...ib->...ia", w_hat, states[..., :-1, :])
-    return -torch.einsum("...ia,...ib->...ab", r, states[..., :-1, :].conj())
-
-
-def one_step_prediction_torch(states: "torch.Tensor", eta: float) -> "torch.Tensor":
-    """Torch twin of :func:`one_step_prediction`.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from theory.sander import one_step_prediction_torch
-    >>> one_step_prediction_torch(torch.tensor([[1.0], [2.0], [4.0]], dtype=torch.float64), 0.5)
-    tensor([20.], dtype=torch.float64)
-    """
-    tensor("states", states)
-    eta = real_float("eta", eta)
-    import torch
-
-    return torch.einsum("...ab,...b->...a", eta * context_matrix_torch(states), states[..., -1, :])
 
 
 # ---------------------------------------------------------------------------------------------------------

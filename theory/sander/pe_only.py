@@ -32,10 +32,9 @@ from theory.arguments import (
     positive_float,
     positive_int,
     real_array,
-    tensor,
 )
 
-__all__ = ["moment", "moment_sympy", "row_gram", "loss", "loss_rows", "loss_torch", "exact_minimiser",
+__all__ = ["moment", "moment_sympy", "row_gram", "loss", "loss_rows", "exact_minimiser",
            "gd_from_zero", "row_features"]
 
 
@@ -133,32 +132,6 @@ def loss(P: Any, mu: float) -> float:
     (0.0, 1.0)
     """
     return float(loss_rows(P, mu).mean())
-
-
-def loss_torch(P: Any, mu: float) -> Any:
-    """Torch twin of :func:`loss` (differentiable in ``P``).
-
-    Examples
-    --------
-    >>> import numpy as np, torch
-    >>> from theory.sander import pe_only_loss, pe_only_loss_torch
-    >>> P = 0.2 * np.ones((4, 4))
-    >>> bool(np.isclose(pe_only_loss_torch(torch.from_numpy(P), 3.0).item(), pe_only_loss(P, 3.0)))
-    True
-    """
-    tensor("P", P, ndim=2, real=True)
-    if P.shape[0] != P.shape[1] or P.shape[0] < 2:
-        raise ArgumentError(f"P must be (T, T) with T >= 2, got shape {tuple(P.shape)}")
-    import torch
-
-    T = P.shape[-1]
-    total = P.new_zeros(())
-    for i in range(T - 1):
-        G, b = row_gram(i, mu)
-        p = P[i, : i + 2]
-        total = total + p @ torch.as_tensor(G, dtype=P.dtype, device=P.device) @ p \
-            - 2 * torch.as_tensor(b, dtype=P.dtype, device=P.device) @ p + 1.0
-    return total / (T - 1)
 
 
 def exact_minimiser(T: int) -> np.ndarray:
