@@ -172,3 +172,49 @@ def test_training_entry_points_name_the_bad_argument():
         train_batched_point("diag", 1, "U1", [0], "quick")
     with pytest.raises(ArgumentError, match="params"):
         vm.evaluate("diag", {"P": torch.zeros(1)}, sample_regression(2, NoiseLaw.uniform(1.0), rng=np.random.default_rng(0)))
+
+
+# ------------------------------------------------------------------- premises of the qualitative claims
+
+
+def test_an_identity_layer_leaves_every_readout_unchanged():
+    """The control of ``vladymyrov.table1.readouts-fall``: a DIAG layer with ω = 0 (p = q = 0) appended to a model
+    repeats its last read-out exactly (drop 0); a small non-zero layer does not."""
+    batch = sample_regression(64, NoiseLaw.uniform(5.0), rng=np.random.default_rng(4)).to_torch()
+    p = vm.init_params("diag", 2, scale=0.15, generator=torch.Generator().manual_seed(4))
+    base = vm.forward_readouts("diag", p, batch["x"], batch["y"], batch["x_query"])
+    zero = {k: torch.cat([v, torch.zeros_like(v[:1])]) for k, v in p.items()}
+    out = vm.forward_readouts("diag", zero, batch["x"], batch["y"], batch["x_query"])
+    assert torch.equal(out[:2], base) and torch.equal(out[2], base[1])
+    small = {k: torch.cat([v, torch.full_like(v[:1], 0.05)]) for k, v in p.items()}
+    moved = vm.forward_readouts("diag", small, batch["x"], batch["y"], batch["x_query"])[2]
+    assert float((moved - base[1]).abs().max()) > 1e-3 * float(base[1].abs().max())
+
+
+def test_fixed_sigma_prompts_share_their_draws_across_sigma():
+    """The per-σ comparisons of ``vladymyrov.table1.early-layers-high-noise`` (and the extrapolation claim) pair
+    two noise levels on the same draws: one seed gives the same w, x, x_t and standard noise at every σ."""
+    law, n = NoiseLaw.uniform(5.0), 32
+    a = sample_regression(n, law, rng=np.random.default_rng([7, 3]), sigma=np.full(n, 0.5))
+    b = sample_regression(n, law, rng=np.random.default_rng([7, 3]), sigma=np.full(n, 4.5))
+    for name in ("x", "w", "x_query", "y_query"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    noise_a = (a.y - (a.x @ a.w[..., None])[..., 0]) / 0.5
+    noise_b = (b.y - (b.x @ b.w[..., None])[..., 0]) / 4.5
+    np.testing.assert_allclose(noise_a, noise_b, rtol=1e-9, atol=1e-9)
+    c = sample_regression(n, law, rng=np.random.default_rng([8, 3]), sigma=np.full(n, 0.5))   # control: new seed
+    assert not np.allclose(a.x, c.x)
+
+
+@pytest.mark.slow
+def test_a_full_only_column_still_has_the_diag_candidate():
+    """A FULL sweep point (kinds=("full",)) fits DIAG to FULL's depth, so FULL ⊇ DIAG is used: the kept model is
+    never worse on validation than the DIAG fit, and the Adam-only model is recorded with its paired difference to
+    DIAG.  ~1 min on a quiet core (the Adam quick preset)."""
+    from numerics.vladymyrov_training import train_column
+
+    cell = train_column("U1", "quick", seed=0, kinds=("full",), baselines=False)["full"][0]
+    assert set(cell["validation_loss"]) == {"adam", "from-diag"}
+    assert cell["validation_loss"][cell["chosen"]] == min(cell["validation_loss"].values())
+    assert {"adjusted", "se", "minus_diag", "profile", "seconds"} <= set(cell["adam"])
+    assert np.isfinite(cell["adam"]["minus_diag"]["mean"]) and cell["adam"]["minus_diag"]["se"] > 0
