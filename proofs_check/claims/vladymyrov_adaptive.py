@@ -166,15 +166,21 @@ def _sec52(ctx: RunContext, include_query: bool) -> Measurement:
     err_state = max(_rel(s2.w, factor[:, None] * s1.w), _rel(s2.a, factor * s1.a), _rel(s2.M, s1.M),
                     _rel(s2.u, s1.u) if np.max(np.abs(s1.u)) > 0 else 0.0)
     theory_factor = ad.sec52_rescaling_factor(before[..., :-1, -1], omega_yy)
-    err = max(err_tokens, err_state)
+    # ridge on an isotropic design (X^T X = n I exactly) is OLS shrunk by n/(n + sigma^2): the shrinkage omega_yy imitates
+    iso = math.sqrt(N) * np.linalg.qr(rng.standard_normal((N, D)))[0]
+    y_iso = iso @ rng.standard_normal(D) + rng.standard_normal(N)
+    shrink = max(_rel(np.linalg.solve(iso.T @ iso + s**2 * np.eye(D), iso.T @ y_iso),
+                      ad.sec52_ridge_shrinkage(N, s) * np.linalg.lstsq(iso, y_iso, rcond=None)[0]) for s in (0.5, 3.0))
+    err = max(err_tokens, err_state, _rel(theory_factor, factor) if not include_query else 0.0, shrink)
     query_moved = float(np.median(np.abs(before[..., -1, -1])))
     return Measurement(
         error=err, expected="tokens(l+1) = (x^l, (1 + omega_yy lambda^l) y^l); (w, a) scale, (M, u) fixed", observed=err,
         compared="max relative difference between the DIAG forward pass through an omega_yy-only layer (placed after a "
                  "generic layer, so y_t^l != 0) and the rescaling by 1 + omega_yy lambda^l"
                  + (" with lambda^l including the query's (y_t^l)^2" if include_query else ", lambda^l over the n context labels")
-                 + "; also Theorem 4.1's (w, a) scale and (M, u) stay",
-        details={"tokens": err_tokens, "implicit_state": err_state, "omega_yy": omega_yy,
+                 + "; also Theorem 4.1's (w, a) scale and (M, u) stay, sec52_rescaling_factor is that factor, and ridge "
+                 "on an isotropic design is OLS times n/(n + sigma^2)",
+        details={"tokens": err_tokens, "implicit_state": err_state, "omega_yy": omega_yy, "isotropic_ridge_shrinkage": shrink,
                  "factor_range": [float(factor.min()), float(factor.max())],
                  "theory_factor_vs_used": _rel(theory_factor, factor), "median_abs_query_label_before": query_moved,
                  "omega_forward_vs_matrix_forward": _rel(omega_forward(x, y, xq, omega(px, py, qx, qy)).tokens[-1],
@@ -258,16 +264,21 @@ def _sec53(ctx: RunContext, form: str) -> Measurement:
     x1, y1 = fp.tokens[1][..., :-1, :-1], fp.tokens[1][..., :-1, -1]
     err_alpha = _rel((y1[..., None] * x1).sum(-2), (1 + omega_xy * lam)[:, None] * alpha)
     err_query = _rel(fp.tokens[1][..., -1, :], fp.tokens[0][..., -1, :])
-    err = err_pred if form == "paper" else max(err_pred, err_alpha, err_query)
     data = ols_data(x, y)
+    # the paper's form itself (what the control measures), against rho from least-squares residuals computed here
+    rho = np.array([np.sum((yi - xi @ np.linalg.lstsq(xi, yi, rcond=None)[0]) ** 2) for xi, yi in zip(x, y)])
+    err_paper_form = _rel(ad.sec53_prediction(x, y, xq, omega_xy, omega_yx, form="paper"),
+                          -omega_yx * (1 + omega_xy * rho) * (alpha * xq).sum(-1))
+    err = err_pred if form == "paper" else max(err_pred, err_alpha, err_query, err_paper_form)
     signal = lam - data.rho  # w*^T Sigma w*
     return Measurement(
         error=err, expected="y_hat = -omega_yx (1 + omega_xy lambda) <alpha, x_t>", observed=err,
         compared=("max relative difference between the DIAG forward pass (layer 1 only omega_xy, layer 2 only omega_yx) "
                   + ("and the paper's step -omega_yx (1 + omega_xy rho) <alpha, x_t>" if form == "paper" else
-                     "and -omega_yx (1 + omega_xy lambda) <alpha, x_t>, alpha^1 = (1 + omega_xy lambda) alpha, x_t^1 = x_t")),
+                     "and -omega_yx (1 + omega_xy lambda) <alpha, x_t>, alpha^1 = (1 + omega_xy lambda) alpha, x_t^1 = x_t; "
+                     "and the paper's form as coded against rho from lstsq residuals")),
         details={"prediction": err_pred, "alpha1": err_alpha, "query_x_unchanged": err_query,
-                 "omega_xy": omega_xy, "omega_yx": omega_yx,
+                 "paper_form_vs_lstsq_rho": err_paper_form, "omega_xy": omega_xy, "omega_yx": omega_yx,
                  "median_signal_over_noise_energy(w*^T Sigma w* / rho)": float(np.median(signal / data.rho)),
                  "mean_signal_energy": float(signal.mean()), "mean_rho": float(data.rho.mean()),
                  "median_|omega_xy| w*^T Sigma w*": float(np.median(abs(omega_xy) * signal)),
