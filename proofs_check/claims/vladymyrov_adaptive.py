@@ -298,14 +298,59 @@ register(Claim(
 ))
 
 
+def _rational_point(rng: np.random.Generator, n: int, d: int, omegas: tuple[str, ...]) -> dict:
+    """Random small rationals for the generators of the symbolic prompt (names as in ``_symbolic_prompt``)."""
+    import sympy as sp
+
+    names = [f"x{i}_{j}" for i in range(n) for j in range(d)] + [f"y{i}" for i in range(n)] + [f"t{j}" for j in range(d)]
+    return {sp.Symbol(k): sp.Rational(int(rng.integers(-9, 10)), int(rng.integers(1, 7))) for k in names + list(omegas)}
+
+
+def _at(value, point: dict):
+    """A residual (field element or sympy number) evaluated exactly at ``point``."""
+    import sympy as sp
+
+    expr = value.as_expr() if hasattr(value, "as_expr") else sp.sympify(value)
+    return sp.nsimplify(expr.subs(point))
+
+
+def _exact_prediction(point: dict, n: int, d: int, layers: list[tuple[str, str]]):
+    """The model's prediction at ``point``: the DIAG forward pass of :mod:`theory.vladymyrov.model` on exact rationals."""
+    import sympy as sp
+
+    x = np.array([[point[sp.Symbol(f"x{i}_{j}")] for j in range(d)] for i in range(n)], dtype=object)
+    y = np.array([point[sp.Symbol(f"y{i}")] for i in range(n)], dtype=object)
+    t = np.array([point[sp.Symbol(f"t{j}")] for j in range(d)], dtype=object)
+    P, Q = ad.omega_layer_weights([(name, point[sp.Symbol(sym)]) for name, sym in layers], d)
+    return x, y, t, forward(x, y, t, P, Q).prediction
+
+
+def _sec53_paper_residual_mismatch(rng: np.random.Generator, n: int, d: int) -> int:
+    """The paper's form leaves exactly one residual, ``ŷ − (−ω_yx(1 + ω_xy ρ)⟨α, t⟩) = −ω_yx ω_xy (αᵀΣ⁻¹α) ⟨α, t⟩``;
+    evaluated at a random rational point against ``αᵀΣ⁻¹α`` by sympy's exact LU solve (0 if it matches)."""
+    import sympy as sp
+
+    res = ad.symbolic_sec53_residuals(n, d, form="paper")
+    point = _rational_point(rng, n, d, ("w_xy", "w_yx"))
+    x, y, t, _ = _exact_prediction(point, n, d, [("xy", "w_xy"), ("yx", "w_yx")])
+    alpha = sp.Matrix([sum(y[i] * x[i, j] for i in range(n)) for j in range(d)])
+    sigma = sp.Matrix(d, d, lambda j, k: sum(x[i, j] * x[i, k] for i in range(n)))
+    want = -point[sp.Symbol("w_yx")] * point[sp.Symbol("w_xy")] * (alpha.T * sigma.LUsolve(alpha))[0] * sum(alpha[j] * t[j] for j in range(d))
+    return 0 if len(res) == 1 and _at(res[0], point) == want else 1
+
+
 def _sec53_sympy(ctx: RunContext, form: str) -> Measurement:
     sizes = [(3, 2)] + ([] if ctx.quick else [(4, 2), (3, 3)])  # rho needs Sigma^-1: field elimination grows fast in n, d
     rows = [{"n": n, "d": d, "nonzero": len(ad.symbolic_sec53_residuals(n, d, form=form))} for n, d in sizes]
-    bad = sum(r["nonzero"] for r in rows)
+    if form == "exact":  # the control's residual is the dropped term exactly
+        rows.append({"paper_residual_mismatch": _sec53_paper_residual_mismatch(ctx.rng(0), 3, 2)})
+    bad = sum(r.get("nonzero", 0) + r.get("paper_residual_mismatch", 0) for r in rows)
     return Measurement(error=bad, expected=0, observed=bad,
                        compared=f"number of nonzero residuals ({SYMBOLIC_NOTE}) of alpha^1 = (1 + omega_xy lambda) alpha, "
                                 "x_t^1 = x_t and y_hat = -omega_yx (1 + omega_xy "
-                                + ("rho" if form == "paper" else "lambda") + ") <alpha, x_t>",
+                                + ("rho" if form == "paper" else "lambda") + ") <alpha, x_t>"
+                                + ("" if form == "paper" else "; plus 1 unless the paper form's one residual equals "
+                                   "-omega_yx omega_xy (alpha^T Sigma^-1 alpha) <alpha, x_t> at a rational point"),
                        details={"sizes": rows})
 
 
@@ -334,10 +379,26 @@ THM52_FINDING = (
     "convention); the theorem stands.")
 
 
+def _thm52_printed_mismatch(rng: np.random.Generator) -> int:
+    """Mismatches of the printed-sign residuals against ``[2 ŷ, −2/(1 + 1/4), −2/(1 + 4)]`` with ``ŷ`` the exact DIAG
+    forward pass at a random rational point (the sign slip doubles the output and flips the limit factors)."""
+    import sympy as sp
+
+    res = ad.symbolic_thm52_residuals(3, 2, printed_sign=True)
+    point = _rational_point(rng, 3, 2, ("w_yx", "w_yy"))
+    _, _, _, pred = _exact_prediction(point, 3, 2, [("yx", "w_yx"), ("yy", "w_yy")])
+    want = [2 * pred, sp.Rational(-8, 5), sp.Rational(-2, 5)]
+    if len(res) != len(want):
+        return max(len(res), len(want))
+    return sum(int(_at(r, point) != sp.nsimplify(w)) for r, w in zip(res, want))
+
+
 def _thm52_constants(ctx: RunContext, printed: bool) -> Measurement:
     sizes = [(3, 2)] + ([] if ctx.quick else [(4, 3)])
     rows = [{"n": n, "d": d, "nonzero": len(ad.symbolic_thm52_residuals(n, d, printed_sign=printed))} for n, d in sizes]
-    bad = sum(r["nonzero"] for r in rows)
+    if not printed:  # the printed proof outputs exactly minus the model: residuals 2 y_hat and -2/(1 + sigma_k^2)
+        rows.append({"printed_residual_mismatch": _thm52_printed_mismatch(ctx.rng(0))})
+    bad = sum(r.get("nonzero", 0) + r.get("printed_residual_mismatch", 0) for r in rows)
     c = ad.thm52_constants(*THM52_SIGMAS)
     return Measurement(
         error=bad, expected=0, observed=bad,
