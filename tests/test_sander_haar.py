@@ -237,3 +237,11 @@ def test_exact_claim_fails_on_planted_bugs(monkeypatch: pytest.MonkeyPatch) -> N
     finally:
         monkeypatch.undo()
         hh._haar_rule.cache_clear()
+
+
+def test_group_cubature_doctests() -> None:
+    import doctest
+
+    from numerics import group_cubature
+
+    assert doctest.testmod(group_cubature).failed == 0
