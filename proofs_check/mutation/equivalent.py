@@ -216,6 +216,19 @@ def resolve(catalogue: dict[str, str], mutant_ids: Iterable[str]) -> tuple[dict[
     moved: dict[str, str] = {}
     stale: list[str] = []
     for entry, reason in catalogue.items():
+    "theory.vladymyrov.second_order:plain_gd_layers_needed:L344:const:1 → 2":
+        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. max(2, .) only changes the start L0 (to >= 1)",
+    "theory.vladymyrov.second_order:plain_gd_layers_needed:L344:const:1 → 0":
+        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. max(0, c) = c here: 0 < eps, rho < 1 make ln(eps)/ln(rho) > 0, so its ceil is >= 1 and L0 is unchanged",
+    "theory.vladymyrov.second_order:plain_gd_layers_needed:L346:const:1 → 2":
+        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. Decrementing by 2 while rho**(L-1) <= eps (L-1 >= L*) ends at some L in [L*-1, L*] (or 0 when L* = 1, "
+        "which the second loop raises to 1 since rho**0 = 1 > eps): the second loop returns L*",
+    "theory.vladymyrov.second_order:plain_gd_layers_needed:L345:const:1 → 2":
+        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. 'L > 2' differs from 'L > 1' only at L = 2, where the original tests rho <= eps, i.e. L* = 1; but L* = 1 "
+        "means |ln rho| >= |ln eps| (monotone log), so the float quotient ln(eps)/ln(rho) <= 1 and the start L0 = 1: "
+        "the loop never reaches L = 2 with L* = 1",
+    "theory.vladymyrov.second_order:plain_gd_layers_needed:L345:const:1 → 0":
+        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. 'L > 0' differs from 'L > 1' only at L = 1, where the condition rho**0 = 1 <= eps is false (eps < 1)",
         if entry in known:
             equivalent[entry] = reason
             continue
