@@ -147,6 +147,34 @@ EQUIVALENT: dict[str, str] = {
     "theory.vladymyrov.baselines:ridge_spectrum:L183:const:0 → -1":
         "(vt @ x_query[..., None]) has a last axis of length 1 (x_query made a column by [..., None]), so index 0 and "
         "index -1 are the same element",
+    "theory.vladymyrov.second_order:plain_gd_layers_needed:L344:const:1 → 2":
+        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. max(2, .) only changes the start L0 (to >= 1)",
+    "theory.vladymyrov.second_order:plain_gd_layers_needed:L344:const:1 → 0":
+        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. max(0, c) = c here: 0 < eps, rho < 1 make ln(eps)/ln(rho) > 0, so its ceil is >= 1 and L0 is unchanged",
+    "theory.vladymyrov.second_order:plain_gd_layers_needed:L346:const:1 → 2":
+        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. Decrementing by 2 while rho**(L-1) <= eps (L-1 >= L*) ends at some L in [L*-1, L*] (or 0 when L* = 1, "
+        "which the second loop raises to 1 since rho**0 = 1 > eps): the second loop returns L*",
+    "theory.vladymyrov.second_order:plain_gd_layers_needed:L345:const:1 → 2":
+        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. 'L > 2' differs from 'L > 1' only at L = 2, where the original tests rho <= eps, i.e. L* = 1; but L* = 1 "
+        "means |ln rho| >= |ln eps| (monotone log), so the float quotient ln(eps)/ln(rho) <= 1 and the start L0 = 1: "
+        "the loop never reaches L = 2 with L* = 1",
+    "theory.vladymyrov.second_order:plain_gd_layers_needed:L345:const:1 → 0":
+        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. 'L > 0' differs from 'L > 1' only at L = 1, where the condition rho**0 = 1 <= eps is false (eps < 1)",
+    "theory.vladymyrov.second_order:plain_gd_layers_needed:L345:arith:L - 1 → L + 1":
+        "the two loops of plain_gd_layers_needed return L* (least L >= 1 with rho**L <= eps) whenever the first "
+        "loop ends at some L <= L* after starting anywhere: the second loop then raises L to L* (float pow monotone"
+        " in the exponent). With rho**(L+1) <= eps the first loop decrements while L+1 >= L*, so it ends at max(1, "
+        "L*-2) or below its start <= L*",
+    "theory.vladymyrov.second_order:plain_gd_layers_needed:L345:drop-term:L - 1 → L":
+        "the two loops of plain_gd_layers_needed return L* (least L >= 1 with rho**L <= eps) whenever the first "
+        "loop ends at some L <= L* after starting anywhere: the second loop then raises L to L* (float pow monotone"
+        " in the exponent). With rho**L <= eps the first loop decrements while L >= L*, so it ends at max(1, L*-1) "
+        "or at a start below L*",
+    "theory.vladymyrov.second_order:plain_gd_layers_needed:L345:const:1 → 0#2":
+        "the two loops of plain_gd_layers_needed return L* (least L >= 1 with rho**L <= eps) whenever the first "
+        "loop ends at some L <= L* after starting anywhere: the second loop then raises L to L* (float pow monotone"
+        " in the exponent). rho**(L - 0) <= eps: the first loop decrements while L >= L*, so it ends at max(1, "
+        "L*-1) or at a start below L*",
     # --- H3-haar-recursion ---
     'theory.vladymyrov.recursion:_concat:L68:const:0 → 1':
         'every ImplicitState holds four numpy arrays (initial_state, implicit_states, lemma43_step) or four torch'
@@ -216,19 +244,6 @@ def resolve(catalogue: dict[str, str], mutant_ids: Iterable[str]) -> tuple[dict[
     moved: dict[str, str] = {}
     stale: list[str] = []
     for entry, reason in catalogue.items():
-    "theory.vladymyrov.second_order:plain_gd_layers_needed:L344:const:1 → 2":
-        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. max(2, .) only changes the start L0 (to >= 1)",
-    "theory.vladymyrov.second_order:plain_gd_layers_needed:L344:const:1 → 0":
-        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. max(0, c) = c here: 0 < eps, rho < 1 make ln(eps)/ln(rho) > 0, so its ceil is >= 1 and L0 is unchanged",
-    "theory.vladymyrov.second_order:plain_gd_layers_needed:L346:const:1 → 2":
-        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. Decrementing by 2 while rho**(L-1) <= eps (L-1 >= L*) ends at some L in [L*-1, L*] (or 0 when L* = 1, "
-        "which the second loop raises to 1 since rho**0 = 1 > eps): the second loop returns L*",
-    "theory.vladymyrov.second_order:plain_gd_layers_needed:L345:const:1 → 2":
-        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. 'L > 2' differs from 'L > 1' only at L = 2, where the original tests rho <= eps, i.e. L* = 1; but L* = 1 "
-        "means |ln rho| >= |ln eps| (monotone log), so the float quotient ln(eps)/ln(rho) <= 1 and the start L0 = 1: "
-        "the loop never reaches L = 2 with L* = 1",
-    "theory.vladymyrov.second_order:plain_gd_layers_needed:L345:const:1 → 0":
-        "plain_gd_layers_needed returns L* = least L >= 1 with rho**L <= eps from ANY integer start L0 >= 1: the first loop only decrements while rho**(L-1) <= eps, i.e. while L-1 >= L* (float pow is monotone in the exponent), so it never ends above L* when started above it and never moves a start below it; the second loop then raises L to L*. 'L > 0' differs from 'L > 1' only at L = 1, where the condition rho**0 = 1 <= eps is false (eps < 1)",
         if entry in known:
             equivalent[entry] = reason
             continue
