@@ -218,3 +218,29 @@ def test_a_full_only_column_still_has_the_diag_candidate():
     assert cell["validation_loss"][cell["chosen"]] == min(cell["validation_loss"].values())
     assert {"adjusted", "se", "minus_diag", "profile", "seconds"} <= set(cell["adam"])
     assert np.isfinite(cell["adam"]["minus_diag"]["mean"]) and cell["adam"]["minus_diag"]["se"] > 0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_full_claim_models_train_on_cuda_and_are_evaluated_on_the_cpu():
+    """The GPU path of vladymyrov.table1.full-matches-diag / diag-extrapolates (profile paper trains FULL with the
+    paper preset on ctx.device): here the quick preset on CUDA, the model comes back as float64 CPU tensors and its
+    per-σ profile on common draws is finite.  The paper-profile claims themselves:
+    ``proofs-check run --claims 'vladymyrov.table1.full-*' 'vladymyrov.table1.diag-*' --profile paper --device cuda``."""
+    from proofs_check.claims import vladymyrov_table1 as t1
+
+    params = t1._full_model("S1,3", 2, "quick", 0, "cuda")
+    assert all(v.device.type == "cpu" and v.dtype == torch.float64 for v in params.values())
+    sq = t1._adjusted_at_sigma("full", params, "S1,3", 500, 0, t1.BEYOND)
+    assert sq.shape == (2, 500) and np.all(np.isfinite(sq))
+
+
+def test_the_table_lists_full_adam_minus_diag_with_the_papers_gap(tmp_path):
+    from proofs_check.sweeps.definitions.vladymyrov import table1
+
+    full = _cell(VLADYMYROV_TABLE1[3, "full"]["S1,3"], chosen="adam",
+                 adam={"adjusted": 0.08, "se": 0.002, "minus_diag": {"mean": -0.0213, "se": 0.004}})
+    agg = table1([_column_task("S1,3", {"full": [_cell(1.008, chosen="adam"), _cell(0.2, chosen="adam"), full]})],
+                 None)
+    assert "- L = 3 {1,3}: -0.021 ± 0.004 (paper FULL − DIAG: -0.022)" in agg.markdown
+    assert "L = 1 {1,3}" not in agg.markdown.split("minus our DIAG fit")[1]   # no adam record: no line

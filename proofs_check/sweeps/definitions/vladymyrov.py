@@ -228,7 +228,7 @@ def table1(tasks: list[dict[str, Any]], out_dir: Path | None) -> Aggregate:
     layers = sorted({k[0] for k in cells})
     max_iter = _column_config(tasks).get("max_iter")
     data: dict[str, Any] = {}
-    findings, higher = [], []
+    findings, higher, full_vs_diag = [], [], []
     for L in layers:
         for par in PARAMETERISATIONS:
             if not any((L, par, n) in cells for n in noises):
@@ -252,6 +252,11 @@ def table1(tasks: list[dict[str, Any]], out_dir: Path | None) -> Aggregate:
                                            **{k: rec[k] for k in ("per_readout", "below_bayes", "profile", "adam",
                                                                   "chosen", "train_loss") if k in rec}}
                 label = f"L = {L} {PARAM_LABELS[par]} {NOISE_LABELS[n]}"
+                gap = (rec.get("adam") or {}).get("minus_diag")
+                if par == "full" and gap is not None:
+                    paper_gap = PAPER_TABLE1[L, "full"][n] - PAPER_TABLE1[L, "diag"][n]
+                    full_vs_diag.append(f"- L = {L} {NOISE_LABELS[n]}: {_fmt(gap['mean'])} ± {_fmt(gap['se'])} "
+                                        f"(paper FULL − DIAG: {paper_gap:+.3f})")
                 if v["status"] == "ours-lower":
                     path = _store_weights(out_dir, (L, par, n), cell)
                     data[f"L{L}/{par}/{n}"]["weights"] = path
@@ -272,6 +277,9 @@ def table1(tasks: list[dict[str, Any]], out_dir: Path | None) -> Aggregate:
                   *findings]
     if higher:
         lines += ["", "**Ours higher than the paper, with the diagnosis:**", *higher]
+    if full_vs_diag:
+        lines += ["", "**FULL by Adam (the paper's route) minus our DIAG fit**, paired on the evaluation prompts "
+                      "(FULL ⊇ DIAG: a significantly negative value is FULL's extra freedom at work):", *full_vs_diag]
     lines += _column_times(tasks)
     figures = [f for f in [_figure(cells, noises, out_dir), _profile_figure(tasks, out_dir)] if f]
     return Aggregate("\n".join(lines), data=data, figures=figures)
