@@ -140,8 +140,8 @@ def _newton(loss_fn: Callable[[Params], torch.Tensor], params: Params, steps: in
     At most ``steps`` Hessians; a rejected trial step (actual/predicted decrease below 10⁻⁴) shrinks the radius
     and reuses the Hessian.  Eigenvalues below ``10⁻¹²·max|w|`` in magnitude are treated as exactly flat
     (symmetry directions of the model: the gradient is orthogonal to them, up to round-off, which is dropped).
-    Stops once ``loss <= stop_at``, when the quadratic model predicts no decrease (a minimum to round-off), or
-    when the radius falls below ``10⁻¹⁴(1 + ‖x‖)``.  Returns the parameters, loss, the loss of every evaluation
+    Stops once ``loss <= stop_at``, when the quadratic model predicts no decrease (a minimum to round-off), when
+    the Hessian is not finite, or when the radius falls below ``10⁻¹⁴(1 + ‖x‖)``.  Returns the parameters, loss, the loss of every evaluation
     (each is loss + gradient, appended to ``clock`` like L-BFGS's) and the number of Hessians.
     """
     from torch.func import hessian
@@ -166,8 +166,11 @@ def _newton(loss_fn: Callable[[Params], torch.Tensor], params: Params, steps: in
         if fresh:
             if hessians == steps:
                 break
-            w, V = torch.linalg.eigh(hessian(flat_second)(x.detach()))
+            hess = hessian(flat_second)(x.detach())
             hessians += 1
+            if not bool(torch.isfinite(hess).all()):           # e.g. a non-smooth point: leave it to the caller
+                break
+            w, V = torch.linalg.eigh(hess)
             gv = V.mT @ g
             flat = w.abs() <= 1e-12 * float(w.abs().max())
             w, gv = torch.where(flat, 0.0, w), torch.where(flat, 0.0, gv)

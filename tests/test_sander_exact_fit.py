@@ -86,3 +86,14 @@ def test_elimination_refuses_rebalance() -> None:
         model.fit_exact("orthogonal", 4, 2, 6, seed=0, rebalance=True)
     with pytest.raises(ArgumentError, match="eliminate_p"):
         model.fit_exact("orthogonal", 4, 2, 6, seed=0, eliminate_p=1)
+
+
+def test_a_zero_attention_start_is_left_by_perturbation() -> None:
+    """``A = B = 0``: ``C = 0``, every row system is singular (``P*`` = 0 by the ridge) and the gradient vanishes;
+    the fit still reaches the minimum (perturbation restarts), with no error from the solver or the Hessian."""
+    T = 5
+    assert not model.position_solver("orthogonal", T)(torch.zeros(4, 4, dtype=torch.float64)).any()
+    zero = {"A": torch.zeros(2, 4, dtype=torch.float64), "B": torch.zeros(2, 4, dtype=torch.float64),
+            "P": torch.zeros(T, T, dtype=torch.float64)}
+    res = model.fit_exact("orthogonal", 4, 2, T, seed=0, init=zero, gap=1e-10)
+    assert res.loss <= 1e-10 and res.attempts[0]["loss"] == (T - 1) * 4  # the zero predictor: (T−1)·d·ρ/2

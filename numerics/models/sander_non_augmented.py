@@ -62,6 +62,8 @@ Params = dict[str, torch.Tensor]
 #: Working-set budget of one batched chunk of models in :func:`fit_sampled` (measured best at 2-4 MiB on the
 #: benchmark CPU for both the reference size and the property-test size; see ``benchmarks/bench_speed.py``).
 CHUNK_BYTES = 4 * 2**20
+#: Relative ridge on the 3×3 row systems of :func:`position_solver` (see there).
+RIDGE = 1e-13
 Case = Literal["unitary", "orthogonal", "haar"]
 CASES: tuple[str, ...] = ("unitary", "orthogonal", "haar")
 
@@ -320,7 +322,10 @@ def position_solver(case: Literal["unitary", "orthogonal"], T: int, *, radius_sq
     closed form itself at ten points (``0``, ``±e_i``, ``e_i + e_j``): ``g_i = (ℓ(e_i) − ℓ(−e_i))/2``,
     ``M_ii = ℓ(e_i) + ℓ(−e_i) − 2ℓ₀``, ``M_ij = ℓ(e_i + e_j) − ℓ(e_i) − ℓ(e_j) + ℓ₀``; then ``z* = −M⁻¹g``.
     Row 0 has no other entries (``α`` does not enter): its ``M_αα = 0`` is replaced by 1, giving ``α = 0``.  The
-    unused entries of ``P`` (right of ``r + 1``, and the last row) are 0.
+    unused entries of ``P`` (right of ``r + 1``, and the last row) are 0.  ``M`` is singular where a statistic
+    does not enter the loss (``C = 0``; ``C𝟙 = 0`` in case U, which leaves ``P[r, r]`` free), so ``RIDGE·max M_ii``
+    is added to its diagonal: the minimum-norm choice there, and elsewhere a relative change of ``P*`` of order
+    ``RIDGE`` (a loss excess of order ``RIDGE²``).
 
     Parameters
     ----------
@@ -366,6 +371,8 @@ def position_solver(case: Literal["unitary", "orthogonal"], T: int, *, radius_sq
         off = [ell[7 + k] - plus[i] - plus[j] + ell[0] for k, (i, j) in enumerate(((0, 1), (0, 2), (1, 2)))]
         M = torch.stack([torch.stack([diag[0], off[0], off[1]], -1), torch.stack([off[0], diag[1], off[2]], -1),
                          torch.stack([off[1], off[2], diag[2]], -1)], -2) + no_other        # (T-1, 3, 3)
+        ridge = RIDGE * diag.abs().amax(0) + torch.finfo(C.dtype).tiny                     # (T-1,)
+        M = M + ridge[:, None, None] * torch.eye(3, dtype=C.dtype, device=C.device)
         z = -torch.linalg.solve(M, g.T.unsqueeze(-1)).squeeze(-1)                           # (T-1, 3)
         return torch.cat([torch.einsum("rk,krt->rt", z, basis), torch.zeros(1, T, dtype=C.dtype, device=C.device)])
 
