@@ -16,7 +16,7 @@ import numpy as np
 
 from numerics.models import vladymyrov as vm
 from numerics.regression import PAPER_D, PAPER_N, NoiseLaw, RegressionBatch, sample_regression
-from numerics.statistics import mean_estimate, ratio_estimate
+from numerics.statistics import mean_estimate, paired_difference, ratio_estimate
 from numerics.vladymyrov_training import SCALES, baseline_losses, train_scaled
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
 from proofs_check.figures import Series, compare_figure, paper_vs_ours_figure, pyplot
@@ -421,14 +421,26 @@ def _one_layer_trained(ctx: RunContext, mse: bool) -> Measurement:
     m = vm.evaluate("diag", params, ev)
     eta, closed = bl.one_layer_optimal_loss(PAPER_N, PAPER_D, NoiseLaw.parse(label).mean_variance)
     alpha = (ev.y[..., None] * ev.x).sum(-2)
-    opt = (1.0 if mse else 0.5) * (eta * (alpha * ev.x_query).sum(-1) - ev.y_query) ** 2
-    gap = (m["loss"] - float(opt.mean())) / float(opt.mean())
+    a = (alpha * ev.x_query).sum(-1)
+    best = 0.5 * (eta * a - ev.y_query) ** 2
+    opt = (2.0 if mse else 1.0) * best
+    gap = paired_difference(0.5 * (m["predictions"] - ev.y_query) ** 2, opt)
+    # allowance: the loss excess of a step 4 standard errors of the training data's own minimiser away from eta*
+    # (SE of the empirical minimiser over steps x batch training prompts: sd of the per-prompt eta-derivative
+    # a (eta* a - y) over the curvature E a^2, sqrt(N)), plus 4 SE of the paired evaluation gap
+    curvature, n_train = float(np.mean(a * a)), config["steps"] * config["batch"]
+    se_eta = float(np.std(a * (eta * a - ev.y_query), ddof=1)) / (curvature * math.sqrt(n_train))
+    level = float(best.mean())
+    allowed = (0.5 * curvature * (ONE_LAYER_Z * se_eta) ** 2 + ONE_LAYER_Z * gap.se) / level
     om = vm.omegas("diag", params).numpy()[0]
-    return Measurement(error=abs(gap), expected=float(opt.mean()), observed=m["loss"],
-                       compared="relative gap between the trained 1-layer DIAG loss and the closed-form optimum "
-                                "eta* <alpha, x_t> on the same 2e4 prompts (U(0,3))"
-                                + (", the optimum's loss taken as a plain MSE" if mse else ", both as ½-MSE"),
+    return Measurement(error=abs(gap.value) / level / allowed, expected=float(opt.mean()), observed=m["loss"],
+                       compared="|trained 1-layer DIAG loss - loss of eta* <alpha, x_t>| on the same 2e4 prompts (U(0,3)), "
+                                "relative, over the allowance (excess of a step 4 training-sample SE off eta*, plus 4 SE "
+                                "of the paired gap)" + ("; the optimum's loss taken as a plain MSE" if mse else "; both as ½-MSE"),
                        details={"train_seconds": seconds, "omega": om.tolist(), "eta_star": eta,
+                                "trained_step_minus_eta*_in_training_SE": float((-om[2] - eta) / se_eta),
+                                "relative_gap": gap.value / level, "relative_gap_se": gap.se / level,
+                                "relative_allowance": allowed, "training_prompts": n_train,
                                 "closed_form_population": closed, "scale": _scale(ctx), "config": config})
 
 
@@ -439,11 +451,17 @@ register(Claim(
     kind="trained", check=lambda ctx: _one_layer_trained(ctx, False), control=lambda ctx: _one_layer_trained(ctx, True),
     control_description=("the same trained model against the optimum read as a plain MSE instead of the paper's ½-MSE "
                          "(the loss-convention slip that doubles every Table 1 entry)"),
-    tolerance=Tolerance(0.02, "2% relative: Adam with cosine decay (quick: 600 steps, batch 256, best of 3) leaves the step "
-                              "eta within a few % of eta*, i.e. a loss excess ~(delta eta)^2 well under 2%; MC noise "
-                              "is paired out", origin="optimiser-gap"), seed=70001,
+    tolerance=Tolerance(1.0, ("normalised: the relative loss gap over its allowance, the excess (E a^2/2)(4 SE_eta)^2 of a "
+                              "step 4 standard errors of the empirical minimiser of the training data (steps x batch "
+                              "prompts; SE_eta = sd(a (eta* a - y))/(E a^2 sqrt(N)), a = <alpha, x_t>) away from eta*, plus "
+                              "4 SE of the paired evaluation gap: a trained model can resolve eta* no better than its "
+                              "data (quick: allowance 2.7e-4 relative, measured gap 0.07 of it; trained step 0.6 SE off)"),
+                        origin="standard-errors"), seed=70001,
     route="Adam through the torch DIAG forward pass; its loss measured on fresh prompts through the forward pass, paired with the closed-form predictor",
 ))
+
+
+ONE_LAYER_Z = 4.0
 
 
 ADAPTIVE_LAYERS = 2  # at CPU scale 3-layer models have heavy-tailed evaluation errors (see docs/vladymyrov.md)

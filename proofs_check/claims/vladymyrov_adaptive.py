@@ -624,7 +624,8 @@ def _thm42_statistics(ctx: RunContext, coordinate: int) -> Measurement:
         sup = ad.sup_cosine(x, ad.thm42_target(x))
         gaps[f"sup_cosine(n={n},d={d})"] = _rel(sup, direct) + float(np.any(sup > 1.0))  # a cosine never exceeds 1
         labels = rng.standard_normal((40, n)) * rng.choice([0.0, 0.3, 1.0, 4.0], size=(40, 1))  # zero rows included
-        cos = ad.label_cosine(labels, target)
+        with np.errstate(invalid="raise", divide="raise"):  # a zero label vector must not divide 0 by 0
+            cos = ad.label_cosine(labels, target)
         la, lt = np.linalg.norm(labels, axis=-1), np.linalg.norm(target, axis=-1)
         want = np.array([a @ t / (na * nt) if na > 0 else 0.0 for a, t, na, nt in zip(labels, target, la, lt)])
         gaps[f"label_cosine(n={n},d={d})"] = _rel(cos, want)

@@ -175,6 +175,13 @@ EQUIVALENT: dict[str, str] = {
         "loop ends at some L <= L* after starting anywhere: the second loop then raises L to L* (float pow monotone"
         " in the exponent). rho**(L - 0) <= eps: the first loop decrements while L >= L*, so it ends at max(1, "
         "L*-1) or at a start below L*",
+    "theory.vladymyrov.adaptive:label_cosine:L270:const:0 → -1":
+        "the outer condition na > -1 is always true (na is a norm, >= 0); where na = 0 the label vector is 0, so "
+        "the computed branch (a * b).sum(-1) / np.where(na > 0, na, 1.0) / nb = 0 / 1.0 / nb = 0.0, the value of "
+        "the original's else branch, without any 0/0",
+    "theory.vladymyrov.adaptive:label_cosine:L270:const:1.0 → 2.0":
+        "the 1.0 only replaces na where na == 0, whose quotient the outer np.where(na > 0, ..., 0.0) discards; a "
+        "nonzero 2.0 keeps that division finite (0/2.0/nb), so neither values nor floating-point warnings change",
     # --- H3-haar-recursion ---
     'theory.vladymyrov.recursion:_concat:L68:const:0 → 1':
         'every ImplicitState holds four numpy arrays (initial_state, implicit_states, lemma43_step) or four torch'
