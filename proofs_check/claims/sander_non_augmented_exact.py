@@ -120,6 +120,9 @@ def _closed_forms(ctx: RunContext, *, reference: bool) -> Measurement:
                              "rel": _rel(value, target), "exact_total": exact.sum(-1).round(6).tolist()})
     # the sympy derivation with the fixed start s_0 = 𝟙 (case O, d = 2, T = 3) at a random rational point
     derived, Cs, Ps = theory.loss_o_derivation(2, 3, random_phase=False)
+    support = np.array([[x != 0 for x in row] for row in Ps.tolist()])
+    rows.append({"case": "symbolic P", "d": 2, "T": 3, "radius_sq": 2.0, "twin": "support = used entries",
+                 "rel": float((support != theory.used_mask(3)).any()), "exact_total": []})
     point = {s: sp.Rational(int(rng.integers(-9, 10)), 7) for s in sorted(derived.free_symbols, key=str)}
     Cn = np.array(Cs.xreplace(point).tolist(), dtype=float)
     Pn = np.array(Ps.xreplace(point).tolist(), dtype=float)
@@ -193,11 +196,20 @@ def _optima(ctx: RunContext, *, radius_for_closed_forms: float | None) -> Measur
             rows.append({"what": f"best_p_row_o row {r}", "rel": max(_rel(l_cf, l_ls), _rel(p_cf, p_ls)),
                          "least_squares": round(l_ls, 6), "closed_form": round(l_cf, 6)})
     # case O minimisers (α ≠ 1, ρ = 3) and minima: H ≥ d/2 (zero) and the H = 1 block candidate (ρ = 2)
-    for alpha, blocks, rho_m, H in ((-1.3, None, 3.0, 2), (0.9, None, 2.0, 3), (0.7, 1, 2.0, 1)):
+    for alpha, blocks, rho_m, H in ((-1.3, None, 3.0, 2), (0.9, None, 2.0, 3), (0.7, 1, 2.0, 1), (-0.6, 2, 2.0, 2)):
         C, P = theory.loss_o_minimiser(d, T, alpha=alpha, radius_sq=rho_cf if rho_m == 3.0 else rho_m, blocks=blocks)
         exact = float(_row_losses(C, P, _grid("orthogonal", d, T, rho_m)).sum())
         rows.append({"what": f"loss_o_minimiser α={alpha} blocks={blocks} vs loss_o_minimum(H={H})",
                      "rel": _rel(theory.loss_o_minimum(d, H, T), exact), "exact": exact})
+    # three blocks (d = 6, ρ = 2: the sampler's radius): at the zero-loss point every sampled sequence is predicted
+    # exactly, so the largest per-sequence squared error is 0 up to round-off (no quadrature needed)
+    seqs6 = model.sample_sequences("orthogonal", 256, 6, 5, rng=rng)
+    for alpha, blocks in ((0.8, None), (-1.1, 3), (1.2, 7)):
+        C, P = theory.loss_o_minimiser(6, 5, alpha=alpha, blocks=blocks)
+        with torch.no_grad():
+            worst_seq = float(model.sequence_losses(model.factor_params(C, P), seqs6).max())
+        rows.append({"what": f"loss_o_minimiser d=6 α={alpha} blocks={blocks}: max per-sequence loss vs loss_o_minimum(H=3)",
+                     "rel": _rel(worst_seq, theory.loss_o_minimum(6, 3, 5)), "max_sequence_loss": worst_seq})
     # case U: row optimum (batched, and C = 0), minimisers and minima
     d, T = 3, 4
     seqs = _grid("unitary", d, T, 1.0)
@@ -416,7 +428,7 @@ def _calibration_u(rng: np.random.Generator) -> list[tuple[str, dict[str, Any], 
         a_hat = alpha * diag.sum() / k                      # tr(C)/k
         P = np.zeros((T, T))
         P[r, r + 1] = 1.0 / alpha
-        d1, d2, d3 = 0.01, 0.02, -0.03                      # P[0,1] += d1, P[1,1] = d2, P[3,0] = d3
+        d1, d2, d3 = 0.01, 0.05, -0.03                      # P[0,1] += d1, P[1,1] = d2, P[3,0] = d3
         P[0, 1] += d1
         P[1, 1] = d2
         P[3, 0] = d3
@@ -436,6 +448,16 @@ def _calibration_u(rng: np.random.Generator) -> list[tuple[str, dict[str, Any], 
                             super_dev=float(np.abs(a_hat * P[r, r + 1] - 1.0).max()), other_dev=abs(a_hat * d3),
                             query_dev=abs(a_hat * d2) * np.linalg.norm(alpha * D) / np.linalg.norm(alpha * D))
         out.append((f"U α={alpha} H={H} ε={eps}", kwargs, expected))
+    # a non-symmetric C = α I + ε e_0 (e_1 + e_2)ᵀ (‖C𝟙‖ ≠ ‖Cᵀ𝟙‖), H = d: Π = I, α̂ = tr(C)/d = α
+    C = 0.9 * np.eye(d)
+    C[0, 1:] += 0.2
+    P = np.zeros((T, T))
+    P[r, r + 1] = 1.0 / 0.9
+    P[2, 2] = 0.04
+    out.append(("U non-symmetric C", {"C": C, "P": _junk(rng, P), "H": d},
+                {"alpha": 0.9, "shape_dev": float(np.linalg.norm(C / np.linalg.norm(C) - np.eye(d) / np.sqrt(d))),
+                 "super_dev": 0.0, "other_dev": 0.0,
+                 "query_dev": 0.9 * 0.04 * float(np.linalg.norm(C @ np.ones(d)) / np.linalg.norm(C))}))
     # ‖C‖_F = 1 exactly, one head: C = e_0 e_0ᵀ; and C = 0 (every deviation infinite)
     P = np.zeros((T, T))
     P[r, r + 1] = 1.0
@@ -468,9 +490,9 @@ def _calibration_o(rng: np.random.Generator) -> list[tuple[str, dict[str, Any], 
         P = np.zeros((T, T))
         P[r, r + 1] = 2.0 / (rho * alpha)
         P[r, r] = -1.0 / (rho * alpha)
-        d1, d2, d3 = 0.01, -0.02, 0.03                                  # P[0,1] += d1, P[2,2] += d2, P[3,0] = d3
+        d1, d2, d3 = 0.01, -0.02, 0.03                                  # P[0,1] += d1, P[3,3] += d2, P[3,0] = d3
         P[0, 1] += d1
-        P[2, 2] += d2
+        P[3, 3] += d2                                                   # the last row r = T − 2
         P[3, 0] = d3
         M = E + extra
         sv = np.sort(np.abs(np.linalg.eigvalsh(M)))[::-1] * abs(alpha)    # M symmetric: |eigenvalues|
@@ -505,6 +527,9 @@ def _calibration_o(rng: np.random.Generator) -> list[tuple[str, dict[str, Any], 
                 {"alpha": 0.0, **{k: float("inf") for k in _INF_O}}))
     out.append(("O C = 0", {"C": np.zeros((d, d)), "P": _junk(rng, P), "H": 3},
                 {"alpha": 0.0, **{k: float("inf") for k in _INF_O}}))
+    # T = 2: no used entry outside {r, r+1} (other_dev 0)
+    out.append(("O T=2", {"C": -np.kron(np.eye(2), np.ones((2, 2))), "P": np.array([[0.5, -1.0], [7.0, 7.0]]), "H": 2},
+                {"alpha": -1.0, **{k: 0.0 for k in _INF_O}}))
     # ‖C‖_F = 1 with α ≠ 0, d = 4 with one head and ABᵀ given (no spectrum entry), P[r, r] = 0 (ratio ±inf)
     P4 = np.zeros((4, 4))
     P4[np.arange(3), np.arange(1, 4)] = 1.0

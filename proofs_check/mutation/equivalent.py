@@ -63,6 +63,75 @@ EQUIVALENT: dict[str, str] = {
         'the inner fallback is used only where fro == 0 (the quotient 0/0 is nan under errstate ignore), and there the outer np.where(fro > 0, …, float(d)) returns float(d): the nan is discarded',
     'theory.sander.non_augmented:loss_u_row_optimum:L286:const:0 → -1#2':
         'the inner np.where(fro > -1, fro, 1.0) is fro everywhere; it differs from the original only where fro == 0, where the quotient tr²/0 = 0/0 is nan (errstate ignore) and the outer np.where(fro > 0, …, float(d)) returns float(d)',
+    'theory.sander.non_augmented:_reference_o_rows:L506:const:-1 → -2':
+        'the constant d = C.shape[-2] instead of C.shape[-1]: C is square wherever this runs (_check_CP for numpy, '
+        '_check_square_pair for the torch twin)',
+    'theory.sander.non_augmented:_o_rows:L382:const:-1 → -2':
+        'd = C.shape[-2] instead of C.shape[-1]: C is square (_check_CP, _check_square_pair)',
+    'theory.sander.non_augmented:loss_o_row_gram:L453:const:0 → 1':
+        "C is a 2-D square matrix wherever this runs (real_array(ndim=2) and loss_o_coefficients' square check), so "
+        "C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]",
+    'theory.sander.non_augmented:loss_o_row_gram:L453:const:0 → -1':
+        "C is a 2-D square matrix wherever this runs (real_array(ndim=2) and loss_o_coefficients' square check), so "
+        "C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]",
+    'theory.sander.non_augmented:_used_except:L608:const:-1 → 0':
+        'P is a 2-D square matrix wherever this runs (its only callers structure_u/structure_o pass finite_array(ndim=2) after _check_CP), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:_used_except:L608:const:-1 → -2':
+        'P is a 2-D square matrix wherever this runs (its only callers structure_u/structure_o pass finite_array(ndim=2) after _check_CP), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:structure_u:L665:const:0 → 1':
+        'C is a 2-D square matrix wherever this runs (_check_CP and finite_array(ndim=2) above), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
+    'theory.sander.non_augmented:structure_u:L665:const:0 → -1':
+        'C is a 2-D square matrix wherever this runs (_check_CP and finite_array(ndim=2) above), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
+    'theory.sander.non_augmented:structure_u:L674:const:0 → 1':
+        'P is a 2-D square matrix wherever this runs (_check_CP and finite_array(ndim=2) above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:structure_u:L674:const:0 → -1':
+        'P is a 2-D square matrix wherever this runs (_check_CP and finite_array(ndim=2) above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:structure_o:L763:const:0 → 1':
+        'P is a 2-D square matrix wherever this runs (_check_CP and finite_array(ndim=2) above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:structure_o:L763:const:0 → -1':
+        'P is a 2-D square matrix wherever this runs (_check_CP and finite_array(ndim=2) above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:_rows_sym:L843:const:0 → 1':
+        'P is a 2-D square matrix wherever this runs (its only callers, the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:_rows_sym:L843:const:0 → -1':
+        'P is a 2-D square matrix wherever this runs (its only callers, the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:loss_u_closed_sympy:L858:const:0 → 1':
+        'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
+    'theory.sander.non_augmented:loss_u_closed_sympy:L858:const:0 → -1':
+        'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
+    'theory.sander.non_augmented:loss_u_closed_sympy:L859:swap:C[k, l] → C[l, k]':
+        '‖C‖_F² = Σ_k Σ_l C[k,l]² summed over the full square index set {0..d−1}² is the same sum with the indices swapped',
+    'theory.sander.non_augmented:loss_u_reference_sympy:L885:const:0 → 1':
+        'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
+    'theory.sander.non_augmented:loss_u_reference_sympy:L885:const:0 → -1':
+        'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
+    'theory.sander.non_augmented:loss_u_reference_sympy:L886:swap:C[k, l] → C[l, k]':
+        '‖C‖_F² = Σ_k Σ_l C[k,l]² summed over the full square index set {0..d−1}² is the same sum with the indices swapped',
+    'theory.sander.non_augmented:loss_u_reference_sympy:L887:const:0 → 1':
+        'P is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:loss_u_reference_sympy:L887:const:0 → -1':
+        'P is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:loss_o_closed_sympy:L902:const:0 → 1':
+        'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
+    'theory.sander.non_augmented:loss_o_closed_sympy:L902:const:0 → -1':
+        'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
+    'theory.sander.non_augmented:loss_o_reference_sympy:L947:const:0 → 1':
+        'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
+    'theory.sander.non_augmented:loss_o_reference_sympy:L947:const:0 → -1':
+        'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
+    'theory.sander.non_augmented:loss_o_reference_sympy:L950:swap:C[k, l] → C[l, k]':
+        't2 = ‖C‖_F² = Σ_k Σ_l C[k,l]² over the full square index set {0..d−1}² is the same sum with the indices swapped',
+    'theory.sander.non_augmented:lambdified_loss:L1155:const:0 → 1':
+        'C is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
+    'theory.sander.non_augmented:lambdified_loss:L1155:const:0 → -1':
+        'C is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
+    'theory.sander.non_augmented:lambdified_loss:L1155:const:0 → 1#2':
+        'P is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:lambdified_loss:L1155:const:0 → -1#2':
+        'P is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:lambdified_loss:L1156:const:0 → 1':
+        'P is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:lambdified_loss:L1156:const:0 → -1':
+        'P is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
     # --- theory.sander.augmented, theory.sander.haar, theory.laurent ---
     # --- H2-aug ---
     'theory.sander.augmented:restricted_tensors_u:L865:const:-1 → -2':
@@ -136,6 +205,53 @@ EQUIVALENT: dict[str, str] = {
     'theory.sander.pe_only:loss_rows:L115:const:0 → -1':
         '_check_P one line above rejects any P that is not square (P.shape[0] != P.shape[1] raises), so '
         'P.shape[1] and P.shape[-1] equal P.shape[0]',
+    'theory.sander.augmented:symbolic_moments:L458:const:2 → 1':
+        'case O with n_coord = d builds d rotation blocks (2d entries per state) where d/2 are needed, but every '
+        'sum below runs over range(d), i.e. reads only the entries of the first d/2 blocks, built from the same '
+        'lam[m], om[m], rho[m] (m < d/2); the extra symbols never enter an expression, so constant_term and '
+        '_radial_average (exponent 0) return the same (a_t, b_t, c)',
+    'theory.sander.augmented:symbolic_moments:L473:shift:t → t + 1':
+        'states are built for indices 0..t+2 instead of 0..t+1, but only states[i] (i <= t) and states[t + 1] are'
+        ' read',
+    'theory.sander.augmented:symbolic_moments:L473:const:2 → 3':
+        'states are built for indices 0..t+2 instead of 0..t+1, but only states[i] (i <= t) and states[t + 1] are'
+        ' read',
+    'theory.sander.augmented:symbolic_moments:L473:const:2 → 4':
+        'states are built for indices 0..t+3 instead of 0..t+1, but only states[i] (i <= t) and states[t + 1] are'
+        ' read',
+    'theory.sander.augmented:symbolic_moments:L476:const:0 → 1':
+        'every monomial of vc_k = sum_i conj(s_{i,k}) (s_{i-1} . conj(s_t)) carries the s_0 phases with total '
+        'degree -1 (one omega against two conjugates; case O: three real entries, each omega^(+-1), odd total), '
+        'and every monomial of v_k and of conj(s_{t+1,k}) degree +1 or odd: their constant terms in omega vanish '
+        '(every claim path averages over omega since the option phase_invariant_s0 was removed), so starting v at'
+        ' 1 adds CT(sum_k vc_k) = 0 to a_t and CT(sum_k conj(s_{t+1,k})) = 0 to b_t',
+    'theory.sander.augmented:symbolic_moments:L476:const:0 → -1':
+        'every monomial of vc_k = sum_i conj(s_{i,k}) (s_{i-1} . conj(s_t)) carries the s_0 phases with total '
+        'degree -1 (one omega against two conjugates; case O: three real entries, each omega^(+-1), odd total), '
+        'and every monomial of v_k and of conj(s_{t+1,k}) degree +1 or odd: their constant terms in omega vanish '
+        '(every claim path averages over omega since the option phase_invariant_s0 was removed), so starting v at'
+        ' -1 adds -CT(sum_k vc_k) = 0 to a_t and -CT(sum_k conj(s_{t+1,k})) = 0 to b_t',
+    'theory.sander.augmented:symbolic_moments:L480:const:0 → 1':
+        'every monomial of vc_k = sum_i conj(s_{i,k}) (s_{i-1} . conj(s_t)) carries the s_0 phases with total '
+        'degree -1 (one omega against two conjugates; case O: three real entries, each omega^(+-1), odd total), '
+        'and every monomial of v_k and of conj(s_{t+1,k}) degree +1 or odd: their constant terms in omega vanish '
+        '(every claim path averages over omega since the option phase_invariant_s0 was removed), so starting vc '
+        'at 1 adds CT(sum_k v_k) = 0 to a_t (vc enters a_t only)',
+    'theory.sander.augmented:symbolic_moments:L480:const:0 → -1':
+        'every monomial of vc_k = sum_i conj(s_{i,k}) (s_{i-1} . conj(s_t)) carries the s_0 phases with total '
+        'degree -1 (one omega against two conjugates; case O: three real entries, each omega^(+-1), odd total), '
+        'and every monomial of v_k and of conj(s_{t+1,k}) degree +1 or odd: their constant terms in omega vanish '
+        '(every claim path averages over omega since the option phase_invariant_s0 was removed), so starting vc '
+        'at -1 adds -CT(sum_k v_k) = 0 to a_t (vc enters a_t only)',
+    'theory.sander.augmented:symbolic_moments:L485:drop-term:list(lam) + list(om) → list(lam)':
+        'a_t, b_t and c are free of the s_0 phases before any averaging: case U, s_{a,k} conj(s_{b,k}) = rho_k^2 '
+        'lam_k^(a-b) and every product pairs each omega_k with its conjugate (v_k = omega_k * (omega-free), '
+        'conj(s_{t+1,k}) = conj(omega_k) * ...); case O, every quantity is a sum of products of within-block dot '
+        'products s_a . s_b = r^2 cos((a-b) theta), an algebraic identity in z = omega lam^i (cos^2 + sin^2 = 1) '
+        "that sympy's expand cancels; so the constant term in lam alone is the constant term in (lam, omega)",
+    'theory.sander.augmented:context_matrix_sym:L554:const:0 → -1#2':
+        'every state is a d x 1 column (states come from symbolic_sequence or explicit sequences of one '
+        'dimension), so states[-1].shape[0] equals states[0].shape[0] for every non-empty sequence',
     # --- theory.vladymyrov.* ---
     # --- H4-vlad ---
     "theory.vladymyrov.baselines:ridge_weights:L84:const:0 → -1":
@@ -183,6 +299,74 @@ EQUIVALENT: dict[str, str] = {
         "the 1.0 only replaces na where na == 0, whose quotient the outer np.where(na > 0, ..., 0.0) discards; a "
         "nonzero 2.0 keeps that division finite (0/2.0/nb), so neither values nor floating-point warnings change",
     # --- H3-haar-recursion ---
+    'theory.sander.haar:_haar_cosets:L151:arith:plus + np.pi → plus - np.pi':
+        'the det = -1 coset of O(2n+1) has the angles phi + pi; phi - pi differs by 2 pi, and every consumer '
+        'reads the angles only through cos(n phi) (power_sums), so every p_n, moment and trace moment is the same',
+    'theory.sander.haar:_haar_rule:L188:arith:max_frequency + d - 1 → max_frequency + d + 1':
+        'm equispaced nodes integrate every trigonometric polynomial of frequency < m exactly; integrand x '
+        'density has frequency <= max_frequency + d - 2 per angle (the density d - 2, see haar_rule), so '
+        'max_frequency + d + 1 nodes are exact as max_frequency + d - 1 are: the expectations change by round-off',
+    'theory.sander.haar:_haar_rule:L188:drop-term:max_frequency + d - 1 → max_frequency + d':
+        'm equispaced nodes integrate every trigonometric polynomial of frequency < m exactly; integrand x '
+        'density has frequency <= max_frequency + d - 2 per angle, so max_frequency + d nodes are exact as '
+        'max_frequency + d - 1 are: the expectations change by round-off',
+    'theory.sander.haar:_haar_rule:L188:const:1 → 0':
+        'm equispaced nodes integrate every trigonometric polynomial of frequency < m exactly; max_frequency + d '
+        'nodes (one more than the fewest exact) are exact too: the expectations change by round-off',
+    'theory.sander.haar:_rotation_rule:L221:const:1 → 2':
+        'm equispaced nodes integrate every trigonometric polynomial of frequency < m exactly; the integrand has '
+        'frequency <= max_frequency per angle, so max_frequency + 2 nodes are exact as max_frequency + 1 are: the'
+        ' expectations change by round-off',
+    'theory.sander.haar:_rotation_rule:L220:const:1.0 → 2.0':
+        'mu = 1 takes the Gauss-Legendre branch on [0, 2pi) with n = ceil(F pi) + 20 nodes: Gauss-Legendre with n'
+        ' nodes on [0, 2pi/mu) integrates e^{ik theta}, k <= F, X = F pi/mu, with error <= 8 (e X/(4n))^{2n}: the'
+        ' Chebyshev coefficients of the tail are Bessel J_m(X) <= (X/2)^m/m!, and (2n)! >= (2n/e)^{2n}, and max '
+        'over X of 2n ln(e X/(4n)) with n = ceil(X) + 20 is -86.3 (at X = 17), so the error is <= 8e^-86 '
+        'relative, round-off; mu = 2 takes the equispaced grid on [0, 2pi) instead of [0, pi): both give E cos(j '
+        'theta) = 0 for every integer j >= 1 and consumers read angles only through cos(n theta), so every '
+        'expectation is the same',
+    'theory.sander.haar:_rotation_rule:L220:const:1.0 → 0.0':
+        'mu > 0 always, so every mu takes the Gauss-Legendre branch; at mu = 1 its error is <= 8e^-86 relative '
+        '(see the 1.0 → 2.0 entry): round-off',
+    'theory.sander.haar:_rotation_rule:L224:const:20 → 21':
+        'one more Gauss-Legendre node: Gauss-Legendre with n nodes on [0, 2pi/mu) integrates e^{ik theta}, k <= '
+        'F, X = F pi/mu, with error <= 8 (e X/(4n))^{2n}: the Chebyshev coefficients of the tail are Bessel '
+        'J_m(X) <= (X/2)^m/m!, and (2n)! >= (2n/e)^{2n}, which decreases with n; at n = ceil(X) + 20 it is '
+        'already <= 8e^-86 (max over X of 2n ln(eX/(4n)) = -86.3): round-off either way',
+    'theory.sander.haar:_rotation_rule:L224:const:20 → 40':
+        'twenty more Gauss-Legendre nodes: Gauss-Legendre with n nodes on [0, 2pi/mu) integrates e^{ik theta}, k '
+        '<= F, X = F pi/mu, with error <= 8 (e X/(4n))^{2n}: the Chebyshev coefficients of the tail are Bessel '
+        'J_m(X) <= (X/2)^m/m!, and (2n)! >= (2n/e)^{2n}, which decreases with n; at n = ceil(X) + 20 it is '
+        'already <= 8e^-86: round-off either way',
+    'theory.sander.haar:_rotation_rule:L224:const:20 → 19':
+        'one Gauss-Legendre node fewer: Gauss-Legendre with n nodes on [0, 2pi/mu) integrates e^{ik theta}, k <= '
+        'F, X = F pi/mu, with error <= 8 (e X/(4n))^{2n}: the Chebyshev coefficients of the tail are Bessel '
+        'J_m(X) <= (X/2)^m/m!, and (2n)! >= (2n/e)^{2n}; with n = ceil(X) + 19 the maximum over X of 2n '
+        'ln(eX/(4n)) is -82.0 (at X = 17), so the error is <= 8e^-82 relative: round-off',
+    'theory.sander.haar:_rotation_rule:L226:arith:x + 1 → x - 1':
+        'Gauss-Legendre nodes are symmetric (x_{m-1-i} = -x_i, equal weights), so (x - 1) pi/mu is the node set '
+        "-(x + 1) pi/mu; every node lists its angles as (theta, -theta), so the mutant's nodes carry the same "
+        'angle multisets with the same weights',
+    'theory.sander.haar:trace_moment:L323:const:0 → 1':
+        'the default of max() is used only for empty exponents, where p[:, []] has no columns and the product is '
+        '1 whatever n_max is',
+    'theory.sander.haar:_integrands:L342:arith:-k + l + m → -k + l - m':
+        'the double sum over k, l in 1..t is symmetric under k <-> l (m = |k - l|); for k > l the mutant turns '
+        "the pair's terms (p_2(k-l), p_0) into (p_2(k-l), p_2(k-l)) and for the swapped pair (p_0, p_2(k-l)) into"
+        ' (p_0, p_0): the pair sums 2 p_2|k-l| + 2 p_0 are the same; k = l (m = 0) is unchanged',
+    'theory.sander.haar:_integrands:L342:arith:k - l + m → k - l - m':
+        'the double sum over k, l in 1..t is symmetric under k <-> l (m = |k - l|); for k > l the mutant turns '
+        "the pair's terms (p_2(k-l), p_0) into (p_0, p_0) and for the swapped pair (p_0, p_2(k-l)) into "
+        '(p_2(k-l), p_2(k-l)): the pair sums 2 p_2|k-l| + 2 p_0 are the same; k = l (m = 0) is unchanged',
+    'theory.sander.haar:moments:L397:const:2 → 3':
+        '_integrands reads p_n only for n <= 2t (k + l + |k - l| = 2 max(k, l) <= 2t, and 2k <= 2t): the power '
+        'sums 2t < n <= 3t are computed and never read',
+    'theory.sander.haar:moments:L397:const:2 → 4':
+        '_integrands reads p_n only for n <= 2t (k + l + |k - l| = 2 max(k, l) <= 2t, and 2k <= 2t): the power '
+        'sums 2t < n <= 4t are computed and never read',
+    'theory.sander.haar:moments:L397:shift:t → t + 1#2':
+        '_integrands reads p_n only for n <= 2t (k + l + |k - l| = 2 max(k, l) <= 2t, and 2k <= 2t): the power '
+        'sums 2t < n <= 2t + 2 are computed and never read',
     'theory.vladymyrov.recursion:_concat:L68:const:0 → 1':
         'every ImplicitState holds four numpy arrays (initial_state, implicit_states, lemma43_step) or four torch'
         ' tensors (implicit_states_torch), and _update maps each kind to itself; token_map concatenates two '
