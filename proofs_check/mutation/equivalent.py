@@ -299,6 +299,33 @@ EQUIVALENT: dict[str, str] = {
         "the 1.0 only replaces na where na == 0, whose quotient the outer np.where(na > 0, ..., 0.0) discards; a "
         "nonzero 2.0 keeps that division finite (0/2.0/nb), so neither values nor floating-point warnings change",
     # --- H3-haar-recursion ---
+    'theory.sander.haar:_laurent_law:L502:const:1 → 2#2':
+        "moments_sym uses a coset's density only through CT(dens·f)/CT(dens), so a constant factor of the density"
+        " cancels (the rotations' density 1 → 2)",
+    'theory.sander.haar:_laurent_law:L521:const:2 → 3#2':
+        "moments_sym uses a coset's density only through CT(dens·f)/CT(dens), so a constant factor of the density"
+        ' cancels (each factor -((z - 1/z)/3)^2 is (2/3)^2 times the original)',
+    'theory.sander.haar:_laurent_law:L521:const:2 → 1#2':
+        "moments_sym uses a coset's density only through CT(dens·f)/CT(dens), so a constant factor of the density"
+        ' cancels (each factor -((z - 1/z)/1)^2 is 4 times the original)',
+    'theory.sander.haar:_laurent_law:L521:const:2 → 4#2':
+        "moments_sym uses a coset's density only through CT(dens·f)/CT(dens), so a constant factor of the density"
+        ' cancels (each factor -((z - 1/z)/4)^2 is 1/4 times the original)',
+    'theory.sander.haar:_laurent_law:L520:drop-term:n - 1 → -1':
+        'z holds the n generators z0..z{n-1}, so z[: n - 1] and z[: -1] are the same slice for every n >= 1 (this'
+        ' branch is even d >= 2)',
+    'theory.sander.haar:moments_sym:L551:const:1 → 2':
+        '_integrands reads p_n only for n <= 2t (k + l + |k - l| = 2 max(k, l) <= 2t, and 2k <= 2t): the extra '
+        'power sums p_{2t+1} is computed and never read',
+    'theory.sander.haar:moments_sym:L551:const:2 → 3':
+        '_integrands reads p_n only for n <= 2t (k + l + |k - l| = 2 max(k, l) <= 2t, and 2k <= 2t): the extra '
+        'power sums p_n, 2t < n <= 3t, are computed and never read',
+    'theory.sander.haar:moments_sym:L551:const:2 → 4':
+        '_integrands reads p_n only for n <= 2t (k + l + |k - l| = 2 max(k, l) <= 2t, and 2k <= 2t): the extra '
+        'power sums p_n, 2t < n <= 4t, are computed and never read',
+    'theory.sander.haar:moments_sym:L551:shift:t → t + 1':
+        '_integrands reads p_n only for n <= 2t (k + l + |k - l| = 2 max(k, l) <= 2t, and 2k <= 2t): the extra '
+        'power sums p_{2t+1}, p_{2t+2} are computed and never read',
     'theory.sander.haar:_haar_cosets:L151:arith:plus + np.pi → plus - np.pi':
         'the det = -1 coset of O(2n+1) has the angles phi + pi; phi - pi differs by 2 pi, and every consumer '
         'reads the angles only through cos(n phi) (power_sums), so every p_n, moment and trace moment is the same',
