@@ -244,3 +244,30 @@ def test_the_table_lists_full_adam_minus_diag_with_the_papers_gap(tmp_path):
                  None)
     assert "- L = 3 {1,3}: -0.021 ± 0.004 (paper FULL − DIAG: -0.022)" in agg.markdown
     assert "L = 1 {1,3}" not in agg.markdown.split("minus our DIAG fit")[1]   # no adam record: no line
+
+
+def test_rotating_the_data_equals_conjugating_full_weights_so_diag_is_the_fixed_subspace():
+    """Premise of vladymyrov.table1.full-matches-diag (docs: DIAG is fixed by the symmetry): prompts rotated by an
+    orthogonal O (x ↦ Ox, x_t ↦ Ox_t, y unchanged: w ↦ Ow) give, through the FULL forward pass with (P, Q), the
+    read-outs of the original prompts with (UᵀPU, UᵀQU), U = diag(O, 1).  DIAG matrices are unchanged by the
+    conjugation, so the population loss is invariant along it and its gradient at a DIAG point is U-invariant, i.e.
+    DIAG.  Control: a non-orthogonal O (scaled by 1.1) breaks the identity."""
+    g = torch.Generator().manual_seed(3)
+    batch = sample_regression(32, NoiseLaw.uniform(2.0), rng=np.random.default_rng(3)).to_torch()
+    p = vm.init_params("full", 2, scale=0.05, generator=g)
+    O, _ = torch.linalg.qr(torch.randn(10, 10, generator=g, dtype=torch.float64))
+    U = torch.block_diag(O, torch.ones(1, 1, dtype=torch.float64))
+
+    def rotated(M: torch.Tensor) -> dict:
+        return {"x": batch["x"] @ M.T, "y": batch["y"], "x_query": batch["x_query"] @ M.T}
+
+    conj = {k: U.T @ v @ U for k, v in p.items()}
+    ref = vm.forward_readouts("full", conj, batch["x"], batch["y"], batch["x_query"])
+    r = rotated(O)
+    got = vm.forward_readouts("full", p, r["x"], r["y"], r["x_query"])
+    torch.testing.assert_close(got, ref, rtol=1e-10, atol=1e-12)
+    diag = dict(zip(("P", "Q"), vm.weight_matrices("diag", vm.init_params("diag", 2, generator=g), 10)))
+    assert all(torch.allclose(U.T @ v @ U, v, atol=1e-15) for v in diag.values())
+    r = rotated(1.1 * O)
+    bad = vm.forward_readouts("full", p, r["x"], r["y"], r["x_query"])
+    assert float((bad - ref).abs().max()) > 1e-3 * float(ref.abs().max())

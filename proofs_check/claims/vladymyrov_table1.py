@@ -190,12 +190,12 @@ def _readouts_fall(ctx: RunContext, identity_last: bool) -> Measurement:
     ref = _references(law, _sizes(ctx.profile)[4], ctx.seed)["oracle"]
     models: dict[str, np.ndarray] = {f"L = {c['layers']}": c["sq"] for c in cols[1:]}
     if identity_last:
+        ev = _eval_prompts(law, _sizes(ctx.profile)[4], ctx.seed)
         params = {k: torch.cat([v, torch.zeros_like(v[:1])]) for k, v in cols[-1]["params"].items()}
-        t = _eval_prompts(law, _sizes(ctx.profile)[4], ctx.seed).to_torch()
+        t = ev.to_torch()
         with torch.no_grad():
             readouts = vm.forward_readouts("diag", params, t["x"], t["y"], t["x_query"]).numpy()
-        models = {f"L = {layers} + identity layer": 0.5 * (readouts - _eval_prompts(law, _sizes(ctx.profile)[4],
-                                                                                     ctx.seed).y_query) ** 2}
+        models = {f"L = {layers} + identity layer": 0.5 * (readouts - ev.y_query) ** 2}
     drops = {name: _readout_drops(sq) for name, sq in models.items()}
     worst = min(_signed_z(d) for ds in drops.values() for d in ds)
     return Measurement(
