@@ -129,6 +129,14 @@ def _closed_forms(ctx: RunContext, *, reference: bool) -> Measurement:
     exact_fixed = float(_row_losses(Cn, Pn, _fixed_start_grid(2, 3)).sum())
     rows.append({"case": "orthogonal, s_0 = 𝟙", "d": 2, "T": 3, "radius_sq": 2.0, "twin": "sympy derivation",
                  "rel": _rel(float(derived.xreplace(point)), exact_fixed), "exact_total": [exact_fixed]})
+    # and with random phases at T = 4 (targets s_2..s_4: a row index r − 2 would wrap around only for T ≥ 4)
+    derived, Cs, Ps = theory.loss_o_derivation(2, 4)
+    point = {s: sp.Rational(int(rng.integers(-9, 10)), 7) for s in sorted(derived.free_symbols, key=str)}
+    Cn = np.array(Cs.xreplace(point).tolist(), dtype=float)
+    Pn = np.array(Ps.xreplace(point).tolist(), dtype=float)
+    exact_phase = float(_row_losses(Cn, Pn, _grid("orthogonal", 2, 4, 2.0)).sum())
+    rows.append({"case": "orthogonal", "d": 2, "T": 4, "radius_sq": 2.0, "twin": "sympy derivation",
+                 "rel": _rel(float(derived.xreplace(point)), exact_phase), "exact_total": [exact_phase]})
     worst = max(rows, key=lambda r: r["rel"])
     return Measurement(
         error=worst["rel"], expected="every twin equals the exact grid mean (relative error ≤ round-off)",
@@ -195,6 +203,12 @@ def _optima(ctx: RunContext, *, radius_for_closed_forms: float | None) -> Measur
             p_cf, l_cf = theory.best_p_row_o(C, r + 2, r, radius_sq=rho_cf)
             rows.append({"what": f"best_p_row_o row {r}", "rel": max(_rel(l_cf, l_ls), _rel(p_cf, p_ls)),
                          "least_squares": round(l_ls, 6), "closed_form": round(l_cf, 6)})
+    # the Cayley–Hamilton row (p_q, p_c) = (−1/ρ, 2/ρ) at C = blockdiag(𝟙𝟙ᵀ): least squares for row 1 (q = 1, c = 2)
+    sol = theory.pe_ratio_from_cayley_hamilton(radius_sq=sp.Integer(3) if radius_for_closed_forms is None
+                                               else sp.nsimplify(radius_for_closed_forms))
+    p_ls, _ = _least_squares_row(np.kron(np.eye(2), np.ones((2, 2))), 1, seqs)
+    rows.append({"what": "pe_ratio_from_cayley_hamilton (p_q, p_c) vs least squares at C = blockdiag(𝟙𝟙ᵀ), row 1",
+                 "rel": _rel([0.0, float(sol["p_q"]), float(sol["p_c"])], p_ls), "least_squares": p_ls.round(6).tolist()})
     # case O minimisers (α ≠ 1, ρ = 3) and minima: H ≥ d/2 (zero) and the H = 1 block candidate (ρ = 2)
     for alpha, blocks, rho_m, H in ((-1.3, None, 3.0, 2), (0.9, None, 2.0, 3), (0.7, 1, 2.0, 1), (-0.6, 2, 2.0, 2)):
         C, P = theory.loss_o_minimiser(d, T, alpha=alpha, radius_sq=rho_cf if rho_m == 3.0 else rho_m, blocks=blocks)
@@ -241,7 +255,8 @@ register(Claim(
     id="sander.non-aug.optima.least-squares", paper=SANDER, reference=f"{SECTION}: global minima, cases U and O",
     statement=("For fixed C the best row of P and its loss are the closed forms: case U ℓ_r* = d − tr(C)²/‖C‖_F² (d if "
                "C = 0); case O p* = G⁺b, ℓ_r* = const − bᵀp* (ρ = 3); the closed-form minimisers (α ≠ 1, H < d, H > d, "
-               "the H < d/2 block candidate, H > d/2) have exactly the closed-form minimum loss."),
+               "the H < d/2 block candidate, H > d/2) have exactly the closed-form minimum loss; the Cayley–Hamilton row "
+               "(p_q, p_c) = (−1/ρ, 2/ρ) is the least-squares row at C = blockdiag(𝟙𝟙ᵀ)."),
     kind="identity", check=lambda ctx: _optima(ctx, radius_for_closed_forms=None),
     control=lambda ctx: _optima(ctx, radius_for_closed_forms=2.0),
     control_description="the case-O closed forms at the neighbouring radius² ρ = 2 (s_0 = 𝟙's) for data with ρ = 3",

@@ -132,6 +132,44 @@ EQUIVALENT: dict[str, str] = {
         'P is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
     'theory.sander.non_augmented:lambdified_loss:L1156:const:0 → -1':
         'P is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
+    'theory.sander.non_augmented:loss_u_derivation:L992:shift:T → T + 1':
+        'the list s of states s_0..s_T is read only at s[j] (j ≤ r + 1 ≤ T − 1) and s[r + 2] (≤ T): building it for t < T + 2 adds a state that is never read',
+    'theory.sander.non_augmented:loss_u_derivation:L992:const:1 → 2':
+        'the list s of states s_0..s_T is read only at s[j] (j ≤ r + 1 ≤ T − 1) and s[r + 2] (≤ T): building it for t < T + 2 adds a state that is never read',
+    'theory.sander.non_augmented:loss_u_derivation:L993:arith:T + 1 → T - 1':
+        'sbar (the conjugate states) is read only at sbar[r] with r ≤ T − 2, so building it for t < T − 1, T or T + 2 gives the same entries wherever it is read',
+    'theory.sander.non_augmented:loss_u_derivation:L993:drop-term:T + 1 → T':
+        'sbar (the conjugate states) is read only at sbar[r] with r ≤ T − 2, so building it for t < T − 1, T or T + 2 gives the same entries wherever it is read',
+    'theory.sander.non_augmented:loss_u_derivation:L993:shift:T → T + 1':
+        'sbar (the conjugate states) is read only at sbar[r] with r ≤ T − 2, so building it for t < T − 1, T or T + 2 gives the same entries wherever it is read',
+    'theory.sander.non_augmented:loss_u_derivation:L993:const:1 → 2#2':
+        'sbar (the conjugate states) is read only at sbar[r] with r ≤ T − 2, so building it for t < T − 1, T or T + 2 gives the same entries wherever it is read',
+    'theory.sander.non_augmented:loss_u_derivation:L993:const:1 → 0#2':
+        'sbar (the conjugate states) is read only at sbar[r] with r ≤ T − 2, so building it for t < T − 1, T or T + 2 gives the same entries wherever it is read',
+    'theory.sander.non_augmented:loss_o_derivation:L1027:const:2 → 1':
+        'M = d blocks instead of d/2: s[t] gets 2d coordinates of which only the first d (the same d/2 blocks) are read (l, k < d); the extra generators λ_m, u_m (m ≥ d/2) never occur in the squared error, so its constant term is unchanged',
+    'theory.sander.non_augmented:loss_o_derivation:L1040:shift:T → T + 1':
+        'the list s of states s_0..s_T is read only at s[j] (j ≤ r + 1 ≤ T − 1) and s[r + 2] (≤ T): building it for t < T + 2 adds a state that is never read',
+    'theory.sander.non_augmented:loss_o_derivation:L1040:const:1 → 2':
+        'the list s of states s_0..s_T is read only at s[j] (j ≤ r + 1 ≤ T − 1) and s[r + 2] (≤ T): building it for t < T + 2 adds a state that is never read',
+    'theory.sander.non_augmented:heads_factorisation_sympy:L1074:const:2 → 3':
+        'heads − via_c expands to the zero polynomial for every d and H (C = BᵀA is exactly the sum over heads), so every power of it is 0 as well',
+    'theory.sander.non_augmented:heads_factorisation_sympy:L1074:const:2 → 1':
+        'heads − via_c expands to the zero polynomial for every d and H (C = BᵀA is exactly the sum over heads), so the sum of the differences is 0 as well',
+    'theory.sander.non_augmented:heads_factorisation_sympy:L1074:const:2 → 4':
+        'heads − via_c expands to the zero polynomial for every d and H (C = BᵀA is exactly the sum over heads), so every power of it is 0 as well',
+    'theory.sander.non_augmented:pe_ratio_from_cayley_hamilton:L1117:shift:t → t + 1':
+        'every state gets one more factor λ (s_t → s_{t+1}): this is the substitution u → uλ, a bijection of the Laurent monomials λ^a u^b → λ^(a+b) u^b, so the set of coefficient equations (and their number) and the solution are unchanged',
+    'theory.sander.non_augmented:pe_ratio_from_cayley_hamilton:L1121:const:0 → -1':
+        '(sq.T * sq) is a 1×1 sympy Matrix: entry [-1] is entry [0]',
+    'theory.sander.non_augmented:pe_ratio_from_cayley_hamilton:L1121:const:0 → -1#2':
+        '(sq.T * sc) is a 1×1 sympy Matrix: entry [-1] is entry [0]',
+    'theory.sander.non_augmented:pe_ratio_from_cayley_hamilton:L1128:const:0 → -1':
+        'sol has exactly one element (checked just above), so sol[-1] is sol[0]',
+    'theory.sander.non_augmented:loss_o_minimiser:L590:const:2 → 1':
+        'nb = d instead of d/2 (blocks None): the extra iterations m ≥ d/2 assign to C[2m:2m+2, 2m:2m+2] with 2m ≥ d, an empty slice of the d×d array, so C is unchanged',
+    'theory.sander.non_augmented:loss_o_minimiser:L590:const:2 → 1#2':
+        'nb = min(blocks, d) instead of min(blocks, d/2): nb differs only when blocks > d/2, and then the extra iterations m ≥ d/2 assign to empty slices C[2m:2m+2, …] (2m ≥ d), so C is unchanged',
     # --- theory.sander.augmented, theory.sander.haar, theory.laurent ---
     # --- H2-aug ---
     'theory.sander.augmented:restricted_tensors_u:L865:const:-1 → -2':
@@ -252,6 +290,42 @@ EQUIVALENT: dict[str, str] = {
     'theory.sander.augmented:context_matrix_sym:L554:const:0 → -1#2':
         'every state is a d x 1 column (states come from symbolic_sequence or explicit sequences of one '
         'dimension), so states[-1].shape[0] equals states[0].shape[0] for every non-empty sequence',
+    'theory.sander.augmented:inner_objective_sym:L578:const:0 → -1':
+        'r.H * r is a 1x1 sympy Matrix (r is the d x 1 residual column), so entry [-1, 0] is entry [0, 0]',
+    'theory.sander.augmented:inner_objective_sym:L578:const:0 → -1#2':
+        'r.H * r is a 1x1 sympy Matrix (r is the d x 1 residual column), so entry [0, -1] is entry [0, 0]',
+    'theory.sander.augmented:inner_gradient_at_zero_sym:L602:const:0 → -1#2':
+        'every state is a d x 1 column, so states[-1].shape[0] equals states[0].shape[0] for every non-empty '
+        'sequence',
+    'theory.sander.augmented:block_parameters_sym:L656:const:0 → 1':
+        'V is the d x d block: with a square v, v.shape[1] and v.shape[-1] equal v.shape[0]; a non-square v (d x '
+        'e) cannot be assigned to the d x d slice w_v[0:d, d:2d] (original) nor to w_v[0:e, e:2e] (mutant): both '
+        'raise',
+    'theory.sander.augmented:block_parameters_sym:L656:const:0 → -1':
+        'V is the d x d block: with a square v, v.shape[1] and v.shape[-1] equal v.shape[0]; a non-square v (d x '
+        'e) cannot be assigned to the d x d slice w_v[0:d, d:2d] (original) nor to w_v[0:e, e:2e] (mutant): both '
+        'raise',
+    'theory.sander.augmented:block_parameters_sym:L659:const:3 → 4':
+        'w_kq has 3d rows, and sympy (like Python) clips a slice past the end: w_kq[2d:4d, d:2d] is the same d x '
+        'd block as w_kq[2d:3d, d:2d]',
+    'theory.sander.augmented:block_parameters_sym:L659:const:3 → 6':
+        'w_kq has 3d rows, and sympy (like Python) clips a slice past the end: w_kq[2d:6d, d:2d] is the same d x '
+        'd block as w_kq[2d:3d, d:2d]',
+    'theory.sander.augmented:augmented_tokens_sym:L674:const:0 → -1#2':
+        'every state is a d x 1 column, so states[-1].shape[0] equals states[0].shape[0] for every non-empty '
+        'sequence',
+    'theory.sander.augmented:distance_to_identity:L977:const:0 → 1':
+        'mat has been checked to be square two lines above (a.shape[0] != a.shape[1] raises), so a.shape[1] and '
+        'a.shape[-1] equal a.shape[0]',
+    'theory.sander.augmented:distance_to_identity:L977:const:0 → -1':
+        'mat has been checked to be square two lines above (a.shape[0] != a.shape[1] raises), so a.shape[1] and '
+        'a.shape[-1] equal a.shape[0]',
+    'theory.sander.augmented:distance_to_identity:L977:const:0 → 1#2':
+        'mat has been checked to be square two lines above (a.shape[0] != a.shape[1] raises), so a.shape[1] and '
+        'a.shape[-1] equal a.shape[0]',
+    'theory.sander.augmented:distance_to_identity:L977:const:0 → -1#2':
+        'mat has been checked to be square two lines above (a.shape[0] != a.shape[1] raises), so a.shape[1] and '
+        'a.shape[-1] equal a.shape[0]',
     # --- theory.vladymyrov.* ---
     # --- H4-vlad ---
     "theory.vladymyrov.baselines:ridge_weights:L84:const:0 → -1":
