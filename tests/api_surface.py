@@ -508,7 +508,7 @@ ENTRIES: list[Entry] = [
       lambda: {"case": "U", "d": 3, "positions": [1, 2], "law": _radial}, case="choice", d="pos_int", positions="object",
       law="object"),
     E("theory.sander.augmented.symbolic_moments", aug.symbolic_moments, lambda: {"case": "U", "d": 1, "t": 1},
-      case="choice", d="pos_int", t="nonneg_int", phase_invariant_s0="bool"),
+      case="choice", d="pos_int", t="nonneg_int"),
     E("theory.sander.augmented.symbolic_sequence", aug.symbolic_sequence, lambda: {"d": 2, "t": 2},
       d="pos_int", t="nonneg_int", complex_valued="bool"),
     E("theory.sander.augmented.context_matrix", aug.context_matrix, lambda: {"states": _states()}, states="batch"),

@@ -71,13 +71,6 @@ def test_sympy_expressions_simplify_to_quoted_forms() -> None:
     assert sp.simplify(eta_o - 2 / (r2 * (t + d - 1))) == 0
 
 
-def test_symbolic_moments_deterministic_ones_scalar_family() -> None:
-    # with s_0 = 1_d the scalar family has the same moments as the torus (only |s_0k| enters a_t, b_t)
-    a, b, c = th.symbolic_moments("U", 3, 2, phase_invariant_s0=False)
-    ones = {th.M2: 1, th.M4: 1, th.M6: 1}
-    assert (a.subs(ones), b.subs(ones), c.subs(ones)) == (24, 6, 3)
-
-
 # ---------------------------------------------------------------------------------------------------------
 # inner objective, gradient, one-step map: numpy / torch / sympy twins
 # ---------------------------------------------------------------------------------------------------------

@@ -76,28 +76,58 @@ def z_score(samples: np.ndarray, expected: float) -> float:
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _symbolic_block_output(states: list, vv: sp.Matrix, mm: sp.Matrix, *, swapped: bool) -> sp.Matrix:
+    """The sympy attention output at the last position for block parameters (or, ``swapped``, the value reading
+    slot 3 and the key slot 2)."""
+    d = vv.shape[0]
+    w_v, w_kq = th.block_parameters_sym(vv, mm)
+    if swapped:  # value reads slot 3 (s_{i-1}), key reads slot 2 (s_i)
+        w_v, w_kq = sp.zeros(3 * d, 3 * d), sp.zeros(3 * d, 3 * d)
+        w_v[0:d, 2 * d:3 * d] = vv
+        w_kq[d:2 * d, d:2 * d] = mm
+    return th.attention_output_sym(th.augmented_tokens_sym(states), w_v, w_kq)
+
+
 def _identity_measure(ctx: RunContext, *, swapped: bool) -> Measurement:
-    d, t = 2, 2
-    states = th.symbolic_sequence(d, t, complex_valued=True)
+    d = 2
     v_s, m_s = sp.symbols("v m")
     big_v = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"V{i}{j}"))
     big_m = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"M{i}{j}"))
-    tokens = th.augmented_tokens_sym(states)
-    s_ctx = th.context_matrix_sym(states)
     residuals = []
-    for vv, mm, target in ((v_s * sp.eye(d), m_s * sp.eye(d), th.one_step_prediction_sym(states, v_s * m_s)),
-                           (big_v, big_m, big_v * s_ctx * big_m * states[-1])):
-        w_v, w_kq = th.block_parameters_sym(vv, mm)
-        if swapped:  # value reads slot 3 (s_{i-1}), key reads slot 2 (s_i)
-            w_v, w_kq = sp.zeros(3 * d, 3 * d), sp.zeros(3 * d, 3 * d)
-            w_v[0:d, 2 * d:3 * d] = vv
-            w_kq[d:2 * d, d:2 * d] = mm
-        out = th.attention_output_sym(tokens, w_v, w_kq)
-        residuals.append(sp.expand(out[0:d, 0] - target))
-        residuals.append(sp.expand(out[d:3 * d, 0] - tokens[-1][d:3 * d, 0]))
-    grad = th.inner_gradient_at_zero_sym(states, complex_valued=True)
-    residuals.append(sp.expand(grad + s_ctx))
+    for t in (0, 2):  # the first position (S_0 = 0: no prediction) and a later one
+        states = th.symbolic_sequence(d, t, complex_valued=True)
+        tokens = th.augmented_tokens_sym(states)
+        s_ctx = th.context_matrix_sym(states)
+        for vv, mm, target in ((v_s * sp.eye(d), m_s * sp.eye(d), th.one_step_prediction_sym(states, v_s * m_s)),
+                               (big_v, big_m, big_v * s_ctx * big_m * states[-1])):
+            out = _symbolic_block_output(states, vv, mm, swapped=swapped)
+            residuals.append(sp.expand(out[0:d, 0] - target))
+            residuals.append(sp.expand(out[d:3 * d, 0] - tokens[-1][d:3 * d, 0]))
+        grad = th.inner_gradient_at_zero_sym(states, complex_valued=True)
+        residuals.append(sp.expand(grad + s_ctx))
+        # L_t vanishes at the true W on the model's own sequence s_i = W^i s_0
+        w_true = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"W{i}{j}"))
+        residuals.append(sp.Matrix([sp.expand(th.inner_objective_sym(
+            w_true, [w_true**i * states[0] for i in range(t + 1)]))]))
+        real_states = th.symbolic_sequence(d, t, complex_valued=False)  # the real objective (cases O, Haar)
+        residuals.append(sp.expand(th.inner_gradient_at_zero_sym(real_states, complex_valued=False)
+                                   + th.context_matrix_sym(real_states)))
     sym_nonzero = sum(int(any(e != 0 for e in r)) for r in residuals)
+    # the sympy output (generic states s_0..s_2, random V, M) at numbers against the torch model at position 2
+    rng = ctx.rng(2)
+    states = th.symbolic_sequence(d, 2, complex_valued=True)
+    numbers = rng.standard_normal((4, d)) + 1j * rng.standard_normal((4, d))  # s_0..s_3
+    v_num, m_num = (rng.standard_normal((d, d)) + 1j * rng.standard_normal((d, d)) for _ in range(2))
+    subs = {}
+    for i, col in enumerate(states):
+        for k in range(d):
+            re_sym, im_sym = sorted(col[k].free_symbols, key=lambda x: "_im" in x.name)
+            subs.update({re_sym: numbers[i, k].real, im_sym: numbers[i, k].imag})
+    sym_out = _symbolic_block_output(states, sp.Matrix(v_num), sp.Matrix(m_num), swapped=swapped)
+    sym_pred = np.array([complex(sp.N(sym_out[k, 0].subs(subs))) for k in range(d)])
+    torch_pred = model.predict(model.embed_blocks(torch.as_tensor(v_num), torch.as_tensor(m_num)),
+                               torch.as_tensor(numbers[None]))[0, 2].numpy()
+    sym_vs_torch = float(np.max(np.abs(sym_pred - torch_pred)) / np.max(np.abs(torch_pred)))
     # float64: the torch model against the numpy one-step map on random sequences (complex U and real Haar)
     rng = ctx.rng(1)
     rel = []
@@ -135,11 +165,13 @@ def _identity_measure(ctx: RunContext, *, swapped: bool) -> Measurement:
                 diff = th.inner_objective(w_hat + direction * e, st) - th.inner_objective(w_hat - direction * e, st)
                 fd[:, a, b] += direction * diff / 2
         rel.append(float(np.max(np.abs(grad - fd)) / np.max(np.abs(grad))))
-    err = max(float(sym_nonzero), *rel)
+    err = max(float(sym_nonzero), sym_vs_torch, *rel)
     return Measurement(
-        error=err, expected=0.0, observed={"symbolic residuals not identically 0": sym_nonzero, "float64 rel": rel},
-        compared=("slot 1 of the attention output vs η S_t s_t (sympy, d=2, t=2, generic complex states; "
-                  "V=vI,M=mI and general V,M), slots 2-3 vs e_t, ∇L_t(0) vs −S_t; then the torch model vs "
+        error=err, expected=0.0, observed={"symbolic residuals not identically 0": sym_nonzero,
+                                           "sympy output vs torch model (rel)": sym_vs_torch, "float64 rel": rel},
+        compared=("slot 1 of the attention output vs η S_t s_t (sympy, d=2, t ∈ {0, 2}, generic complex states; "
+                  "V=vI,M=mI and general V,M), slots 2-3 vs e_t, ∇L_t(0) vs −S_t; the sympy output at random complex "
+                  "states and V, M vs the torch model at position 2; then the torch model vs "
                   "the numpy one-step map and vs 0 − η inner_gradient(0), and inner_gradient at a random Ŵ vs "
                   "central differences of inner_objective (float64, d=4, T=12, complex U and real Haar)"),
         details={"symbolic_residual_count": sym_nonzero, "float64_relative_errors": rel})

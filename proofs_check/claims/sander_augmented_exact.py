@@ -12,12 +12,14 @@ The squared error is exactly quadratic in the step: ``L_t(η) = η² a_t − 2η
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 import torch
 
 from numerics.models import sander_augmented as model
 from proofs_check.claim import Claim, Measurement, RunContext, Tolerance
 from proofs_check.papers import SANDER
 from proofs_check.registry import register
+from theory.laurent import constant_term, expectation_of_product
 from theory.sander import augmented as th
 
 U_UNCONFIRMED = ("UNCONFIRMED: the paper's s_0 law and normalisation (this suite: phase-invariant s_0, no 1/t)",)
@@ -205,3 +207,70 @@ register(Claim(
     tolerance=ROUND_OFF, seed=20240212, rests_on=U_UNCONFIRMED,
     route=("exact expectation by a product quadrature grid (roots of unity for the eigen-angles and s_0 phases, "
            "the radial law's own nodes) of the loss of the torch forward pass with block parameters V, M")))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The Laurent-polynomial expectation (theory.laurent) every symbolic claim of the Sander settings rests on
+# ---------------------------------------------------------------------------------------------------------
+
+_LAURENT_DEGREE = 3
+
+
+def _random_laurent(rng: np.random.Generator, gens: tuple[sp.Symbol, ...], terms: int, with_constant: bool) -> sp.Expr:
+    """A Laurent polynomial with integer coefficients in {±1, ±2} and exponents in [−3, 3] per generator."""
+    expr = sp.Integer(0)
+    for _ in range(terms):
+        exps = rng.integers(-_LAURENT_DEGREE, _LAURENT_DEGREE + 1, len(gens))
+        if not exps.any():
+            continue  # the constant is set below
+        expr += int(rng.choice([-2, -1, 1, 2])) * sp.Mul(*[g ** int(e) for g, e in zip(gens, exps)])
+    return expr + (int(rng.choice([-1, 1])) if with_constant else 0)
+
+
+def _grid_mean(expr: sp.Expr, gens: tuple[sp.Symbol, ...], points: int) -> complex:
+    """Mean of ``expr`` over the product grid of ``points``-th roots of unity (exact for ``|exponent| < points``)."""
+    f = sp.lambdify(gens, expr, "numpy")
+    roots = np.exp(2j * np.pi * np.arange(points) / points)
+    mesh = np.meshgrid(*([roots] * len(gens)), indexing="ij")
+    return complex(np.mean(np.broadcast_to(f(*mesh), mesh[0].shape)))
+
+
+def _laurent_measure(ctx: RunContext, *, points_short: int) -> Measurement:
+    """``constant_term`` and ``expectation_of_product`` against the roots-of-unity grid mean; ``points_short``
+    (the control) takes one point fewer than the exactness rule needs, so the extreme exponents alias."""
+    rng = ctx.rng(4)
+    gens = sp.symbols("z0:2")
+    worst, rows = 0.0, []
+    for k in range(8):
+        f = _random_laurent(rng, gens, 8, with_constant=k % 2 == 0)
+        g = _random_laurent(rng, gens, 6, with_constant=k % 4 < 2)
+        ct = complex(constant_term(f, gens))
+        ep = complex(expectation_of_product(f, g, gens))
+        grid_f = _grid_mean(f, gens, _LAURENT_DEGREE + 1 - points_short)
+        grid_fg = _grid_mean(sp.expand(f * g), gens, 2 * _LAURENT_DEGREE + 1 - points_short)
+        err = max(abs(ct - grid_f), abs(ep - grid_fg))
+        rows.append({"f": str(f), "constant_term": str(ct), "E[fg]": str(ep), "error": err})
+        worst = max(worst, err)
+    return Measurement(
+        error=worst, expected="constant term = exact grid mean",
+        observed=[f"{r['error']:.1e}" for r in rows],
+        compared=("largest |constant_term(f) − mean of f over the 4×4 grid of 4th roots of unity| and |expectation_of_"
+                  "product(f, g) − mean of fg over the 7×7 grid| over 8 random Laurent polynomials in two generators"
+                  + (" (control: grids one point short, 3 and 6)" if points_short else "")),
+        details={"rows": rows})
+
+
+register(Claim(
+    id="sander.laurent.constant-term.quadrature", paper=SANDER,
+    reference="the expectation rule behind every symbolic expectation of the Sander settings (E[g^k] = 0, k ≠ 0)",
+    statement=("For independent uniform phases g = e^{iθ}, the mean of a Laurent polynomial is its constant term "
+               "(theory.laurent.constant_term), and E[f g] = Σ_e f_e g_{−e} (expectation_of_product)."),
+    kind="identity", check=lambda ctx: _laurent_measure(ctx, points_short=0),
+    control=lambda ctx: _laurent_measure(ctx, points_short=1),
+    control_description=("the grid one point short of the exactness rule (N = max exponent): the extreme exponents "
+                         "alias onto the constant"),
+    tolerance=Tolerance(1e-12, ("float64 round-off of a mean of ≤ 49 terms with integer coefficients ≤ 2·8·6 in "
+                                "modulus (≲ 1e-13)"), origin="round-off"),
+    seed=20240213,
+    route="the mean over a product grid of roots of unity (an N-point rule is exact for |exponent| < N), evaluated in "
+          "floating point, independent of the symbolic coefficient extraction"))

@@ -436,13 +436,14 @@ def _radial_average(expr: sp.Expr, radii: Sequence[sp.Symbol]) -> sp.Expr:
     return sp.expand(out)
 
 
-def symbolic_moments(case: Literal["U", "O"], d: int, t: int, *, phase_invariant_s0: bool = True) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+def symbolic_moments(case: Literal["U", "O"], d: int, t: int) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     """``(a_t, b_t, c)`` for concrete small ``d, t``, computed from explicit sequences.
 
     Case U: ``s_{i,k} = ρ_k ω_k λ_k^i`` (``conj`` = ``ρ_k/(ω_k λ_k^i)``).  Case O: block ``m`` is
     ``r_m (cos(φ_m + iθ_m), sin(φ_m + iθ_m))`` written with ``ω_m = e^{iφ_m}``, ``λ_m = e^{iθ_m}``.  Expectations
-    are constant terms in λ (and ω when ``phase_invariant_s0``; otherwise ``ω = 1``) with radial powers
-    replaced by moments ``m2, m4, m6``.
+    are constant terms in λ and ω (uniform phases of ``s_0``) with radial powers replaced by moments ``m2, m4, m6``.
+    (A deterministic phase ``ω = 1`` gives the same three moments: for ``V = M = I`` they are invariant under a
+    common per-coordinate phase (case U) or block rotation (case O), which commute with ``W``.)
 
     Examples
     --------
@@ -452,12 +453,11 @@ def symbolic_moments(case: Literal["U", "O"], d: int, t: int, *, phase_invariant
     >>> tuple(e.subs({D: 2, T: 1}) for e in moment_exprs("U"))
     (2*m2*m4 + 2*m6, 2*m4, 2*m2)
     """
-    flag("phase_invariant_s0", phase_invariant_s0)
     d = _check_case_d(case, d)
     t = positive_int("t", t)
     n_coord = d if case == "U" else d // 2
     lam = sp.symbols(f"lam0:{n_coord}")
-    om = sp.symbols(f"om0:{n_coord}") if phase_invariant_s0 else (sp.Integer(1),) * n_coord
+    om = sp.symbols(f"om0:{n_coord}")
     rho = sp.symbols(f"rho0:{n_coord}", positive=True)
 
     def state(i: int) -> tuple[list[sp.Expr], list[sp.Expr]]:
@@ -482,7 +482,7 @@ def symbolic_moments(case: Literal["U", "O"], d: int, t: int, *, phase_invariant
         score_c = sum(states[i - 1][0][k] * s_tc[k] for k in range(d))
         vc = [vc[k] + states[i][1][k] * score_c for k in range(d)]
     nxt, nxt_c = states[t + 1]
-    phases = list(lam) + [w for w in om if isinstance(w, sp.Symbol)]
+    phases = list(lam) + list(om)
     a = _radial_average(constant_term(sum(v[k] * vc[k] for k in range(d)), tuple(phases)), rho)
     b_full = _radial_average(constant_term(sum(nxt_c[k] * v[k] for k in range(d)), tuple(phases)), rho)
     c = _radial_average(constant_term(sum(nxt[k] * nxt_c[k] for k in range(d)), tuple(phases)), rho)

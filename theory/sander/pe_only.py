@@ -209,6 +209,6 @@ def row_features(row: Any) -> dict[str, float]:
     """
     real_array("row", row)
     x = finite_array("row", row, ndim=1).astype(float)
-    s = np.sign(x[np.abs(x) > 1e-12])
+    s = np.sign(x[np.abs(x) > 1e-12])  # round-off (e.g. the ~1e-17 moments of μ = 1) carries no sign
     return {"max": float(x.max()), "argmax": int(x.argmax()), "min": float(x.min()),
             "zero_crossings": int((s[1:] != s[:-1]).sum()), "sum": float(x.sum())}
