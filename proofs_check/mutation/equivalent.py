@@ -326,6 +326,12 @@ EQUIVALENT: dict[str, str] = {
     'theory.sander.augmented:distance_to_identity:L977:const:0 → -1#2':
         'mat has been checked to be square two lines above (a.shape[0] != a.shape[1] raises), so a.shape[1] and '
         'a.shape[-1] equal a.shape[0]',
+    'theory.sander.pe_only:row_features:L212:const:1e-12 → 2e-12':
+        'both 1e-12 and 2e-12 are round-off cuts (the PE entries the features describe are O(1e-4) to O(1); '
+        'round-off in the GD rows is ~1e-17): the two thresholds differ only for entries of magnitude in (1e-12, '
+        '2e-12], which no computed or stored row holds (float32 stored rows resolve ~1e-8 relative to O(0.1) '
+        'entries, GD noise is ~1e-17), so no count changes; observable only by feeding a hand-made row with such '
+        'an entry (round-off level)',
     # --- theory.vladymyrov.* ---
     # --- H4-vlad ---
     "theory.vladymyrov.baselines:ridge_weights:L84:const:0 → -1":
