@@ -114,6 +114,10 @@ def _scalar_measure(ctx: RunContext, *, shift: int) -> Measurement:
         sa, sb, sc = a_q[1:].sum(), b_q[1:].sum(), c_q.sum()
         errs["shared eta*"] = _rel(eta_s, sb / sa)
         errs["shared loss"] = _rel(loss_s, sc - sb**2 / sa)
+        # position 0 alone (S_0 = 0): every step gives the loss c; the documented step is 0
+        eta_0, loss_0 = th.shared_optimum(case, d, [shift], law)  # type: ignore[arg-type]
+        errs["position 0 alone: loss"] = _rel(loss_0, c_q[0])
+        errs["position 0 alone: step"] = abs(eta_0)
         amplification = float(np.max((lp[1:] + lm[1:]) / (2 * b_q[1:])))
         key, val = max(errs.items(), key=lambda kv: kv[1])
         rows.append({"case": case, "d": d, "law": law_name, "positions": f"0..{horizon - 1}", "worst": key,
