@@ -332,6 +332,12 @@ EQUIVALENT: dict[str, str] = {
         '2e-12], which no computed or stored row holds (float32 stored rows resolve ~1e-8 relative to O(0.1) '
         'entries, GD noise is ~1e-17), so no count changes; observable only by feeding a hand-made row with such '
         'an entry (round-off level)',
+    'theory.sander.augmented:shared_optimum:L409:const:1 → 2':
+        'the position argument of this call only feeds c = E||s_{t+1}||^2, which moment_exprs gives as d*m2 (case'
+        ' U) or (d/2)*m2 (case O), free of t: evaluating it at t = 2 or t = 0 instead of t = 1 returns the same c',
+    'theory.sander.augmented:shared_optimum:L409:const:1 → 0':
+        'the position argument of this call only feeds c = E||s_{t+1}||^2, which moment_exprs gives as d*m2 (case'
+        ' U) or (d/2)*m2 (case O), free of t: evaluating it at t = 2 or t = 0 instead of t = 1 returns the same c',
     # --- theory.vladymyrov.* ---
     # --- H4-vlad ---
     "theory.vladymyrov.baselines:ridge_weights:L84:const:0 → -1":
