@@ -489,12 +489,19 @@ def _noise_profile_figure(ctx: RunContext, kind: str, layers: int, sigma: np.nda
     return [path] if path else []
 
 
-def _adaptive(ctx: RunContext, kind: str) -> Measurement:
-    """Upper ``ADAPTIVE_Z``-SE confidence bound of (model adjusted loss)/(ConstRR adjusted loss) on paired prompts."""
+def _sign_flipped(params: dict[str, Any]) -> dict[str, Any]:
+    """The trained DIAG weights with ``q_y`` negated: ``ω_xy = p_x q_y`` and ``ω_yy = p_y q_y`` change sign, ``ω_xx``,
+    ``ω_yx`` stay — the reading of Sec. 5.2-5.3 in which more label energy gives a larger step and less shrinkage."""
+    return {**params, "q_y": -params["q_y"]}
+
+
+def _adaptive(ctx: RunContext, kind: str, *, flipped: bool = False) -> Measurement:
+    """Upper ``ADAPTIVE_Z``-SE confidence bound of (model adjusted loss)/(ConstRR adjusted loss) on paired prompts
+    (``flipped``: the same trained weights with ``ω_xy``, ``ω_yy`` sign-flipped)."""
     label, layers = "U5", ADAPTIVE_LAYERS
     t = _trained(kind, layers, label, ctx.seed, _scale(ctx), ctx.device)
     ev = _eval_batch(label, ctx.seed, ctx.quick)
-    m = vm.evaluate(kind, t["params"], ev)
+    m = vm.evaluate(kind, _sign_flipped(t["params"]) if flipped else t["params"], ev)
     base = _baselines(label, ctx.quick)
     sp = bl.ridge_spectrum(ev.x, ev.y, ev.x_query)
     sq_oracle = (bl.oracle_prediction(sp, ev.sigma) - ev.y_query) ** 2 / 2
@@ -504,7 +511,8 @@ def _adaptive(ctx: RunContext, kind: str) -> Measurement:
     upper = ratio.value + ADAPTIVE_Z * ratio.se
     return Measurement(figures=_noise_profile_figure(ctx, kind, layers, ev.sigma, model_adj, const_adj),
                        error=upper, expected="ratio + 5 SE <= 1 (beats ConstRR)", observed=f"{ratio.value:.3f} ± {ratio.se:.3f}",
-                       compared=f"upper 5-SE bound of adjusted loss of the trained {layers}-layer {kind.upper()} model / "
+                       compared=f"upper 5-SE bound of adjusted loss of the trained {layers}-layer {kind.upper()} model "
+                                + ("with omega_xy, omega_yy sign-flipped " if flipped else "") + "/ "
                                 "adjusted loss of ConstRR (tuned constant lambda), paired on the same 2e4 prompts, U(0,5) "
                                 "(delta-method SE)",
                        details={"ratio": ratio.value, "ratio_se": ratio.se, "model_adjusted": m["adjusted"],
@@ -518,26 +526,30 @@ def _adaptive(ctx: RunContext, kind: str) -> Measurement:
 register(Claim(
     id="vladymyrov.train.noise-adaptive", paper=VLADYMYROV, reference="Sec. 6, Fig. 1, Fig. 2 (bottom) and Table 1 (U(0,5), L = 2)",
     statement="Trained DIAG linear transformers adapt to the noise level: at L = 2 under U(0,5) they beat the best "
-              "constant-lambda ridge (ConstRR) clearly, while GD++ (q_y = 0) stays at or above ConstRR.",
-    kind="trained", check=lambda ctx: _adaptive(ctx, "diag"), control=lambda ctx: _adaptive(ctx, "gdpp"),
-    control_description="GD++ (DIAG with q_y = 0: no omega_xy, omega_yy) trained with the same budget",
+              "constant-lambda ridge (ConstRR) clearly, through the noise-adaptive channels omega_xy, omega_yy (with "
+              "their signs flipped the same weights lose to ConstRR).",
+    kind="trained", check=lambda ctx: _adaptive(ctx, "diag"), control=lambda ctx: _adaptive(ctx, "diag", flipped=True),
+    control_description=("the same trained DIAG weights with omega_xy and omega_yy sign-flipped (q_y -> -q_y): the reading "
+                         "of Sec. 5.2-5.3 in which higher noise gives a larger step and less shrinkage; GD++ against ConstRR "
+                         "is vladymyrov.table1.gdpp-plateau"),
     tolerance=Tolerance(1.0, ("the statement itself: the trained model beats ConstRR, i.e. the upper 5-standard-error "
                               "bound (delta method, paired prompts; one-sided false alarm 3e-7) of the loss ratio is below 1 "
-                              "(paper, Table 1 L = 2: DIAG/ConstRR = 0.66, GD++/ConstRR = 1.00)"), origin="standard-errors"),
+                              "(paper, Table 1 L = 2: DIAG/ConstRR = 0.66); quick: 0.65 +- 0.02 -> 0.75, the sign-flipped "
+                              "control 15.0 +- 0.5 -> 17.6"), origin="standard-errors"),
     seed=70002, rests_on=("UNCONFIRMED: DIAG trains the tied (p_x, p_y, q_x, q_y) per head; init N(0, 0.02^2)",),
     route="Adam through the torch DIAG forward pass; adjusted loss measured on fresh prompts through the forward pass, paired with ConstRR",
 ))
 
 
 def _shrinkage(ctx: RunContext, *, flipped: bool) -> Measurement:
-    """Upper 5-SE bound of E[s(c=2)]/E[s(c=1/2)] (``flipped``: of E[s(1/2)]/E[s(2)]) for the trained DIAG model."""
+    """Upper 5-SE bound of E[s(c=2)]/E[s(c=1/2)] for the trained DIAG model (``flipped``: with ω_xy, ω_yy sign-flipped)."""
     plt = pyplot()
 
     kind, label, layers = "diag", "U5", ADAPTIVE_LAYERS
     t = _trained(kind, layers, label, ctx.seed, _scale(ctx), ctx.device)
     ev = sample_regression(2000, NoiseLaw.parse(label), rng=ctx.rng(5))
     p = {k: v.numpy() for k, v in t["params"].items()}
-    qy = p["q_y"] if kind == "diag" else np.zeros_like(p["q_x"])
+    qy = (-1.0 if flipped else 1.0) * p["q_y"]  # flipped: omega_xy, omega_yy sign-flipped (see _sign_flipped)
     P, Q = diag_matrices(p["p_x"], p["p_y"], p["q_x"], qy, PAPER_D)
     data = ols_data(ev.x, ev.y)
     fit = (ev.x @ data.w_star[..., None])[..., 0]
@@ -549,7 +561,7 @@ def _shrinkage(ctx: RunContext, *, flipped: bool) -> Measurement:
         return (w_L * data.w_star).sum(-1) / (data.w_star**2).sum(-1)
 
     low, mid, high = shrinkage(0.5), shrinkage(1.0), shrinkage(2.0)
-    ratio = ratio_estimate(low, high) if flipped else ratio_estimate(high, low)
+    ratio = ratio_estimate(high, low)
     upper = ratio.value + ADAPTIVE_Z * ratio.se
     frac_not = float(1.0 - ((high - low) < -1e-6 * np.abs(mid)).mean())
     om = omega(p["p_x"], p["p_y"], p["q_x"], qy)
@@ -571,7 +583,7 @@ def _shrinkage(ctx: RunContext, *, flipped: bool) -> Measurement:
     if flipped:
         plt.close(fig)
     figs = [] if flipped else [f for f in [ctx.save_figure(fig, f"vladymyrov-{kind}-shrinkage-omega")] if f]
-    which = "E[s(1/2)]/E[s(2)] (the sign-flipped reading)" if flipped else "E[s(2)]/E[s(1/2)]"
+    which = "E[s(2)]/E[s(1/2)]" + (" with omega_xy, omega_yy sign-flipped" if flipped else "")
     return Measurement(error=upper, expected="ratio + 5 SE <= 1", observed=f"{ratio.value:.3f} ± {ratio.se:.3f}",
                        compared=f"upper 5-SE bound (delta method, paired prompts) of {which}, s(c) = <w^L, w*>/|w*|^2 of "
                                 f"the trained {kind.upper()} model (Lemma 4.3) on 2000 U(0,5) prompts whose residual "
@@ -595,10 +607,12 @@ register(Claim(
               "its implicit weight vector w^L shrinks w* more, on average, when the residual energy rho (the noise "
               "estimate) grows, like ridge (Sec. 5.2: omega_yy < 0 rescales by 1 + omega_yy lambda).",
     kind="measured", check=lambda ctx: _shrinkage(ctx, flipped=False), control=lambda ctx: _shrinkage(ctx, flipped=True),
-    control_description=("the sign-flipped reading of Sec. 5.2 (less shrinkage at higher noise, as omega_yy > 0 would "
-                         "give), measured on the same trained model"),
+    control_description=("the same trained weights with omega_xy and omega_yy sign-flipped (q_y -> -q_y), the reading of "
+                         "Sec. 5.2-5.3 in which more label energy gives less shrinkage, measured the same way"),
     tolerance=Tolerance(1.0, ("the statement itself: E[s(2)]/E[s(1/2)] < 1, tested by its upper 5-standard-error bound "
-                              "(delta method over 2000 paired prompts; one-sided false alarm 3e-7)"), origin="standard-errors"),
+                              "(delta method over 2000 paired prompts; one-sided false alarm 3e-7); quick: 0.762 +- 0.005 "
+                              "-> 0.79, sign-flipped control 1.48 +- 0.015 -> 1.55 (weak: the flipped weights shrink "
+                              "less at high noise, but only by a factor ~1.5)"), origin="standard-errors"),
     seed=70002,
     route="the Lemma 4.3 implicit weights of the trained model on prompts with rescaled residuals",
 ))
