@@ -25,7 +25,8 @@ _REGISTRY = load_all()
 #: The claim modules this suite holds to the standard (their checks are defined there).
 _MODULES = tuple(f"proofs_check.claims.{m}" for m in (
     "sander_augmented", "sander_non_augmented", "sander_pe_only", "sander_softmax_pe", "vladymyrov",
-    "vladymyrov_adaptive", "vladymyrov_second_order", "vladymyrov_optimality", "vladymyrov_baselines"))
+    "vladymyrov_adaptive", "vladymyrov_second_order", "vladymyrov_optimality", "vladymyrov_baselines",
+    "sander_augmented_exact", "sander_non_augmented_exact", "sander_haar", "vladymyrov_recursion", "vladymyrov_table1"))
 _CLAIMS = [c for c in _REGISTRY if getattr(c.check, "__module__", "") in _MODULES]
 
 
