@@ -170,6 +170,10 @@ EQUIVALENT: dict[str, str] = {
         'nb = d instead of d/2 (blocks None): the extra iterations m ≥ d/2 assign to C[2m:2m+2, 2m:2m+2] with 2m ≥ d, an empty slice of the d×d array, so C is unchanged',
     'theory.sander.non_augmented:loss_o_minimiser:L590:const:2 → 1#2':
         'nb = min(blocks, d) instead of min(blocks, d/2): nb differs only when blocks > d/2, and then the extra iterations m ≥ d/2 assign to empty slices C[2m:2m+2, …] (2m ≥ d), so C is unchanged',
+    "theory.sander.non_augmented:structure_o:L759:const:0 → -1":
+        "fro = ||C||_F is never negative, so fro == -1 is never true; but where the original's fro == 0 holds, "
+        "C = 0 and alpha = (C * E).sum() / E.sum() = 0.0 exactly, so the second test alpha == 0 takes the same "
+        "branch: every input returns the same dict",
     # --- theory.sander.augmented, theory.sander.haar, theory.laurent ---
     # --- H2-aug ---
     'theory.sander.augmented:restricted_tensors_u:L865:const:-1 → -2':
