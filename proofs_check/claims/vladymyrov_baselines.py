@@ -68,6 +68,8 @@ def _log_density(x: np.ndarray, y: np.ndarray, sigma: float) -> float:
 
 def _rel(a: np.ndarray, b: np.ndarray) -> float:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:  # a wrong shape is a wrong answer however well its values broadcast (e.g. extra axes)
+        return 1e300
     return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(b))), 1e-300))
 
 
