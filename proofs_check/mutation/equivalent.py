@@ -45,132 +45,132 @@ EQUIVALENT: dict[str, str] = {
         "the last axis of (xs @ alpha[..., None]) has length 1, so index 0 and index -1 are the same element",
     # --- theory.sander.non_augmented, theory.sander.pe_only, theory.sander.softmax_pe ---
     # --- H1-nonaug ---
-    'theory.sander.non_augmented:_row_stats:L126:const:-1 → -2':
+    'theory.sander.non_augmented:_row_stats:L123:const:-1 → -2':
         'T = P.shape[-2] instead of P.shape[-1]: P is square wherever this runs (loss_u/loss_o/structure_* validate it in _check_CP, the torch twins in _check_square_pair, row_statistics in its own check), so P.shape[-1] == P.shape[-2] == P.shape[0] == P.shape[1]',
-    'theory.sander.non_augmented:_row_stats:L127:drop-term:T - 1 → -1':
+    'theory.sander.non_augmented:_row_stats:L124:drop-term:T - 1 → -1':
         'used_mask(T) has exactly T rows, so used_mask(T)[:T - 1] and used_mask(T)[:-1] are the same rows',
-    'theory.sander.non_augmented:_row_stats:L133:drop-term:T - 1 → -1':
+    'theory.sander.non_augmented:_row_stats:L130:drop-term:T - 1 → -1':
         'P[..., :T - 1, :] and P[..., :-1, :] select the same rows because P has T rows: P is square wherever this runs (loss_u/loss_o/structure_* validate it in _check_CP, the torch twins in _check_square_pair, row_statistics in its own check), so P.shape[-1] == P.shape[-2] == P.shape[0] == P.shape[1]',
-    'theory.sander.non_augmented:_u_rows:L174:const:-1 → -2':
+    'theory.sander.non_augmented:_u_rows:L171:const:-1 → -2':
         'the constant d = C.shape[-2] instead of C.shape[-1]: C is square wherever this runs (_check_CP for numpy, _check_square_pair for the torch twins and the sympy closed forms, loss_o_coefficients/loss_u_row_optimum check it), so C.shape[-1] == C.shape[-2] == C.shape[0] == C.shape[1]',
-    'theory.sander.non_augmented:loss_u_row_optimum:L282:const:-1 → -2':
+    'theory.sander.non_augmented:loss_u_row_optimum:L279:const:-1 → -2':
         'd = C.shape[-2]: the check two lines above raises unless C.shape[-1] == C.shape[-2]',
-    'theory.sander.non_augmented:loss_u_row_optimum:L286:const:0 → -1':
+    'theory.sander.non_augmented:loss_u_row_optimum:L283:const:0 → -1':
         'the outer np.where(fro > -1, …): fro = ‖C‖_F² ≥ 0, so only the entries with fro == 0 (C = 0) change branch, and there tr = 0 and the inner where divides by 1.0: d − 0/1.0 = d, the same value as float(d)',
-    'theory.sander.non_augmented:loss_u_row_optimum:L286:const:1.0 → 2.0':
+    'theory.sander.non_augmented:loss_u_row_optimum:L283:const:1.0 → 2.0':
         'the inner fallback 1.0 is used only where fro ≤ 0, i.e. fro == 0, and there the outer np.where(fro > 0, …, float(d)) returns float(d) whatever the quotient',
-    'theory.sander.non_augmented:loss_u_row_optimum:L286:const:1.0 → 0.0':
+    'theory.sander.non_augmented:loss_u_row_optimum:L283:const:1.0 → 0.0':
         'the inner fallback is used only where fro == 0 (the quotient 0/0 is nan under errstate ignore), and there the outer np.where(fro > 0, …, float(d)) returns float(d): the nan is discarded',
-    'theory.sander.non_augmented:loss_u_row_optimum:L286:const:0 → -1#2':
+    'theory.sander.non_augmented:loss_u_row_optimum:L283:const:0 → -1#2':
         'the inner np.where(fro > -1, fro, 1.0) is fro everywhere; it differs from the original only where fro == 0, where the quotient tr²/0 = 0/0 is nan (errstate ignore) and the outer np.where(fro > 0, …, float(d)) returns float(d)',
-    'theory.sander.non_augmented:_reference_o_rows:L506:const:-1 → -2':
+    'theory.sander.non_augmented:_reference_o_rows:L503:const:-1 → -2':
         'the constant d = C.shape[-2] instead of C.shape[-1]: C is square wherever this runs (_check_CP for numpy, '
         '_check_square_pair for the torch twin)',
-    'theory.sander.non_augmented:_o_rows:L382:const:-1 → -2':
+    'theory.sander.non_augmented:_o_rows:L379:const:-1 → -2':
         'd = C.shape[-2] instead of C.shape[-1]: C is square (_check_CP, _check_square_pair)',
-    'theory.sander.non_augmented:loss_o_row_gram:L453:const:0 → 1':
+    'theory.sander.non_augmented:loss_o_row_gram:L450:const:0 → 1':
         "C is a 2-D square matrix wherever this runs (real_array(ndim=2) and loss_o_coefficients' square check), so "
         "C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]",
-    'theory.sander.non_augmented:loss_o_row_gram:L453:const:0 → -1':
+    'theory.sander.non_augmented:loss_o_row_gram:L450:const:0 → -1':
         "C is a 2-D square matrix wherever this runs (real_array(ndim=2) and loss_o_coefficients' square check), so "
         "C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]",
-    'theory.sander.non_augmented:_used_except:L608:const:-1 → 0':
+    'theory.sander.non_augmented:_used_except:L605:const:-1 → 0':
         'P is a 2-D square matrix wherever this runs (its only callers structure_u/structure_o pass finite_array(ndim=2) after _check_CP), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:_used_except:L608:const:-1 → -2':
+    'theory.sander.non_augmented:_used_except:L605:const:-1 → -2':
         'P is a 2-D square matrix wherever this runs (its only callers structure_u/structure_o pass finite_array(ndim=2) after _check_CP), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:structure_u:L665:const:0 → 1':
+    'theory.sander.non_augmented:structure_u:L662:const:0 → 1':
         'C is a 2-D square matrix wherever this runs (_check_CP and finite_array(ndim=2) above), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
-    'theory.sander.non_augmented:structure_u:L665:const:0 → -1':
+    'theory.sander.non_augmented:structure_u:L662:const:0 → -1':
         'C is a 2-D square matrix wherever this runs (_check_CP and finite_array(ndim=2) above), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
-    'theory.sander.non_augmented:structure_u:L674:const:0 → 1':
+    'theory.sander.non_augmented:structure_u:L671:const:0 → 1':
         'P is a 2-D square matrix wherever this runs (_check_CP and finite_array(ndim=2) above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:structure_u:L674:const:0 → -1':
+    'theory.sander.non_augmented:structure_u:L671:const:0 → -1':
         'P is a 2-D square matrix wherever this runs (_check_CP and finite_array(ndim=2) above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:structure_o:L763:const:0 → 1':
+    'theory.sander.non_augmented:structure_o:L760:const:0 → 1':
         'P is a 2-D square matrix wherever this runs (_check_CP and finite_array(ndim=2) above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:structure_o:L763:const:0 → -1':
+    'theory.sander.non_augmented:structure_o:L760:const:0 → -1':
         'P is a 2-D square matrix wherever this runs (_check_CP and finite_array(ndim=2) above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:_rows_sym:L843:const:0 → 1':
+    'theory.sander.non_augmented:_rows_sym:L840:const:0 → 1':
         'P is a 2-D square matrix wherever this runs (its only callers, the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:_rows_sym:L843:const:0 → -1':
+    'theory.sander.non_augmented:_rows_sym:L840:const:0 → -1':
         'P is a 2-D square matrix wherever this runs (its only callers, the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:loss_u_closed_sympy:L858:const:0 → 1':
+    'theory.sander.non_augmented:loss_u_closed_sympy:L855:const:0 → 1':
         'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
-    'theory.sander.non_augmented:loss_u_closed_sympy:L858:const:0 → -1':
+    'theory.sander.non_augmented:loss_u_closed_sympy:L855:const:0 → -1':
         'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
-    'theory.sander.non_augmented:loss_u_closed_sympy:L859:swap:C[k, l] → C[l, k]':
+    'theory.sander.non_augmented:loss_u_closed_sympy:L856:swap:C[k, l] → C[l, k]':
         '‖C‖_F² = Σ_k Σ_l C[k,l]² summed over the full square index set {0..d−1}² is the same sum with the indices swapped',
-    'theory.sander.non_augmented:loss_u_reference_sympy:L885:const:0 → 1':
+    'theory.sander.non_augmented:loss_u_reference_sympy:L882:const:0 → 1':
         'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
-    'theory.sander.non_augmented:loss_u_reference_sympy:L885:const:0 → -1':
+    'theory.sander.non_augmented:loss_u_reference_sympy:L882:const:0 → -1':
         'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
-    'theory.sander.non_augmented:loss_u_reference_sympy:L886:swap:C[k, l] → C[l, k]':
+    'theory.sander.non_augmented:loss_u_reference_sympy:L883:swap:C[k, l] → C[l, k]':
         '‖C‖_F² = Σ_k Σ_l C[k,l]² summed over the full square index set {0..d−1}² is the same sum with the indices swapped',
-    'theory.sander.non_augmented:loss_u_reference_sympy:L887:const:0 → 1':
+    'theory.sander.non_augmented:loss_u_reference_sympy:L884:const:0 → 1':
         'P is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:loss_u_reference_sympy:L887:const:0 → -1':
+    'theory.sander.non_augmented:loss_u_reference_sympy:L884:const:0 → -1':
         'P is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:loss_o_closed_sympy:L902:const:0 → 1':
+    'theory.sander.non_augmented:loss_o_closed_sympy:L899:const:0 → 1':
         'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
-    'theory.sander.non_augmented:loss_o_closed_sympy:L902:const:0 → -1':
+    'theory.sander.non_augmented:loss_o_closed_sympy:L899:const:0 → -1':
         'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
-    'theory.sander.non_augmented:loss_o_reference_sympy:L947:const:0 → 1':
+    'theory.sander.non_augmented:loss_o_reference_sympy:L944:const:0 → 1':
         'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
-    'theory.sander.non_augmented:loss_o_reference_sympy:L947:const:0 → -1':
+    'theory.sander.non_augmented:loss_o_reference_sympy:L944:const:0 → -1':
         'C is a 2-D square matrix wherever this runs (the sympy closed forms call _check_square_pair(C, P) first, and a sympy Matrix is 2-D), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
-    'theory.sander.non_augmented:loss_o_reference_sympy:L950:swap:C[k, l] → C[l, k]':
+    'theory.sander.non_augmented:loss_o_reference_sympy:L947:swap:C[k, l] → C[l, k]':
         't2 = ‖C‖_F² = Σ_k Σ_l C[k,l]² over the full square index set {0..d−1}² is the same sum with the indices swapped',
-    'theory.sander.non_augmented:lambdified_loss:L1155:const:0 → 1':
+    'theory.sander.non_augmented:lambdified_loss:L1152:const:0 → 1':
         'C is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
-    'theory.sander.non_augmented:lambdified_loss:L1155:const:0 → -1':
+    'theory.sander.non_augmented:lambdified_loss:L1152:const:0 → -1':
         'C is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so C.shape[0] == C.shape[1] == C.shape[-1] == C.shape[-2]',
-    'theory.sander.non_augmented:lambdified_loss:L1155:const:0 → 1#2':
+    'theory.sander.non_augmented:lambdified_loss:L1152:const:0 → 1#2':
         'P is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:lambdified_loss:L1155:const:0 → -1#2':
+    'theory.sander.non_augmented:lambdified_loss:L1152:const:0 → -1#2':
         'P is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:lambdified_loss:L1156:const:0 → 1':
+    'theory.sander.non_augmented:lambdified_loss:L1153:const:0 → 1':
         'P is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:lambdified_loss:L1156:const:0 → -1':
+    'theory.sander.non_augmented:lambdified_loss:L1153:const:0 → -1':
         'P is a 2-D square matrix wherever this runs (_check_CP and the ndim == 2 check above), so P.shape[0] == P.shape[1] == P.shape[-1] == P.shape[-2]',
-    'theory.sander.non_augmented:loss_u_derivation:L992:shift:T → T + 1':
+    'theory.sander.non_augmented:loss_u_derivation:L989:shift:T → T + 1':
         'the list s of states s_0..s_T is read only at s[j] (j ≤ r + 1 ≤ T − 1) and s[r + 2] (≤ T): building it for t < T + 2 adds a state that is never read',
-    'theory.sander.non_augmented:loss_u_derivation:L992:const:1 → 2':
+    'theory.sander.non_augmented:loss_u_derivation:L989:const:1 → 2':
         'the list s of states s_0..s_T is read only at s[j] (j ≤ r + 1 ≤ T − 1) and s[r + 2] (≤ T): building it for t < T + 2 adds a state that is never read',
-    'theory.sander.non_augmented:loss_u_derivation:L993:arith:T + 1 → T - 1':
+    'theory.sander.non_augmented:loss_u_derivation:L990:arith:T + 1 → T - 1':
         'sbar (the conjugate states) is read only at sbar[r] with r ≤ T − 2, so building it for t < T − 1, T or T + 2 gives the same entries wherever it is read',
-    'theory.sander.non_augmented:loss_u_derivation:L993:drop-term:T + 1 → T':
+    'theory.sander.non_augmented:loss_u_derivation:L990:drop-term:T + 1 → T':
         'sbar (the conjugate states) is read only at sbar[r] with r ≤ T − 2, so building it for t < T − 1, T or T + 2 gives the same entries wherever it is read',
-    'theory.sander.non_augmented:loss_u_derivation:L993:shift:T → T + 1':
+    'theory.sander.non_augmented:loss_u_derivation:L990:shift:T → T + 1':
         'sbar (the conjugate states) is read only at sbar[r] with r ≤ T − 2, so building it for t < T − 1, T or T + 2 gives the same entries wherever it is read',
-    'theory.sander.non_augmented:loss_u_derivation:L993:const:1 → 2#2':
+    'theory.sander.non_augmented:loss_u_derivation:L990:const:1 → 2#2':
         'sbar (the conjugate states) is read only at sbar[r] with r ≤ T − 2, so building it for t < T − 1, T or T + 2 gives the same entries wherever it is read',
-    'theory.sander.non_augmented:loss_u_derivation:L993:const:1 → 0#2':
+    'theory.sander.non_augmented:loss_u_derivation:L990:const:1 → 0#2':
         'sbar (the conjugate states) is read only at sbar[r] with r ≤ T − 2, so building it for t < T − 1, T or T + 2 gives the same entries wherever it is read',
-    'theory.sander.non_augmented:loss_o_derivation:L1027:const:2 → 1':
+    'theory.sander.non_augmented:loss_o_derivation:L1024:const:2 → 1':
         'M = d blocks instead of d/2: s[t] gets 2d coordinates of which only the first d (the same d/2 blocks) are read (l, k < d); the extra generators λ_m, u_m (m ≥ d/2) never occur in the squared error, so its constant term is unchanged',
-    'theory.sander.non_augmented:loss_o_derivation:L1040:shift:T → T + 1':
+    'theory.sander.non_augmented:loss_o_derivation:L1037:shift:T → T + 1':
         'the list s of states s_0..s_T is read only at s[j] (j ≤ r + 1 ≤ T − 1) and s[r + 2] (≤ T): building it for t < T + 2 adds a state that is never read',
-    'theory.sander.non_augmented:loss_o_derivation:L1040:const:1 → 2':
+    'theory.sander.non_augmented:loss_o_derivation:L1037:const:1 → 2':
         'the list s of states s_0..s_T is read only at s[j] (j ≤ r + 1 ≤ T − 1) and s[r + 2] (≤ T): building it for t < T + 2 adds a state that is never read',
-    'theory.sander.non_augmented:heads_factorisation_sympy:L1074:const:2 → 3':
+    'theory.sander.non_augmented:heads_factorisation_sympy:L1071:const:2 → 3':
         'heads − via_c expands to the zero polynomial for every d and H (C = BᵀA is exactly the sum over heads), so every power of it is 0 as well',
-    'theory.sander.non_augmented:heads_factorisation_sympy:L1074:const:2 → 1':
+    'theory.sander.non_augmented:heads_factorisation_sympy:L1071:const:2 → 1':
         'heads − via_c expands to the zero polynomial for every d and H (C = BᵀA is exactly the sum over heads), so the sum of the differences is 0 as well',
-    'theory.sander.non_augmented:heads_factorisation_sympy:L1074:const:2 → 4':
+    'theory.sander.non_augmented:heads_factorisation_sympy:L1071:const:2 → 4':
         'heads − via_c expands to the zero polynomial for every d and H (C = BᵀA is exactly the sum over heads), so every power of it is 0 as well',
-    'theory.sander.non_augmented:pe_ratio_from_cayley_hamilton:L1117:shift:t → t + 1':
+    'theory.sander.non_augmented:pe_ratio_from_cayley_hamilton:L1114:shift:t → t + 1':
         'every state gets one more factor λ (s_t → s_{t+1}): this is the substitution u → uλ, a bijection of the Laurent monomials λ^a u^b → λ^(a+b) u^b, so the set of coefficient equations (and their number) and the solution are unchanged',
-    'theory.sander.non_augmented:pe_ratio_from_cayley_hamilton:L1121:const:0 → -1':
+    'theory.sander.non_augmented:pe_ratio_from_cayley_hamilton:L1118:const:0 → -1':
         '(sq.T * sq) is a 1×1 sympy Matrix: entry [-1] is entry [0]',
-    'theory.sander.non_augmented:pe_ratio_from_cayley_hamilton:L1121:const:0 → -1#2':
+    'theory.sander.non_augmented:pe_ratio_from_cayley_hamilton:L1118:const:0 → -1#2':
         '(sq.T * sc) is a 1×1 sympy Matrix: entry [-1] is entry [0]',
-    'theory.sander.non_augmented:pe_ratio_from_cayley_hamilton:L1128:const:0 → -1':
+    'theory.sander.non_augmented:pe_ratio_from_cayley_hamilton:L1125:const:0 → -1':
         'sol has exactly one element (checked just above), so sol[-1] is sol[0]',
-    'theory.sander.non_augmented:loss_o_minimiser:L590:const:2 → 1':
+    'theory.sander.non_augmented:loss_o_minimiser:L587:const:2 → 1':
         'nb = d instead of d/2 (blocks None): the extra iterations m ≥ d/2 assign to C[2m:2m+2, 2m:2m+2] with 2m ≥ d, an empty slice of the d×d array, so C is unchanged',
-    'theory.sander.non_augmented:loss_o_minimiser:L590:const:2 → 1#2':
+    'theory.sander.non_augmented:loss_o_minimiser:L587:const:2 → 1#2':
         'nb = min(blocks, d) instead of min(blocks, d/2): nb differs only when blocks > d/2, and then the extra iterations m ≥ d/2 assign to empty slices C[2m:2m+2, …] (2m ≥ d), so C is unchanged',
-    "theory.sander.non_augmented:structure_o:L759:const:0 → -1":
+    "theory.sander.non_augmented:structure_o:L756:const:0 → -1":
         "fro = ||C||_F is never negative, so fro == -1 is never true; but where the original's fro == 0 holds, "
         "C = 0 and alpha = (C * E).sum() / E.sum() = 0.0 exactly, so the second test alpha == 0 takes the same "
         "branch: every input returns the same dict",

@@ -104,17 +104,14 @@ def used_mask(T: int) -> np.ndarray:
 def _check_CP(C: Any, P: Any) -> tuple[np.ndarray, np.ndarray]:
     C = finite_array("C", C)
     P = finite_array("P", P)
-    if C.ndim < 2 or C.shape[-1] != C.shape[-2]:
-        raise ArgumentError(f"C must be (..., d, d), got shape {C.shape}")
-    if P.ndim < 2 or P.shape[-1] != P.shape[-2] or P.shape[-1] < 2:
-        raise ArgumentError(f"P must be (..., T, T) with T >= 2, got shape {P.shape}")
+    _check_square_pair(C, P)
     if np.iscomplexobj(C) or np.iscomplexobj(P):
         raise ArgumentError("C and P must be real (the model's A, B, P are real)")
     return C.astype(float), P.astype(float)
 
 
 def _check_square_pair(C: Any, P: Any) -> None:
-    """``C`` is ``(..., d, d)`` and ``P`` is ``(..., T, T)`` with ``T ≥ 2`` (torch tensors and sympy matrices)."""
+    """``C`` is ``(..., d, d)`` and ``P`` is ``(..., T, T)`` with ``T ≥ 2`` (numpy arrays, torch tensors, sympy matrices)."""
     if len(C.shape) < 2 or C.shape[-1] != C.shape[-2]:
         raise ArgumentError(f"C must be (..., d, d), got shape {tuple(C.shape)}")
     if len(P.shape) < 2 or P.shape[-1] != P.shape[-2] or P.shape[-1] < 2:
