@@ -178,8 +178,9 @@ def _readout(kind: str, params: Params, prepared: dict[str, torch.Tensor]) -> to
 @dataclass
 class LayerFit:
     """The fitted ``layers``-layer model of one column: parameters (float64, CPU), its loss on the training
-    sample (½-MSE), every start tried (``name``, ``loss``, ``iterations``, ``prompts``), the seconds spent on this
-    depth, which candidate was kept and the validation loss of each candidate."""
+    sample (½-MSE), every start tried (``name``, ``loss``, ``diverged``, ``iterations``, ``prompts``; a diverged
+    start has ``loss`` None), the seconds spent on this depth, which candidate was kept and the validation loss of
+    each candidate (None where it is not finite)."""
 
     layers: int
     params: Params
@@ -306,8 +307,8 @@ def fit_column(kind: str, law: NoiseLaw, max_layers: int, *, prompts: int = 2000
         best: tuple[float, str, Params] | None = None
         for name, init in starts:
             params, loss, iters = _fit(kind, init, coarse_data, max_iter)
+            tried.append(_start_record(name, loss, iters, coarse))
             loss = loss if np.isfinite(loss) else float("inf")
-            tried.append({"name": name, "loss": loss, "iterations": iters, "prompts": coarse})
             if best is None or loss < best[0]:
                 best = (loss, name, params)
         assert best is not None
@@ -315,7 +316,7 @@ def fit_column(kind: str, law: NoiseLaw, max_layers: int, *, prompts: int = 2000
         if coarse < prompts:                                  # polish the best start on the whole sample
             params, loss, iters = _fit(kind, params, data, max_iter)
             name = f"{name}+polish"
-            tried.append({"name": name, "loss": loss, "iterations": iters, "prompts": prompts})
+            tried.append(_start_record(name, loss, iters, prompts))
         # The L-layer class holds the (L−1)-layer model (a layer with ω = 0 is the identity): keep whichever of the
         # two is better on fresh validation prompts, so a fit that over-fits its sample never makes depth worse.
         candidates = {name: params}
@@ -325,14 +326,23 @@ def fit_column(kind: str, law: NoiseLaw, max_layers: int, *, prompts: int = 2000
         scores = {}
         with torch.no_grad():
             for cname, cparams in candidates.items():
-                v = float(_sample_loss(kind, cparams, val))
-                scores[cname] = v if np.isfinite(v) else float("inf")
-        chosen = min(scores, key=scores.get)
+                scores[cname] = float(_sample_loss(kind, cparams, val))
+        chosen = min(scores, key=lambda c: scores[c] if np.isfinite(scores[c]) else np.inf)
         with torch.no_grad():
             train = float(_sample_loss(kind, candidates[chosen], data))
         fits.append(LayerFit(L, {k: v.detach().to("cpu", torch.float64) for k, v in candidates[chosen].items()}, train,
-                             tried, time.perf_counter() - t0, chosen, scores))
+                             tried, time.perf_counter() - t0, chosen,
+                             {c: (v if np.isfinite(v) else None) for c, v in scores.items()}))
     return fits
+
+
+def _start_record(name: str, loss: float, iterations: int, prompts: int) -> dict[str, Any]:
+    """One tried start as JSON-safe numbers: a start that diverged (non-finite loss) is ``loss: None,
+    diverged: True``, so a column with a diverged random start is still a valid sweep result (the engine refuses
+    any non-finite number in a result)."""
+    finite = bool(np.isfinite(loss))
+    return {"name": name, "loss": float(loss) if finite else None, "diverged": not finite,
+            "iterations": int(iterations), "prompts": int(prompts)}
 
 
 def _device_prompts(batch: int, sigma_max: torch.Tensor, levels: torch.Tensor, counts: torch.Tensor, *,

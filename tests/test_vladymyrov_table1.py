@@ -66,6 +66,34 @@ def test_warm_started_depth_is_never_worse_on_validation_and_records_every_start
     assert two.params["p_x"].shape == (2, 1) and two.params["p_x"].dtype == torch.float64
 
 
+def test_a_diverged_start_is_recorded_without_a_non_finite_number(monkeypatch):
+    """A random start whose L-BFGS run diverges (seen at S1,3,5, GD++ L = 4) is recorded as ``loss: None,
+    diverged: True``, the column keeps the best finite start, and the result passes the sweep engine's finiteness
+    check (an ``inf`` in ``starts`` made the whole column point ERROR)."""
+    import numerics.vladymyrov_fit as fitting
+    from proofs_check.sweeps.run import nonfinite_path
+
+    real, calls = fitting._fit, []
+
+    def fit_diverging_random(kind, init, data, max_iter):
+        calls.append(kind)
+        params, loss, iters = real(kind, init, data, max_iter)
+        # calls: L = 1 random0, polish; L = 2 append, prepend, random0 (the 5th: made to diverge), polish
+        return params, (float("nan") if len(calls) == 5 else loss), iters
+
+    monkeypatch.setattr(fitting, "_fit", fit_diverging_random)
+    fits = fit_column("gdpp", NoiseLaw.uniform(1.0), 2, prompts=1500, seed=0, max_iter=20, coarse_prompts=1000,
+                      validation=500)
+    assert len(calls) == 6 and [s["name"] for s in fits[1].starts][:3] == ["append", "prepend", "random0"]
+    diverged = fits[1].starts[2]
+    assert diverged["loss"] is None and diverged["diverged"]
+    kept = [s for f in fits for s in f.starts if s is not diverged]
+    assert all(s["loss"] is not None and np.isfinite(s["loss"]) and not s["diverged"] for s in kept)
+    assert not fits[1].chosen.startswith("random0")
+    record = [{"starts": f.starts, "validation": f.validation, "train_loss": f.train_loss} for f in fits]
+    assert nonfinite_path(record) is None
+
+
 @pytest.mark.parametrize("kwargs, name", [({"kind": "full"}, "kind"), ({"max_layers": 0}, "max_layers"),
                                           ({"law": "U1"}, "law"), ({"prompts": -5}, "prompts"),
                                           ({"coarse_prompts": 0}, "coarse_prompts")])

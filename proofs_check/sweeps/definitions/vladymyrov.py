@@ -162,7 +162,8 @@ def _diagnosis(par: str, rec: dict[str, Any], max_iter: int | None) -> tuple[str
         return "budget", "Adam in its step budget (the paper: 200,000 steps)"
     if not rec.get("starts"):                                   # an Adam-trained cell (paper or batched route)
         return "budget", "Adam in its step budget (the paper: 200,000 steps)"
-    coarse = [s["loss"] for s in rec.get("starts", []) if not s["name"].endswith("+polish") and math.isfinite(s["loss"])]
+    coarse = [s["loss"] for s in rec.get("starts", [])
+              if not s["name"].endswith("+polish") and s["loss"] is not None and math.isfinite(s["loss"])]
     final = [s for s in rec.get("starts", []) if s["name"].endswith("+polish")] or rec.get("starts", [])[-1:]
     if max_iter is not None and any(s["iterations"] >= max_iter for s in final):
         return "optimiser", f"L-BFGS stopped at its evaluation budget ({max_iter}) before converging"
