@@ -130,6 +130,13 @@ def test_grid_points_are_the_product_with_fixed_values_and_seeds_last():
     assert pts[0].payload == {"a": 1, "b": "x", "steps": 10, "seed": 5}
 
 
+def test_grid_where_sees_the_seed():
+    """``where`` is called per (combination, seed): one axis value can have more seeds than another."""
+    g = Grid(axes={"kind": ("a", "b")}, seeds=(0, 1, 2), where=lambda q: q["kind"] == "b" or q["seed"] == 0)
+    assert [(p.params["kind"], p.seed) for p in g.points()] == [("a", 0), ("b", 0), ("b", 1), ("b", 2)]
+    assert all("seed" not in p.params for p in g.points())
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(axes={}, seeds=(0,)), "at least one"),
     (dict(axes={"a": ()}, seeds=(0,)), "non-empty sequence"),

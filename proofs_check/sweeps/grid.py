@@ -15,7 +15,7 @@ A sweep is data, not code that runs anything::
     )
 
 :meth:`Grid.points` expands the Cartesian product of the axes (in the order written, seeds last), drops the
-combinations ``where`` rejects, and adds the ``fixed`` values to every point.  The task function is called
+(combination, seed) pairs ``where`` rejects, and adds the ``fixed`` values to every point.  The task function is called
 with one JSON-able dict, ``{**point.params, "seed": point.seed}``, and must return a JSON-able dict; it is
 named by a ``"module:function"`` string so that a worker on another machine imports it instead of receiving
 pickled code.
@@ -63,7 +63,8 @@ class Grid:
 
     ``axes`` maps a parameter name to the values it takes; ``seeds`` are the seeds of every combination;
     ``fixed`` holds values shared by every point (steps, batch size, evaluation size ...) and is part of the
-    cache key; ``where`` (optional) keeps only the combinations for which it returns True; ``gpu`` asks for a
+    cache key; ``where`` (optional) keeps only the points for which it returns True, called with the axis values
+    and the point's ``"seed"`` (so a grid can give one parameterisation more seeds than another); ``gpu`` asks for a
     worker with a ``GPU`` resource for every point.
     """
 
@@ -93,12 +94,11 @@ class Grid:
         out = []
         for combo in itertools.product(*(self.axes[n] for n in names)):
             params = dict(zip(names, combo))
-            if self.where is not None and not self.where(params):
-                continue
             for seed in self.seeds:
-                out.append(Point({**params, **self.fixed}, int(seed), tuple(names)))
+                if self.where is None or self.where({**params, "seed": int(seed)}):
+                    out.append(Point({**params, **self.fixed}, int(seed), tuple(names)))
         if not out:
-            raise ValueError("the grid's `where` rejects every combination: the sweep has no points")
+            raise ValueError("the grid's `where` rejects every point: the sweep has no points")
         return out
 
 
