@@ -388,6 +388,48 @@ EQUIVALENT: dict[str, str] = {
     "theory.vladymyrov.adaptive:label_cosine:L270:const:1.0 → 2.0":
         "the 1.0 only replaces na where na == 0, whose quotient the outer np.where(na > 0, ..., 0.0) discards; a "
         "nonzero 2.0 keeps that division finite (0/2.0/nb), so neither values nor floating-point warnings change",
+    'theory.vladymyrov.adaptive:omega_layer_weights:L150:const:0 → -1':
+        'p[...] and q[...] are np.zeros((L, 1)): an axis of length 1, so index -1 is index 0',
+    'theory.vladymyrov.adaptive:omega_layer_weights:L151:const:0 → -1':
+        'p[...] and q[...] are np.zeros((L, 1)): an axis of length 1, so index -1 is index 0',
+    'theory.vladymyrov.adaptive:omega_layer_weights:L159:const:0 → -1':
+        'm = np.zeros((L, 1, d + 1, d + 1)) has one head (axis 1 of length 1), so m[i, -1, j, j] is m[i, 0, j, j]',
+    'theory.vladymyrov.adaptive:omega_layer_weights:L160:const:0 → -1':
+        'm = np.zeros((L, 1, d + 1, d + 1)) has one head (axis 1 of length 1), so m[i, -1, j, j] is m[i, 0, j, j]',
+    'theory.vladymyrov.adaptive:omega_layer_weights:L159:const:0 → -1#2':
+        'a and b are the (L, 1) arrays p[...] / q[...]: axis 1 has length 1, so a[i, -1] is a[i, 0]',
+    'theory.vladymyrov.adaptive:omega_layer_weights:L160:const:0 → -1#2':
+        'a and b are the (L, 1) arrays p[...] / q[...]: axis 1 has length 1, so a[i, -1] is a[i, 0]',
+    'theory.vladymyrov.adaptive:thm52_constants_symbolic:L515:const:0 → -1':
+        'the system is linear in (omega_yx, z) with determinant s1 - s2, nonzero for distinct symbols: sympy.solve returns exactly one solution dict, so [-1] is [0]',
+    'theory.vladymyrov.adaptive:thm52_two_layer_weights:L540:const:0 → -1':
+        '(x @ alpha[..., None]) has a last axis of length 1 (alpha made a column by [..., None]), so index -1 is index 0',
+    'theory.vladymyrov.adaptive:_field_solve:L661:const:0 → 1':
+        "_field_solve is private with one caller, symbolic_sec53_residuals(form='paper'), which passes Σ = XᵀX of free symbols over the rational-function field: at step k every entry m[i][k], i >= k, is a nonzero, non-constant rational function (a Schur-complement entry of a generic Gram matrix), never the constant 1; so 'first i with m[i][k] != 1' is i = k, the original's first nonzero pivot",
+    'theory.vladymyrov.adaptive:_field_solve:L661:const:0 → -1':
+        "_field_solve is private with one caller, symbolic_sec53_residuals(form='paper'), which passes Σ = XᵀX of free symbols over the rational-function field: at step k every entry m[i][k], i >= k, is a nonzero, non-constant rational function (a Schur-complement entry of a generic Gram matrix), never the constant -1; so 'first i with m[i][k] != -1' is i = k, the original's first nonzero pivot",
+    'theory.vladymyrov.adaptive:_field_solve:L666:const:0 → 1':
+        'back substitution runs k = size-1 down to 0 and reads v[j] only for j > k, each written before it is read: the initial values of v are never read, for any input',
+    'theory.vladymyrov.adaptive:_field_solve:L666:const:0 → -1':
+        'back substitution runs k = size-1 down to 0 and reads v[j] only for j > k, each written before it is read: the initial values of v are never read, for any input',
+    'theory.vladymyrov.adaptive:_field_solve:L668:drop-term:k + 1 → k':
+        'the extra term j = k is m[k][k] * v[k] with v[k] still its initial 0 (written only by this assignment): adds 0, for any input',
+    'theory.vladymyrov.adaptive:_field_solve:L668:const:1 → 0':
+        'the extra term j = k is m[k][k] * v[k] with v[k] still its initial 0 (written only by this assignment): adds 0, for any input',
+    'theory.vladymyrov.adaptive:_field_solve:L668:drop-term:k + 1 → 1':
+        'the sum then runs over j = 1..size-1; the terms j <= k read v[j] still at its initial 0 (back substitution runs k downward, writing v[k] only here), and for k = 0 the range is the original k+1..size-1: adds 0, for any input',
+    'theory.vladymyrov.adaptive:symbolic_sec53_residuals:L721:const:1 → 2':
+        'layer 2 is an omega_yx-only layer, which moves labels only (x <- x + 0): the context x after layer 2 is the x after layer 1, for every n, d and form',
+    'theory.vladymyrov.adaptive:symbolic_sec53_residuals:L721:const:1 → 0#2':
+        'layer 1 is an omega_xy-only layer, which moves x only (y <- y + 0): the context labels after layer 1 are the labels of layer 0, for every n, d and form',
+    'theory.vladymyrov.adaptive:symbolic_sec53_residuals:L723:drop-term:… (1 + b * lam)) + list(fp.tokens[1][-1, :-1] - t) → … (1 + b * lam))':
+        "the query's x after the omega_xy layer is x_t + omega_xy y_t alpha with y_t = 0, i.e. t, and the omega_yx layer leaves x alone: these entries are identically 0 (tokens 0, 1 and 2 alike), and _nonzero drops zeros, so the returned list is the same for every n, d and form",
+    'theory.vladymyrov.adaptive:symbolic_sec53_residuals:L723:const:1 → 2#2':
+        "the query's x after the omega_xy layer is x_t + omega_xy y_t alpha with y_t = 0, i.e. t, and the omega_yx layer leaves x alone: these entries are identically 0 (tokens 0, 1 and 2 alike), and _nonzero drops zeros, so the returned list is the same for every n, d and form",
+    'theory.vladymyrov.adaptive:symbolic_sec53_residuals:L723:const:1 → 0#2':
+        "the query's x after the omega_xy layer is x_t + omega_xy y_t alpha with y_t = 0, i.e. t, and the omega_yx layer leaves x alone: these entries are identically 0 (tokens 0, 1 and 2 alike), and _nonzero drops zeros, so the returned list is the same for every n, d and form",
+    'theory.vladymyrov.adaptive:symbolic_sec53_residuals:L723:drop-term:list(alpha1 - alpha * (1 + b * lam)) + list(fp.tokens[1][-1… → list(fp.tokens[1][-1…':
+        'alpha^1 - (1 + omega_xy lambda) alpha is identically 0 in the rational-function field (that identity is what the function proves: it returns only nonzero residuals), so dropping these entries returns the same list for every n, d and form',
     # --- H3-haar-recursion ---
     'theory.sander.haar:_laurent_law:L502:const:1 → 2#2':
         "moments_sym uses a coset's density only through CT(dens·f)/CT(dens), so a constant factor of the density"
