@@ -335,6 +335,39 @@ def test_two_shards_merge_into_the_report_of_one_run(tmp_path, capsys) -> None: 
     assert entry(["--merge", str(tmp_path / "junk.json")]) == 2
 
 
+def test_a_survivor_rerun_folds_into_the_earlier_report(tmp_path, capsys) -> None:  # noqa: ANN001 - fixtures
+    """Three mutants against one claim leave one survivor; re-run (``--survivors-of``) against a claim that calls
+    its function it is killed, and ``--fold`` gives one report of all three with nothing surviving."""
+    module = "theory.vladymyrov.model"
+    ms = mutants_of_module(module)
+    picked = [next(m for m in ms if m.function == "head_sum" and m.operator == "arith"),
+              next(m for m in ms if m.function == "forward" and m.operator == "drop-term"),
+              next(m for m in ms if m.function == "ForwardPass.prediction")]
+    common = ["--cache-dir", str(tmp_path / "cache"), "--quiet", "--workers", "1"]
+    assert entry([*common, "--claims", "vladymyrov.diag.omega-form", "--mutants", *[m.id for m in picked],
+                  "--out", str(tmp_path / "base")]) == 1
+    base = tmp_path / "base" / "mutation.json"
+    assert [s["id"] for s in json.loads(base.read_text())["survivors"]] == [picked[2].id]
+    assert entry([*common, "--claims", "vladymyrov.sec53.step-size", "--survivors-of", str(base),
+                  "--out", str(tmp_path / "rerun")]) == 0
+    rerun = tmp_path / "rerun" / "mutation.json"
+    capsys.readouterr()
+    assert entry(["--fold", str(base), str(rerun), "--out", str(tmp_path / "folded")]) == 0
+    data = json.loads((tmp_path / "folded" / "mutation.json").read_text())
+    assert (data["total"], data["killed"], data["survived"], data["score"]) == (3, 3, 0, 1.0)
+    assert data["kills_per_claim"] == {"vladymyrov.diag.omega-form": 2, "vladymyrov.sec53.step-size": 1}
+    assert data["modules"][module]["killed"] == 3 and len(data["folded"]) == 1 and data["folded"][0]["mutants"] == 1
+    assert "Folded in: a re-run of 1 of these mutants" in (tmp_path / "folded" / "mutation.md").read_text()
+    # a re-run of a mutant the earlier report never had means theory changed: refused, naming the id
+    other = json.loads(rerun.read_text())
+    other["mutants"][0]["id"] = "theory.vladymyrov.model:nowhere:L1:const:0 → 1"
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    assert entry(["--fold", str(base), str(tmp_path / "other.json"), "--out", str(tmp_path / "bad")]) == 2
+    assert "theory changed since" in capsys.readouterr().err
+    assert entry(["--fold", str(base), "--out", str(tmp_path / "alone")]) == 2
+    assert entry(["--fold", str(base), str(rerun), "--merge", str(base), "--out", str(tmp_path / "both")]) == 2
+
+
 @pytest.mark.slow
 def test_whole_catalogue_of_one_module_runs(tmp_path) -> None:  # noqa: ANN001 - pytest fixture
     """The whole catalogue of the smallest module against every quick claim (minutes: the dependency trace)."""

@@ -3,7 +3,7 @@ write ``mutation.md`` and ``mutation.json``.
 
     proofs-check mutate [--modules GLOB ...] [--functions GLOB ...] [--operators OP ...] [--claims GLOB ...]
                         [--sample N --seed S] [--max-mutants N] [--mutants ID ...] [--survivors-of JSON]
-                        [--workers 2] [--shard K/N] [--merge JSON ...]
+                        [--workers 2] [--shard K/N] [--merge JSON ...] [--fold BASE_JSON RERUN_JSON ...]
                         [--out reports/mutation] [--profile quick] [--device cpu] [--cache-dir DIR]
 
 Exit status: 0 when every selected mutant is killed or equivalent and no catalogue entry is stale, 1 otherwise,
@@ -41,6 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--merge", nargs="+", type=Path, default=None, metavar="JSON",
                         help="join the mutation.json of shards 1/N..N/N (or any disjoint runs) into one report "
                              "under --out; runs nothing")
+    parser.add_argument("--fold", nargs="+", type=Path, default=None, metavar="JSON",
+                        help="an earlier mutation.json, then re-runs of some of its mutants (--survivors-of, after "
+                             "sharper claims or new equivalence proofs): one report under --out with the re-runs' "
+                             "results replacing the earlier ones; runs nothing")
     parser.add_argument("--sample", type=int, default=None, metavar="N", help="a random sample of N mutants")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
     parser.add_argument("--max-mutants", type=int, default=None, metavar="N", help="at most the first N mutants")
@@ -62,8 +66,8 @@ def main(args: argparse.Namespace) -> int:
     """Run ``mutate`` with parsed ``args``; the exit status (0: nothing survived, 1: survivors or stale, 2: bad)."""
     from proofs_check.mutation import harness, report
 
-    if args.merge is not None:
-        return _merge(args)
+    if args.merge is not None or args.fold is not None:
+        return _join(args)
     ids, modules, missing_ok = args.mutants, args.modules, False
     if args.survivors_of is not None:
         try:
@@ -100,17 +104,21 @@ def main(args: argparse.Namespace) -> int:
     return _summarise(report.to_json(run), paths, stale=bool(run.stale))
 
 
-def _merge(args: argparse.Namespace) -> int:
+def _join(args: argparse.Namespace) -> int:
+    """``--merge`` (disjoint shards) or ``--fold`` (an earlier report and re-runs of some of its mutants)."""
     from proofs_check.mutation import report
 
+    verb, paths = ("merge", args.merge) if args.merge is not None else ("fold", args.fold)
     try:
+        if args.merge is not None and args.fold is not None:
+            raise ArgumentError("give either --merge or --fold, not both")
         parts = []
-        for path in args.merge:
+        for path in paths:
             try:
                 parts.append(json.loads(path.read_text(encoding="utf-8")))
             except (OSError, ValueError) as exc:
-                raise ArgumentError(f"merge: {path} is not a readable mutation.json ({exc})") from exc
-        data = report.merge(parts)
+                raise ArgumentError(f"{verb}: {path} is not a readable mutation.json ({exc})") from exc
+        data = report.merge(parts) if verb == "merge" else report.fold(parts[0], parts[1:])
     except ArgumentError as exc:
         print(f"proofs-check mutate: {exc}", file=sys.stderr)
         return 2

@@ -105,6 +105,9 @@ def to_markdown(data: dict[str, Any]) -> str:
               f"max {sel['max_mutants']}; {sel['generated']} mutants generated.", ""]
     if sel.get("shard"):
         lines += [f"Shard {sel['shard']} of the selection (join the shards' reports with `--merge`).", ""]
+    for f in data.get("folded", []):
+        lines += [f"Folded in: a re-run of {f['mutants']} of these mutants started {f['started']} ({f['seconds']:.0f} s); "
+                  "its results replace the earlier ones (`--fold`).", ""]
     if sel.get("shards"):
         whole = "together the whole selection" if sel["shards"]["whole_selection"] else "NOT the whole selection"
         lines += [f"Joined from {len(sel['shards']['present'])} parts (shards "
@@ -225,6 +228,60 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
                          "unusable_claims": {k: v for p in parts
                                              for k, v in p["dependencies"]["unusable_claims"].items()},
                          "claim_seconds": {k: v for p in parts for k, v in p["dependencies"]["claim_seconds"].items()}},
+    }
+
+
+def fold(base: dict[str, Any], reruns: list[dict[str, Any]]) -> dict[str, Any]:
+    """The report ``base`` with later re-runs of some of its mutants (``--survivors-of``) folded in.
+
+    Each re-run's records replace ``base``'s records of the same mutant ids (later re-runs win); counts, per-module
+    scores, survivors, equivalents and kills per claim are recomputed from the folded records.  Every re-run mutant
+    must be in ``base``: a mutant id names the module, function, line and code it mutates, so an unknown id means
+    ``theory`` changed since ``base`` and the whole catalogue must be run again (``ArgumentError``).  Fold only
+    re-runs made after the claims were *strengthened* (the usual loop: survivors, sharper claims or equivalence
+    proofs, re-run): a mutant killed in ``base`` is not run again.  ``folded`` lists each re-run's start, size and
+    environment.
+    """
+    for i, part in enumerate([base, *reruns]):
+        if not isinstance(part, dict) or part.get("schema_version") != SCHEMA_VERSION or "mutants" not in part:
+            raise ArgumentError(f"fold: part {i + 1} is not a mutation.json of schema version {SCHEMA_VERSION}")
+    if not reruns:
+        raise ArgumentError("fold: give the earlier report and at least one re-run of its mutants")
+    for key in ("profile", "operators"):
+        values = {json.dumps(p["selection"][key]) for p in (base, *reruns)}
+        if len(values) > 1:
+            raise ArgumentError(f"fold: the reports differ in {key} ({sorted(values)}); only runs of one profile and "
+                                "one operator set can be folded")
+    records = {m["id"]: m for m in base["mutants"]}
+    detailed = {m["id"]: m for m in (*base["survivors"], *base["equivalent_mutants"])}
+    for i, rerun in enumerate(reruns):
+        unknown = [m["id"] for m in rerun["mutants"] if m["id"] not in records]
+        if unknown:
+            raise ArgumentError(f"fold: re-run {i + 1} has {len(unknown)} mutant(s) the earlier report does not, e.g. "
+                                f"{unknown[0]!r}: theory changed since; run the whole catalogue again")
+        records.update({m["id"]: m for m in rerun["mutants"]})
+        detailed.update({m["id"]: m for m in (*rerun["survivors"], *rerun["equivalent_mutants"])})
+    mutants = list(records.values())
+    by_module: dict[str, list[dict[str, Any]]] = {}
+    for m in mutants:
+        by_module.setdefault(m["module"], []).append(m)
+    kills = Counter(m["killed_by"] for m in mutants if m["killed_by"])
+    last = reruns[-1]
+    return {
+        **base,
+        **_counts([m["status"] for m in mutants]),
+        "seconds": round(base["seconds"] + sum(r["seconds"] for r in reruns), 1),
+        "complete": base["complete"] and all(r["complete"] for r in reruns),
+        "modules": {name: _counts([m["status"] for m in ms]) | {"seconds": round(sum(m["seconds"] for m in ms), 1)}
+                    for name, ms in sorted(by_module.items())},
+        "survivors": [detailed.get(m["id"], m) for m in mutants if m["status"] in ("survived", "uncovered")],
+        "equivalent_mutants": [detailed.get(m["id"], m) for m in mutants if m["status"] == "equivalent"],
+        "stale_equivalents": last["stale_equivalents"],
+        "moved_equivalents": last["moved_equivalents"],
+        "mutants": mutants,
+        "kills_per_claim": dict(kills.most_common()),
+        "folded": [{"started": r["started"], "mutants": len(r["mutants"]), "seconds": r["seconds"],
+                    "environment": r["environment"]} for r in reruns],
     }
 
 
