@@ -430,6 +430,20 @@ EQUIVALENT: dict[str, str] = {
         "the query's x after the omega_xy layer is x_t + omega_xy y_t alpha with y_t = 0, i.e. t, and the omega_yx layer leaves x alone: these entries are identically 0 (tokens 0, 1 and 2 alike), and _nonzero drops zeros, so the returned list is the same for every n, d and form",
     'theory.vladymyrov.adaptive:symbolic_sec53_residuals:L723:drop-term:list(alpha1 - alpha * (1 + b * lam)) + list(fp.tokens[1][-1… → list(fp.tokens[1][-1…':
         'alpha^1 - (1 + omega_xy lambda) alpha is identically 0 in the rational-function field (that identity is what the function proves: it returns only nonzero residuals), so dropping these entries returns the same list for every n, d and form',
+    'theory.vladymyrov.second_order:lemma_a3_exact:L237:const:0 → -1':
+        '(1 - t)(1 - 3t) has derivative 6t - 4 < 0 for t < 2/3, so it decreases on [-1, 0]: every value there is >= its value at t = 0, which is in [0, c] (c = gamma_nu in (0, 1), kappa_map_sympy refuses others); the minimum over [-1, c] is the minimum over [0, c]',
+    'theory.vladymyrov.second_order:lemma_a3_exact:L243:const:4 → 5':
+        'only the coefficients of eps^0..eps^3 are read (ser.coeff(eps, i), i < 4); a series to a higher order has the same low coefficients',
+    'theory.vladymyrov.second_order:lemma_a3_exact:L243:const:4 → 8':
+        'only the coefficients of eps^0..eps^3 are read (ser.coeff(eps, i), i < 4); a series to a higher order has the same low coefficients',
+    'theory.vladymyrov.second_order:lemma_a3_exact:L246:const:1 → 2':
+        "this branch runs only when the linear coefficient (1 - 3c)/(1 - c) of kappa'(1 + eps) vanishes, i.e. c = 1/3; there (kappa' - 1)/eps^2 = (3 + 4 eps)/(2 + 3 eps)^2, whose derivative -(10 + 12 eps)/(2 + 3 eps)^3 is < 0 for eps > 0: strictly decreasing, so its sup over (0, b] is the limit 3/4 at eps -> 0+ for every b > 0",
+    'theory.vladymyrov.second_order:lemma_a3_exact:L246:const:10 → 11':
+        "this branch runs only when the linear coefficient (1 - 3c)/(1 - c) of kappa'(1 + eps) vanishes, i.e. c = 1/3; there (kappa' - 1)/eps^2 = (3 + 4 eps)/(2 + 3 eps)^2, whose derivative -(10 + 12 eps)/(2 + 3 eps)^3 is < 0 for eps > 0: strictly decreasing, so its sup over (0, b] is the limit 3/4 at eps -> 0+ for every b > 0",
+    'theory.vladymyrov.second_order:lemma_a3_exact:L246:const:10 → 9':
+        "this branch runs only when the linear coefficient (1 - 3c)/(1 - c) of kappa'(1 + eps) vanishes, i.e. c = 1/3; there (kappa' - 1)/eps^2 = (3 + 4 eps)/(2 + 3 eps)^2, whose derivative -(10 + 12 eps)/(2 + 3 eps)^3 is < 0 for eps > 0: strictly decreasing, so its sup over (0, b] is the limit 3/4 at eps -> 0+ for every b > 0",
+    'theory.vladymyrov.second_order:lemma_a3_exact:L246:const:10 → 20':
+        "this branch runs only when the linear coefficient (1 - 3c)/(1 - c) of kappa'(1 + eps) vanishes, i.e. c = 1/3; there (kappa' - 1)/eps^2 = (3 + 4 eps)/(2 + 3 eps)^2, whose derivative -(10 + 12 eps)/(2 + 3 eps)^3 is < 0 for eps > 0: strictly decreasing, so its sup over (0, b] is the limit 3/4 at eps -> 0+ for every b > 0",
     # --- H3-haar-recursion ---
     'theory.sander.haar:_laurent_law:L502:const:1 → 2#2':
         "moments_sym uses a coset's density only through CT(dens·f)/CT(dens), so a constant factor of the density"
