@@ -175,6 +175,11 @@ def test_the_band_is_ten_percent_or_three_standard_errors():
     assert cell_verdict((3, "diag", "U5"), cell(paper * 1.11, 1e-4))["status"] == "ours-higher"
     assert cell_verdict((3, "diag", "U5"), cell(paper * 1.2, 0.01))["status"] == "agrees"   # 3 SE = 0.03 > 20 %
     assert cell_verdict((3, "diag", "U5"), cell(paper * 0.8, 1e-4))["status"] == "ours-lower"
+    # measured: FULL L = 3 at U(0,0) evaluated 5.85 ± 5.81 (one prompt dominates) against 0.012; a band that wide
+    # would call it "agrees" — it is reported as heavy-tail instead, above or below the paper alike
+    assert cell_verdict((3, "full", "U0"), cell(5.85, 5.81))["status"] == "heavy-tail"
+    assert cell_verdict((3, "diag", "U5"), cell(paper * 0.5, paper / 3))["status"] == "heavy-tail"
+    assert cell_verdict((3, "diag", "U5"), cell(paper, 0.99 * paper / 3))["status"] == "agrees"
 
 
 def test_the_paper_table_is_complete_and_used_by_the_sweep_and_claims():

@@ -181,7 +181,8 @@ def _diagnosis(par: str, rec: dict[str, Any], max_iter: int | None) -> tuple[str
 def cell_verdict(key: tuple[int, str, str], cell: dict[str, Any], *, max_iter: int | None = None) -> dict[str, Any]:
     """The verdict of one cell against the paper (issue #14).
 
-    ``agrees``: ``|ours − paper| <= max(10 % of paper, 3 SE)``; ``ours-lower``: below that band (a finding: the
+    ``heavy-tail``: 3 SE are at least the paper's value (the evaluation mean is dominated by a few prompts: no
+    comparison is possible, said as such); ``agrees``: ``|ours − paper| <= max(10 % of paper, 3 SE)``; ``ours-lower``: below that band (a finding: the
     paper's model was not at its optimum); ``ours-higher``: above it, with a diagnosis (``optimiser``, ``budget``
     or ``setting``); ``below-floor``: ours beats the Bayes posterior mean of the noise law by more than 3 paired
     SE, which no model that sees only the prompt can do (a leak) — checked before the paper comparison.
@@ -200,6 +201,12 @@ def cell_verdict(key: tuple[int, str, str], cell: dict[str, Any], *, max_iter: i
         return {"status": "no-paper-value", "ours": ours, "se": se}
     band = max(REL_TOLERANCE * paper, SE_TOLERANCE * (se or 0.0))
     out = {"ours": ours, "se": se, "paper": paper, "band": band}
+    if SE_TOLERANCE * (se or 0.0) >= paper:
+        # the 3-SE band reaches from 0 to twice the paper's value: the evaluation says nothing about agreement
+        return {**out, "status": "heavy-tail",
+                "text": f"ours {_fmt(ours)} ± {_fmt(se)}: {SE_TOLERANCE:g} SE exceed the paper's {_fmt(paper)} itself, "
+                        "so a few prompts dominate the mean (an L-layer model is a degree-3^L polynomial of the data); "
+                        "neither agreement nor a gap is shown"}
     if abs(ours - paper) <= band:
         return {**out, "status": "agrees", "text": f"within ±{_fmt(band)}"}
     if ours < paper:
@@ -210,7 +217,7 @@ def cell_verdict(key: tuple[int, str, str], cell: dict[str, Any], *, max_iter: i
     return {**out, "status": "ours-higher", "diagnosis": code, "text": words}
 
 
-_SYMBOL = {"agrees": "=", "ours-lower": "lower", "below-floor": "FLOOR!", "error": "ERROR", "no-paper-value": "n/a"}
+_SYMBOL = {"agrees": "=", "heavy-tail": "heavy-tail", "ours-lower": "lower", "below-floor": "FLOOR!", "error": "ERROR", "no-paper-value": "n/a"}
 
 
 def table1(tasks: list[dict[str, Any]], out_dir: Path | None) -> Aggregate:
@@ -225,11 +232,12 @@ def table1(tasks: list[dict[str, Any]], out_dir: Path | None) -> Aggregate:
              "failed (see Errors).", "", head, rule]
     vlines = ["", f"Verdict per cell: `=` within max({REL_TOLERANCE:.0%} of the paper, {SE_TOLERANCE:g} SE); `lower` "
               "ours significantly lower (finding); `higher:<why>` ours higher, diagnosed (optimiser / budget / "
-              "setting); `FLOOR!` below the Bayes posterior-mean floor (a leak).", "", head, rule]
+              "setting); `heavy-tail` 3 SE exceed the paper's value (a few prompts dominate the mean: no comparison); "
+              "`FLOOR!` below the Bayes posterior-mean floor (a leak).", "", head, rule]
     layers = sorted({k[0] for k in cells})
     max_iter = _column_config(tasks).get("max_iter")
     data: dict[str, Any] = {}
-    findings, higher, full_vs_diag = [], [], []
+    findings, higher, heavy, full_vs_diag = [], [], [], []
     for L in layers:
         for par in PARAMETERISATIONS:
             if not any((L, par, n) in cells for n in noises):
@@ -265,6 +273,8 @@ def table1(tasks: list[dict[str, Any]], out_dir: Path | None) -> Aggregate:
                 elif v["status"] == "ours-higher":
                     higher.append(f"- {label}: ours {_fmt(v['ours'])} ± {_fmt(v['se'])} vs paper {_fmt(paper)} "
                                   f"— {v['diagnosis']}: {v['text']}")
+                elif v["status"] == "heavy-tail":
+                    heavy.append(f"- {label}: {v['text']}")
             lines.append(f"| {L} | {PARAM_LABELS[par]} | " + " | ".join(row) + " |")
             vlines.append(f"| {L} | {PARAM_LABELS[par]} | " + " | ".join(vrow) + " |")
     lines += _baseline_rows(cells, noises)
@@ -278,6 +288,8 @@ def table1(tasks: list[dict[str, Any]], out_dir: Path | None) -> Aggregate:
                   *findings]
     if higher:
         lines += ["", "**Ours higher than the paper, with the diagnosis:**", *higher]
+    if heavy:
+        lines += ["", "**Heavy-tailed cells (no comparison possible on these evaluation prompts):**", *heavy]
     if full_vs_diag:
         lines += ["", "**FULL by Adam (the paper's route) minus our DIAG fit**, paired on the evaluation prompts "
                       "(FULL ⊇ DIAG: a significantly negative value is FULL's extra freedom at work):", *full_vs_diag]
