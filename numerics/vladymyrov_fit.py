@@ -326,8 +326,9 @@ def fit_column(kind: str, law: NoiseLaw, max_layers: int, *, prompts: int = 2000
         scores = {}
         with torch.no_grad():
             for cname, cparams in candidates.items():
-                scores[cname] = float(_sample_loss(kind, cparams, val))
-        chosen = min(scores, key=lambda c: scores[c] if np.isfinite(scores[c]) else np.inf)
+                v = float(_sample_loss(kind, cparams, val))
+                scores[cname] = v if np.isfinite(v) else float("inf")
+        chosen = min(scores, key=scores.get)
         with torch.no_grad():
             train = float(_sample_loss(kind, candidates[chosen], data))
         fits.append(LayerFit(L, {k: v.detach().to("cpu", torch.float64) for k, v in candidates[chosen].items()}, train,

@@ -224,10 +224,7 @@ def _sec52_query_residual_mismatch(rng: np.random.Generator, n: int, d: int) -> 
 
     res = ad.symbolic_sec52_residuals(n, d, include_query=True)
     point = _rational_point(rng, n, d, ("w_yx", "w_xy", "w_yy"))
-    x, y, t, _ = _exact_prediction(point, n, d, [("yx", "w_yx"), ("xy", "w_xy"), ("yy", "w_yy")])
-    P, Q = ad.omega_layer_weights([(name, point[sp.Symbol(sym)]) for name, sym in
-                                   (("yx", "w_yx"), ("xy", "w_xy"), ("yy", "w_yy"))], d)
-    before = forward(x, y, t, P, Q).tokens[2]
+    before = _exact_forward(point, n, d, [("yx", "w_yx"), ("xy", "w_xy"), ("yy", "w_yy")])[3].tokens[2]
     want = [-point[sp.Symbol("w_yy")] * before[-1, -1] ** 2 * before[i, -1] for i in range(n + 1)]
     return 0 if len(res) == n + 1 and all(_at(r, point) == sp.nsimplify(w) for r, w in zip(res, want)) else 1
 
@@ -336,15 +333,15 @@ def _at(value, point: dict):
     return sp.nsimplify(expr.subs(point))
 
 
-def _exact_prediction(point: dict, n: int, d: int, layers: list[tuple[str, str]]):
-    """The model's prediction at ``point``: the DIAG forward pass of :mod:`theory.vladymyrov.model` on exact rationals."""
+def _exact_forward(point: dict, n: int, d: int, layers: list[tuple[str, str]]):
+    """The prompt at ``point`` and the DIAG forward pass of :mod:`theory.vladymyrov.model` on it, in exact rationals."""
     import sympy as sp
 
     x = np.array([[point[sp.Symbol(f"x{i}_{j}")] for j in range(d)] for i in range(n)], dtype=object)
     y = np.array([point[sp.Symbol(f"y{i}")] for i in range(n)], dtype=object)
     t = np.array([point[sp.Symbol(f"t{j}")] for j in range(d)], dtype=object)
     P, Q = ad.omega_layer_weights([(name, point[sp.Symbol(sym)]) for name, sym in layers], d)
-    return x, y, t, forward(x, y, t, P, Q).prediction
+    return x, y, t, forward(x, y, t, P, Q)
 
 
 def _sec53_paper_residual_mismatch(rng: np.random.Generator, n: int, d: int) -> int:
@@ -354,7 +351,7 @@ def _sec53_paper_residual_mismatch(rng: np.random.Generator, n: int, d: int) -> 
 
     res = ad.symbolic_sec53_residuals(n, d, form="paper")
     point = _rational_point(rng, n, d, ("w_xy", "w_yx"))
-    x, y, t, _ = _exact_prediction(point, n, d, [("xy", "w_xy"), ("yx", "w_yx")])
+    x, y, t, _ = _exact_forward(point, n, d, [("xy", "w_xy"), ("yx", "w_yx")])
     alpha = sp.Matrix([sum(y[i] * x[i, j] for i in range(n)) for j in range(d)])
     sigma = sp.Matrix(d, d, lambda j, k: sum(x[i, j] * x[i, k] for i in range(n)))
     want = -point[sp.Symbol("w_yx")] * point[sp.Symbol("w_xy")] * (alpha.T * sigma.LUsolve(alpha))[0] * sum(alpha[j] * t[j] for j in range(d))
@@ -412,7 +409,7 @@ def _thm52_printed_mismatch(rng: np.random.Generator) -> int:
 
     res = ad.symbolic_thm52_residuals(3, 2, printed_sign=True)
     point = _rational_point(rng, 3, 2, ("w_yx", "w_yy"))
-    _, _, _, pred = _exact_prediction(point, 3, 2, [("yx", "w_yx"), ("yy", "w_yy")])
+    pred = _exact_forward(point, 3, 2, [("yx", "w_yx"), ("yy", "w_yy")])[3].prediction
     want = [2 * pred, sp.Rational(-8, 5), sp.Rational(-2, 5)]
     if len(res) != len(want):
         return max(len(res), len(want))

@@ -163,6 +163,27 @@ def to_markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _check_joinable(verb: str, parts: list[dict[str, Any]]) -> None:
+    """``ArgumentError`` unless every part is a mutation.json of this schema and all share profile and operators."""
+    for i, part in enumerate(parts):
+        if not isinstance(part, dict) or part.get("schema_version") != SCHEMA_VERSION or "mutants" not in part:
+            raise ArgumentError(f"{verb}: part {i + 1} is not a mutation.json of schema version {SCHEMA_VERSION}")
+    for key in ("profile", "operators"):
+        values = {json.dumps(p["selection"][key]) for p in parts}
+        if len(values) > 1:
+            raise ArgumentError(f"{verb}: the parts differ in {key} ({sorted(values)}); only runs of one profile "
+                                "and one operator set can be joined")
+
+
+def _module_counts(mutants: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per module of the mutant records: :func:`_counts` of their statuses and their summed seconds."""
+    by_module: dict[str, list[dict[str, Any]]] = {}
+    for m in mutants:
+        by_module.setdefault(m["module"], []).append(m)
+    return {name: _counts([m["status"] for m in ms]) | {"seconds": round(sum(m["seconds"] for m in ms), 1)}
+            for name, ms in sorted(by_module.items())}
+
+
 def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """Join the :func:`to_json` dicts of disjoint runs (typically shards ``1/N … N/N`` run on several machines)
     into one report dict; the counts and per-module scores are recomputed from the mutants.
@@ -174,14 +195,7 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """
     if not parts:
         raise ArgumentError("merge: no mutation.json given")
-    for i, part in enumerate(parts):
-        if not isinstance(part, dict) or part.get("schema_version") != SCHEMA_VERSION or "mutants" not in part:
-            raise ArgumentError(f"merge: part {i + 1} is not a mutation.json of schema version {SCHEMA_VERSION}")
-    for key in ("profile", "operators"):
-        values = {json.dumps(p["selection"][key]) for p in parts}
-        if len(values) > 1:
-            raise ArgumentError(f"merge: the parts differ in {key} ({sorted(values)}); only runs of one profile "
-                                "and one operator set can be joined")
+    _check_joinable("merge", parts)
     seen: dict[str, int] = {}
     for i, part in enumerate(parts):
         for m in part["mutants"]:
@@ -190,9 +204,6 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
                                     "the parts must be disjoint (different shards)")
             seen[m["id"]] = i
     mutants = [m for p in parts for m in p["mutants"]]
-    by_module: dict[str, list[dict[str, Any]]] = {}
-    for m in mutants:
-        by_module.setdefault(m["module"], []).append(m)
     shards = [p["selection"].get("shard") for p in parts]
     sizes = {s.split("/")[1] for s in shards if s}
     whole = (all(shards) and len(sizes) == 1
@@ -215,8 +226,7 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
         "selection": selection,
         "environment": parts[0]["environment"],
         "environments": [p["environment"] for p in parts],
-        "modules": {name: _counts([m["status"] for m in ms]) | {"seconds": round(sum(m["seconds"] for m in ms), 1)}
-                    for name, ms in sorted(by_module.items())},
+        "modules": _module_counts(mutants),
         "survivors": [s for p in parts for s in p["survivors"]],
         "equivalent_mutants": [e for p in parts for e in p["equivalent_mutants"]],
         "stale_equivalents": {k: v for p in parts for k, v in p["stale_equivalents"].items()},
@@ -242,16 +252,9 @@ def fold(base: dict[str, Any], reruns: list[dict[str, Any]]) -> dict[str, Any]:
     proofs, re-run): a mutant killed in ``base`` is not run again.  ``folded`` lists each re-run's start, size and
     environment.
     """
-    for i, part in enumerate([base, *reruns]):
-        if not isinstance(part, dict) or part.get("schema_version") != SCHEMA_VERSION or "mutants" not in part:
-            raise ArgumentError(f"fold: part {i + 1} is not a mutation.json of schema version {SCHEMA_VERSION}")
+    _check_joinable("fold", [base, *reruns])
     if not reruns:
         raise ArgumentError("fold: give the earlier report and at least one re-run of its mutants")
-    for key in ("profile", "operators"):
-        values = {json.dumps(p["selection"][key]) for p in (base, *reruns)}
-        if len(values) > 1:
-            raise ArgumentError(f"fold: the reports differ in {key} ({sorted(values)}); only runs of one profile and "
-                                "one operator set can be folded")
     records = {m["id"]: m for m in base["mutants"]}
     detailed = {m["id"]: m for m in (*base["survivors"], *base["equivalent_mutants"])}
     for i, rerun in enumerate(reruns):
@@ -262,9 +265,6 @@ def fold(base: dict[str, Any], reruns: list[dict[str, Any]]) -> dict[str, Any]:
         records.update({m["id"]: m for m in rerun["mutants"]})
         detailed.update({m["id"]: m for m in (*rerun["survivors"], *rerun["equivalent_mutants"])})
     mutants = list(records.values())
-    by_module: dict[str, list[dict[str, Any]]] = {}
-    for m in mutants:
-        by_module.setdefault(m["module"], []).append(m)
     kills = Counter(m["killed_by"] for m in mutants if m["killed_by"])
     last = reruns[-1]
     return {
@@ -272,8 +272,7 @@ def fold(base: dict[str, Any], reruns: list[dict[str, Any]]) -> dict[str, Any]:
         **_counts([m["status"] for m in mutants]),
         "seconds": round(base["seconds"] + sum(r["seconds"] for r in reruns), 1),
         "complete": base["complete"] and all(r["complete"] for r in reruns),
-        "modules": {name: _counts([m["status"] for m in ms]) | {"seconds": round(sum(m["seconds"] for m in ms), 1)}
-                    for name, ms in sorted(by_module.items())},
+        "modules": _module_counts(mutants),
         "survivors": [detailed.get(m["id"], m) for m in mutants if m["status"] in ("survived", "uncovered")],
         "equivalent_mutants": [detailed.get(m["id"], m) for m in mutants if m["status"] == "equivalent"],
         "stale_equivalents": last["stale_equivalents"],
